@@ -1,0 +1,213 @@
+//! Everything that can change the app's state: commands bound to keys, input, and results
+//! that workers send back.
+
+use serde::Deserialize;
+
+use crate::model::{DbInstance, Identity, LogEvent, Millis, Service, Task, TargetGroupHealth, Topology};
+
+/// The five dashboard panes, in focus order (and number-key order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Network,
+    Ecs,
+    Targets,
+    Rds,
+    Logs,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Network,
+        PaneId::Ecs,
+        PaneId::Targets,
+        PaneId::Rds,
+        PaneId::Logs,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Network => "Network",
+            PaneId::Ecs => "ECS",
+            PaneId::Targets => "Targets",
+            PaneId::Rds => "RDS",
+            PaneId::Logs => "Logs",
+        }
+    }
+
+    /// The number key that focuses this pane (1-based).
+    pub fn number(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) + 1
+    }
+
+    pub fn next(self) -> PaneId {
+        PaneId::ALL[self.number() % PaneId::ALL.len()]
+    }
+
+    pub fn prev(self) -> PaneId {
+        PaneId::ALL[(self.number() + PaneId::ALL.len() - 2) % PaneId::ALL.len()]
+    }
+}
+
+/// What a key can be bound to. `run = "..."` in a keymap file deserializes into this, so an
+/// unknown name is caught when the file is loaded, not when the key is pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    Quit,
+    Help,
+    /// Close a popup, leave a drill-down level, clear a filter.
+    Back,
+    /// Drill down into the selected row.
+    Enter,
+    FocusNext,
+    FocusPrev,
+    FocusNetwork,
+    FocusEcs,
+    FocusTargets,
+    FocusRds,
+    FocusLogs,
+    Zoom,
+    /// Start typing a filter for the focused list.
+    Filter,
+    Refresh,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Logs: stop or resume following new lines.
+    ToggleFollow,
+    /// Logs: wrap long lines.
+    ToggleWrap,
+    /// Logs: show or hide timestamps.
+    ToggleTimestamps,
+}
+
+impl Command {
+    /// Every command, for validation messages and the help popup.
+    pub const ALL: &'static [Command] = &[
+        Command::Quit,
+        Command::Help,
+        Command::Back,
+        Command::Enter,
+        Command::FocusNext,
+        Command::FocusPrev,
+        Command::FocusNetwork,
+        Command::FocusEcs,
+        Command::FocusTargets,
+        Command::FocusRds,
+        Command::FocusLogs,
+        Command::Zoom,
+        Command::Filter,
+        Command::Refresh,
+        Command::Up,
+        Command::Down,
+        Command::PageUp,
+        Command::PageDown,
+        Command::Top,
+        Command::Bottom,
+        Command::ToggleFollow,
+        Command::ToggleWrap,
+        Command::ToggleTimestamps,
+    ];
+
+    /// The name used in keymap files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Quit => "quit",
+            Command::Help => "help",
+            Command::Back => "back",
+            Command::Enter => "enter",
+            Command::FocusNext => "focus-next",
+            Command::FocusPrev => "focus-prev",
+            Command::FocusNetwork => "focus-network",
+            Command::FocusEcs => "focus-ecs",
+            Command::FocusTargets => "focus-targets",
+            Command::FocusRds => "focus-rds",
+            Command::FocusLogs => "focus-logs",
+            Command::Zoom => "zoom",
+            Command::Filter => "filter",
+            Command::Refresh => "refresh",
+            Command::Up => "up",
+            Command::Down => "down",
+            Command::PageUp => "page-up",
+            Command::PageDown => "page-down",
+            Command::Top => "top",
+            Command::Bottom => "bottom",
+            Command::ToggleFollow => "toggle-follow",
+            Command::ToggleWrap => "toggle-wrap",
+            Command::ToggleTimestamps => "toggle-timestamps",
+        }
+    }
+}
+
+/// A data source the workers refresh on their own schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feed {
+    Topology,
+    Ecs,
+    Targets,
+    Rds,
+    Logs,
+}
+
+impl Feed {
+    pub const ALL: [Feed; 5] = [Feed::Topology, Feed::Ecs, Feed::Targets, Feed::Rds, Feed::Logs];
+}
+
+/// ECS state of the dashboard's cluster: its services and the stack service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EcsSnapshot {
+    pub services: Vec<Service>,
+    /// Running tasks and recently stopped ones (stopped tasks explain failures).
+    pub tasks: Vec<Task>,
+}
+
+/// A worker's answer for one feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedData {
+    Topology(Box<Topology>),
+    Ecs(EcsSnapshot),
+    Targets(Vec<TargetGroupHealth>),
+    Rds(Vec<DbInstance>),
+    /// New log events, already deduplicated, oldest first.
+    Logs(Vec<LogEvent>),
+}
+
+impl FeedData {
+    pub fn feed(&self) -> Feed {
+        match self {
+            FeedData::Topology(_) => Feed::Topology,
+            FeedData::Ecs(_) => Feed::Ecs,
+            FeedData::Targets(_) => Feed::Targets,
+            FeedData::Rds(_) => Feed::Rds,
+            FeedData::Logs(_) => Feed::Logs,
+        }
+    }
+}
+
+/// Everything `update` understands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A bound key was pressed (already resolved through the keymap).
+    Run(Command),
+    /// A printable character while typing a filter.
+    Input(char),
+    /// Backspace while typing a filter.
+    InputBackspace,
+    /// Enter while typing: keep the filter and stop typing.
+    InputCommit,
+    /// Esc while typing: drop the filter.
+    InputCancel,
+    /// Keys typed so far of an unfinished key sequence (shown in the status bar).
+    PendingKeys(String),
+    MouseScroll { column: u16, row: u16, down: bool },
+    MouseClick { column: u16, row: u16 },
+    Resize { width: u16, height: u16 },
+    /// Wall-clock time, for the age of each pane's data.
+    Tick(Millis),
+    Identity(Identity),
+    Loaded { data: FeedData, at: Millis },
+    LoadFailed { feed: Feed, error: String, at: Millis },
+}

@@ -1,0 +1,174 @@
+//! The boundary to AWS: one trait per service area, returning opsdeck's own types.
+//!
+//! Implementations page and batch inside (callers pass any number of names or ARNs) and map
+//! their errors to [`CloudError`], which says what the user can do about a failure.
+
+pub mod sandbox;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::model::{
+    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogPage, LogQuery,
+    LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceUpdate,
+    Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, Vpc,
+};
+
+/// A failure talking to the cloud, phrased for the person at the keyboard.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    #[error("no AWS credentials found: set AWS_PROFILE, run `aws configure`, or try --sandbox")]
+    NoCredentials,
+    #[error("the SSO session for profile {profile} has expired: run `aws sso login --profile {profile}`")]
+    SsoExpired { profile: String },
+    #[error("access denied to {action}: {message}")]
+    AccessDenied { action: String, message: String },
+    #[error("{kind} {name} not found{}", hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
+    NotFound {
+        kind: &'static str,
+        name: String,
+        hint: Option<String>,
+    },
+    #[error("{operation} was throttled by AWS: retrying with backoff")]
+    Throttled { operation: String },
+    #[error("cannot reach {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
+    #[error("{operation} rejected: {message}")]
+    Rejected { operation: String, message: String },
+    #[error("{operation} failed: {message}")]
+    Other { operation: String, message: String },
+}
+
+pub type CloudResult<T> = Result<T, CloudError>;
+
+/// Which task states ListTasks should return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesiredStatus {
+    Running,
+    Stopped,
+}
+
+#[async_trait]
+pub trait IdentityApi: Send + Sync {
+    async fn caller(&self) -> CloudResult<Identity>;
+}
+
+#[async_trait]
+pub trait EcsApi: Send + Sync {
+    async fn list_clusters(&self) -> CloudResult<Vec<String>>;
+    /// Service ARNs in a cluster, all pages.
+    async fn list_services(&self, cluster: &str) -> CloudResult<Vec<String>>;
+    /// Describes any number of services (batched by 10). Missing ones are left out.
+    async fn describe_services(&self, cluster: &str, services: &[String])
+    -> CloudResult<Vec<Service>>;
+    /// Task ARNs of a service (or the whole cluster), all pages.
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+        desired: DesiredStatus,
+    ) -> CloudResult<Vec<String>>;
+    /// Describes any number of tasks (batched by 100).
+    async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>>;
+    async fn describe_task_definition(&self, task_definition: &str)
+    -> CloudResult<TaskDefinition>;
+    /// Task-definition ARNs of a family, newest first, ACTIVE only.
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>>;
+    async fn register_task_definition(
+        &self,
+        definition: NewTaskDefinition,
+    ) -> CloudResult<TaskDefinition>;
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> CloudResult<Service>;
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> CloudResult<()>;
+}
+
+#[async_trait]
+pub trait LoadBalancingApi: Send + Sync {
+    async fn describe_target_groups(&self, arns: &[String]) -> CloudResult<Vec<TargetGroup>>;
+    async fn describe_target_health(&self, target_group_arn: &str)
+    -> CloudResult<Vec<TargetHealth>>;
+    /// Load balancers with their listeners filled in.
+    async fn describe_load_balancers(&self, arns: &[String]) -> CloudResult<Vec<LoadBalancer>>;
+}
+
+#[async_trait]
+pub trait RdsApi: Send + Sync {
+    async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>>;
+}
+
+#[async_trait]
+pub trait NetworkApi: Send + Sync {
+    async fn describe_vpc(&self, vpc_id: &str) -> CloudResult<Vpc>;
+    async fn describe_subnets(&self, ids: &[String]) -> CloudResult<Vec<Subnet>>;
+    async fn describe_vpc_subnets(&self, vpc_id: &str) -> CloudResult<Vec<Subnet>>;
+    async fn describe_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<RouteTable>>;
+    async fn describe_internet_gateways(&self, vpc_id: &str) -> CloudResult<Vec<InternetGateway>>;
+    async fn describe_nat_gateways(&self, vpc_id: &str) -> CloudResult<Vec<NatGateway>>;
+    async fn describe_security_groups(&self, ids: &[String]) -> CloudResult<Vec<SecurityGroup>>;
+    async fn describe_vpc_security_groups(&self, vpc_id: &str)
+    -> CloudResult<Vec<SecurityGroup>>;
+}
+
+#[async_trait]
+pub trait EdgeApi: Send + Sync {
+    async fn describe_certificates(&self, arns: &[String]) -> CloudResult<Vec<Certificate>>;
+    /// Route53 alias records (in any hosted zone) whose target is `dns_name`.
+    async fn records_aliasing(&self, dns_name: &str) -> CloudResult<Vec<DnsRecord>>;
+}
+
+#[async_trait]
+pub trait LogsApi: Send + Sync {
+    async fn filter_log_events(
+        &self,
+        query: &LogQuery,
+        next_token: Option<&str>,
+    ) -> CloudResult<LogPage>;
+    async fn describe_log_streams(
+        &self,
+        group: &str,
+        prefix: Option<&str>,
+    ) -> CloudResult<Vec<LogStream>>;
+}
+
+/// Where the data comes from, as the status bar names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendKind {
+    Sandbox { scenario: String },
+    Aws { profile: Option<String>, region: String, endpoint: Option<String> },
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendKind::Sandbox { scenario } => write!(f, "sandbox:{scenario}"),
+            BackendKind::Aws {
+                profile, region, ..
+            } => write!(f, "{}@{region}", profile.as_deref().unwrap_or("default")),
+        }
+    }
+}
+
+/// Every service area of one account and region, behind trait objects so tests inject fakes.
+#[derive(Clone)]
+pub struct Cloud {
+    pub kind: BackendKind,
+    pub identity: Arc<dyn IdentityApi>,
+    pub ecs: Arc<dyn EcsApi>,
+    pub elb: Arc<dyn LoadBalancingApi>,
+    pub rds: Arc<dyn RdsApi>,
+    pub network: Arc<dyn NetworkApi>,
+    pub edge: Arc<dyn EdgeApi>,
+    pub logs: Arc<dyn LogsApi>,
+}
+
+impl std::fmt::Debug for Cloud {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cloud").field("kind", &self.kind).finish()
+    }
+}

@@ -1,0 +1,5 @@
+//! Workflows shared by the TUI and the CLI.
+
+pub mod discover;
+pub mod graph;
+pub mod tail;

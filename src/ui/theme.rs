@@ -1,0 +1,3 @@
+//! Colours and styles.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Theme {}
