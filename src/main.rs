@@ -1,1 +1,169 @@
-fn main() {}
+//! Entry point: parse flags, load the user's files, pick a backend, run the TUI or a command.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use color_eyre::eyre::{Context, eyre};
+
+use opsdeck::app::oneshot::load_dashboard;
+use opsdeck::app::run::{Session, run};
+use opsdeck::app::screenshot;
+use opsdeck::cli::{Cli, Command, GlobalArgs, ScreenshotArgs};
+use opsdeck::cloud::Cloud;
+use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox};
+use opsdeck::config::keymap::Keymap;
+use opsdeck::config::{self, Config};
+use opsdeck::model::StackRef;
+use opsdeck::ui::{self, Theme};
+
+/// Exit code for a usage or start-up error the user can fix (bad file, unknown stack).
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = color_eyre::install() {
+        eprintln!("opsdeck: {error}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("opsdeck: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            // One line for errors the user can act on; the chain carries the cause.
+            eprintln!("opsdeck: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
+    let config = load_config(&cli.global)?;
+    match cli.command {
+        None => {
+            let keymap = load_keymap(&cli.global)?;
+            let (cloud, stack) = backend(&cli.global, &config)?;
+            let read_only = cli.global.read_only || config.read_only;
+            run(Session {
+                cloud,
+                stack,
+                config,
+                keymap,
+                theme: Theme::default(),
+                read_only,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Screenshot(args)) => {
+            screenshot_command(&cli.global, &config, &args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_config(global: &GlobalArgs) -> color_eyre::Result<Config> {
+    let loaded = match &global.config {
+        Some(path) => Config::load(path),
+        None => match config::config_dir().map(|d| d.join("config.toml")) {
+            Some(path) if path.exists() => Config::load(&path),
+            _ => Ok(Config::default()),
+        },
+    };
+    loaded.map_err(|e| eyre!("config: {e}"))
+}
+
+fn load_keymap(global: &GlobalArgs) -> color_eyre::Result<Keymap> {
+    let default_file = config::config_dir().map(|d| d.join("keymap.toml"));
+    let user_file: Option<&Path> = match (&global.keymap, &default_file) {
+        (Some(path), _) => Some(path),
+        (None, Some(path)) if path.exists() => Some(path),
+        _ => None,
+    };
+    Keymap::load(user_file).map_err(|e| eyre!("keymap: {e}"))
+}
+
+fn sandbox_stack(global: &GlobalArgs) -> StackRef {
+    StackRef {
+        name: global.stack.clone().unwrap_or_else(|| "umami".into()),
+        region: "eu-west-2".into(),
+        cluster: global.cluster.clone().unwrap_or_else(|| "umami".into()),
+        service: global.service.clone().unwrap_or_else(|| "umami".into()),
+    }
+}
+
+fn backend(global: &GlobalArgs, _config: &Config) -> color_eyre::Result<(Cloud, StackRef)> {
+    if !global.use_sandbox() {
+        return Err(eyre!(
+            "this build talks only to the sandbox so far; run `opsdeck --sandbox` to try it"
+        ));
+    }
+    if !(global.speed.is_finite() && global.speed > 0.0) {
+        return Err(eyre!(
+            "--speed must be a positive number, got {}",
+            global.speed
+        ));
+    }
+    let sandbox = Sandbox::new(
+        global.scenario.unwrap_or_default(),
+        global.seed,
+        ClockMode::Scaled {
+            start: opsdeck::app::workers::wall_clock_ms(),
+            speed: global.speed,
+        },
+    );
+    Ok((sandbox.cloud(), sandbox_stack(global)))
+}
+
+async fn screenshot_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &ScreenshotArgs,
+) -> color_eyre::Result<()> {
+    let keymap = load_keymap(global)?;
+    let sandbox = Sandbox::new(
+        global.scenario.unwrap_or_default(),
+        global.seed,
+        ClockMode::Manual {
+            start: SANDBOX_EPOCH,
+        },
+    );
+    sandbox.advance(i64::from(args.at) * 1000);
+    let stack = sandbox_stack(global);
+    let state = load_dashboard(
+        &sandbox.cloud(),
+        &stack,
+        config.log_buffer_lines,
+        sandbox.now(),
+        10 * 60 * 1000,
+    )
+    .await?;
+    let backend = ratatui::backend::TestBackend::new(args.width, args.height);
+    let mut terminal = ratatui::Terminal::new(backend)?;
+    let mut state = state;
+    state.width = args.width;
+    state.height = args.height;
+    terminal.draw(|frame| ui::render(frame, &state, &keymap, &Theme::default()))?;
+    let buffer = terminal.backend().buffer();
+    let picture = if args.text {
+        screenshot::buffer_to_text(buffer)
+    } else {
+        screenshot::buffer_to_svg(buffer)
+    };
+    if args.out.as_os_str() == "-" {
+        print!("{picture}");
+    } else {
+        std::fs::write(&args.out, picture)
+            .wrap_err_with(|| format!("cannot write {}", args.out.display()))?;
+    }
+    Ok(())
+}

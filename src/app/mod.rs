@@ -1,5 +1,9 @@
 //! The TUI: state, actions, the pure update, the event loop and its workers.
 
 pub mod action;
+pub mod oneshot;
+pub mod run;
+pub mod screenshot;
 pub mod state;
 pub mod update;
+pub mod workers;

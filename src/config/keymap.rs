@@ -85,3 +85,9 @@ impl Keymap {
         unimplemented!("{layers:?} {keys:?}")
     }
 }
+
+impl std::fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.code)
+    }
+}

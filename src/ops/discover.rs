@@ -1,1 +1,183 @@
-//! discovery
+//! Discovery: from a cluster and service, follow the references outwards to the whole stack.
+//!
+//! Nothing here relies on tags: service -> target groups -> load balancers -> listeners and
+//! certificates; service network configuration -> subnets -> VPC -> route tables, gateways;
+//! databases in the VPC whose security groups admit the service; DNS records aliasing the ALB.
+
+use std::collections::BTreeSet;
+
+use crate::app::action::EcsSnapshot;
+use crate::cloud::{Cloud, CloudError, CloudResult, DesiredStatus};
+use crate::model::{DbInstance, Service, StackRef, TargetGroupHealth, Topology};
+
+/// Describes the stack's service, or says clearly that it does not exist.
+pub async fn stack_service(cloud: &Cloud, stack: &StackRef) -> CloudResult<Service> {
+    cloud
+        .ecs
+        .describe_services(&stack.cluster, std::slice::from_ref(&stack.service))
+        .await?
+        .into_iter()
+        .find(|s| s.name == stack.service && s.status != "INACTIVE")
+        .ok_or_else(|| CloudError::NotFound {
+            kind: "service",
+            name: format!("{} in cluster {}", stack.service, stack.cluster),
+            hint: Some("check --cluster and --service, or pick one from the list".into()),
+        })
+}
+
+/// Everything around the service that changes rarely: network, load balancing, DNS, database.
+pub async fn topology(cloud: &Cloud, stack: &StackRef) -> CloudResult<Topology> {
+    let service = stack_service(cloud, stack).await?;
+    let tg_arns: Vec<String> = unique(service.load_balancers.iter().map(|l| &l.target_group_arn));
+
+    let (target_groups, task_definition, service_subnets) = tokio::try_join!(
+        cloud.elb.describe_target_groups(&tg_arns),
+        cloud.ecs.describe_task_definition(&service.task_definition),
+        cloud.network.describe_subnets(&service.network.subnets),
+    )?;
+
+    let lb_arns = unique(target_groups.iter().flat_map(|tg| &tg.load_balancer_arns));
+    let load_balancers = cloud.elb.describe_load_balancers(&lb_arns).await?;
+
+    let vpc_id = service_subnets
+        .first()
+        .map(|s| s.vpc_id.clone())
+        .or_else(|| target_groups.first().map(|tg| tg.vpc_id.clone()));
+
+    let mut topology = Topology {
+        target_groups,
+        service_network: service.network.clone(),
+        log_groups: task_definition
+            .containers
+            .iter()
+            .filter_map(|c| c.logs.clone())
+            .collect(),
+        ..Topology::default()
+    };
+
+    let cert_arns = unique(
+        load_balancers
+            .iter()
+            .flat_map(|lb| &lb.listeners)
+            .flat_map(|l| &l.certificate_arns),
+    );
+    let dns_names: Vec<String> = load_balancers
+        .iter()
+        .map(|lb| lb.dns_name.clone())
+        .collect();
+    topology.load_balancers = load_balancers;
+    topology.certificates = cloud.edge.describe_certificates(&cert_arns).await?;
+    for name in dns_names {
+        topology
+            .dns_records
+            .extend(cloud.edge.records_aliasing(&name).await?);
+    }
+
+    if let Some(vpc_id) = vpc_id {
+        let (vpc, subnets, route_tables, igws, nats, groups, databases) = tokio::try_join!(
+            cloud.network.describe_vpc(&vpc_id),
+            cloud.network.describe_vpc_subnets(&vpc_id),
+            cloud.network.describe_route_tables(&vpc_id),
+            cloud.network.describe_internet_gateways(&vpc_id),
+            cloud.network.describe_nat_gateways(&vpc_id),
+            cloud.network.describe_vpc_security_groups(&vpc_id),
+            cloud.rds.describe_db_instances(),
+        )?;
+        topology.vpc = Some(vpc);
+        topology.subnets = subnets;
+        topology.route_tables = route_tables;
+        topology.internet_gateways = igws;
+        topology.nat_gateways = nats;
+        topology.security_groups = groups;
+        topology.databases = databases
+            .into_iter()
+            .filter(|db| db.vpc_id == vpc_id && admits_service(&topology, db))
+            .collect();
+    }
+    Ok(topology)
+}
+
+/// A database belongs to the stack when one of its security groups admits one of the
+/// service's security groups on the database port.
+fn admits_service(topology: &Topology, db: &DbInstance) -> bool {
+    let port = db.port.unwrap_or(5432);
+    db.security_groups
+        .iter()
+        .filter_map(|id| topology.security_group(id))
+        .any(|group| {
+            topology
+                .service_network
+                .security_groups
+                .iter()
+                .any(|service_group| group.admits_group(service_group, port))
+        })
+}
+
+/// The cluster's services and the stack service's tasks, running and recently stopped.
+pub async fn ecs(cloud: &Cloud, stack: &StackRef) -> CloudResult<EcsSnapshot> {
+    let service_arns = cloud.ecs.list_services(&stack.cluster).await?;
+    let (services, running, stopped) = tokio::try_join!(
+        cloud.ecs.describe_services(&stack.cluster, &service_arns),
+        cloud
+            .ecs
+            .list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Running),
+        cloud
+            .ecs
+            .list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Stopped),
+    )?;
+    let task_arns: Vec<String> = running.into_iter().chain(stopped).collect();
+    let mut tasks = cloud.ecs.describe_tasks(&stack.cluster, &task_arns).await?;
+    // Running first (oldest first, as they started), then stopped ones newest first.
+    tasks.sort_by(|a, b| {
+        let a_stopped = a.stopped_at.is_some();
+        let b_stopped = b.stopped_at.is_some();
+        a_stopped.cmp(&b_stopped).then_with(|| {
+            if a_stopped {
+                b.stopped_at.cmp(&a.stopped_at)
+            } else {
+                a.created_at
+                    .cmp(&b.created_at)
+                    .then_with(|| a.id.cmp(&b.id))
+            }
+        })
+    });
+    Ok(EcsSnapshot { services, tasks })
+}
+
+/// Target health of every target group the stack's service is registered with.
+pub async fn target_health(
+    cloud: &Cloud,
+    topology: &Topology,
+) -> CloudResult<Vec<TargetGroupHealth>> {
+    let lookups = topology.target_groups.iter().map(|group| async {
+        let targets = cloud.elb.describe_target_health(&group.arn).await?;
+        Ok::<_, CloudError>(TargetGroupHealth {
+            group: group.clone(),
+            targets,
+        })
+    });
+    futures::future::try_join_all(lookups).await
+}
+
+/// Current state of the stack's databases.
+pub async fn databases(cloud: &Cloud, topology: &Topology) -> CloudResult<Vec<DbInstance>> {
+    let ids: BTreeSet<&str> = topology.databases.iter().map(|d| d.id.as_str()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(cloud
+        .rds
+        .describe_db_instances()
+        .await?
+        .into_iter()
+        .filter(|db| ids.contains(db.id.as_str()))
+        .collect())
+}
+
+fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
+    items
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .cloned()
+        .collect()
+}

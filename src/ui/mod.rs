@@ -2,6 +2,7 @@
 //!
 //! OWNED BY THE UI HELPER: the signatures below are the contract the rest of the app uses.
 
+pub mod rows;
 pub mod theme;
 
 use ratatui::Frame;

@@ -1,0 +1,256 @@
+//! The event loop: terminal in, actions through `update`, frames out when something changed.
+
+use std::io::{self, Stdout};
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyCode, KeyEvent, KeyEventKind,
+    KeyModifiers, MouseEventKind,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app::action::{Action, PaneId};
+use crate::app::state::{AppState, Popup};
+use crate::app::update::{Effect, update};
+use crate::app::workers::{Workers, wall_clock_ms};
+use crate::cloud::Cloud;
+use crate::config::Config;
+use crate::config::keymap::{KeyChord, Keymap, Layer, Lookup};
+use crate::model::StackRef;
+use crate::ui::{self, Theme};
+
+/// At most this often a frame is drawn, however fast actions arrive.
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+/// Ages in the status bar count seconds, so the screen is refreshed once a second.
+const TICK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Everything the TUI needs, built by `main` (or a test) and passed in.
+pub struct Session {
+    pub cloud: Cloud,
+    pub stack: StackRef,
+    pub config: Config,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub read_only: bool,
+}
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Runs the dashboard until the user quits. The terminal is restored on every exit path.
+pub async fn run(session: Session) -> color_eyre::Result<()> {
+    install_panic_restore();
+    let mut terminal = enter_terminal()?;
+    let _restore = RestoreOnDrop;
+    event_loop(&mut terminal, session).await
+}
+
+async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result<()> {
+    let Session {
+        cloud,
+        stack,
+        config,
+        keymap,
+        theme,
+        read_only,
+    } = session;
+    let size = terminal.size()?;
+    let mut state = AppState::new(
+        cloud.kind.clone(),
+        stack.clone(),
+        read_only,
+        config.log_buffer_lines,
+    );
+    update(
+        &mut state,
+        Action::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    update(&mut state, Action::Tick(wall_clock_ms()));
+    terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let workers = Workers::spawn(cloud, stack, config.refresh.clone(), tx);
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut keys = KeySequence::default();
+    let mut dirty = false;
+    let mut next_frame = Instant::now();
+
+    while !state.should_quit {
+        let actions = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => keys.actions_for(&state, &keymap, event),
+                Some(Err(error)) => return Err(error.into()),
+                None => break,
+            },
+            Some(action) = rx.recv() => vec![action],
+            _ = tick.tick() => vec![Action::Tick(wall_clock_ms())],
+            () = tokio::time::sleep_until(next_frame), if dirty => {
+                terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
+                dirty = false;
+                next_frame = Instant::now() + FRAME_INTERVAL;
+                continue;
+            }
+        };
+        for action in actions {
+            if let Some(Effect::RefreshAll) = update(&mut state, action) {
+                workers.refresh_all();
+            }
+            dirty = true;
+        }
+    }
+    workers.shutdown().await;
+    Ok(())
+}
+
+/// Turns terminal events into actions: keys through the keymap (with sequences), text
+/// while a filter is being typed, mouse and resize directly.
+#[derive(Default)]
+pub struct KeySequence {
+    pending: Vec<KeyChord>,
+}
+
+impl KeySequence {
+    pub fn actions_for(&mut self, state: &AppState, keymap: &Keymap, event: Event) -> Vec<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => self.key(state, keymap, key),
+            Event::Mouse(mouse) => match mouse.kind {
+                MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                    vec![Action::MouseScroll {
+                        column: mouse.column,
+                        row: mouse.row,
+                        down: mouse.kind == MouseEventKind::ScrollDown,
+                    }]
+                }
+                MouseEventKind::Down(_) => vec![Action::MouseClick {
+                    column: mouse.column,
+                    row: mouse.row,
+                }],
+                _ => Vec::new(),
+            },
+            Event::Resize(width, height) => vec![Action::Resize { width, height }],
+            _ => Vec::new(),
+        }
+    }
+
+    fn key(&mut self, state: &AppState, keymap: &Keymap, key: KeyEvent) -> Vec<Action> {
+        if state.input.is_some() {
+            return typing(key);
+        }
+        let layers = active_layers(state);
+        self.pending.push(KeyChord::from_event(&key));
+        let mut lookup = keymap.lookup(&layers, &self.pending);
+        if lookup == Lookup::NoMatch && self.pending.len() > 1 {
+            // An abandoned sequence: the last key may start something on its own.
+            self.pending = vec![KeyChord::from_event(&key)];
+            lookup = keymap.lookup(&layers, &self.pending);
+        }
+        match lookup {
+            Lookup::Run(command) => {
+                self.pending.clear();
+                vec![Action::PendingKeys(String::new()), Action::Run(command)]
+            }
+            Lookup::Prefix => vec![Action::PendingKeys(
+                self.pending
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )],
+            Lookup::NoMatch => {
+                let had_pending = !self.pending.is_empty();
+                self.pending.clear();
+                if had_pending {
+                    vec![Action::PendingKeys(String::new())]
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+}
+
+/// Keys while a filter is typed edit the text; Enter keeps it, Esc drops it.
+fn typing(key: KeyEvent) -> Vec<Action> {
+    match key.code {
+        KeyCode::Esc => vec![Action::InputCancel],
+        KeyCode::Enter => vec![Action::InputCommit],
+        KeyCode::Backspace => vec![Action::InputBackspace],
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            vec![Action::InputCancel]
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            vec![Action::Input(c)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The keymap layers that apply now, innermost first.
+pub fn active_layers(state: &AppState) -> Vec<Layer> {
+    let inner = match &state.popup {
+        Some(Popup::Help { .. }) => Layer::Help,
+        Some(Popup::Detail { .. }) => Layer::Detail,
+        None => pane_layer(state.focus),
+    };
+    vec![inner, Layer::Global]
+}
+
+pub fn pane_layer(pane: PaneId) -> Layer {
+    match pane {
+        PaneId::Network => Layer::Network,
+        PaneId::Ecs => Layer::Ecs,
+        PaneId::Targets => Layer::Targets,
+        PaneId::Rds => Layer::Rds,
+        PaneId::Logs => Layer::Logs,
+    }
+}
+
+fn enter_terminal() -> io::Result<Term> {
+    enable_raw_mode()?;
+    let mut stdout = io::stdout();
+    if let Err(error) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+        restore_terminal();
+        return Err(error);
+    }
+    Terminal::new(CrosstermBackend::new(stdout))
+}
+
+/// Leaves the alternate screen and raw mode. Safe to call more than once.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+struct RestoreOnDrop;
+
+impl Drop for RestoreOnDrop {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// A panic restores the terminal before the report is printed, so it is readable.
+fn install_panic_restore() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}

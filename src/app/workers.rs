@@ -1,0 +1,265 @@
+//! Background refresh: one task per feed, each on its own interval, results sent as actions.
+//!
+//! A feed's loop awaits its own request before sleeping, so a slow backend never has two
+//! requests of the same kind in flight. Feeds that hang off the topology (targets, RDS,
+//! logs) wait for the first topology and follow later ones through a watch channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::action::{Action, Feed, FeedData};
+use crate::cloud::Cloud;
+use crate::config::RefreshIntervals;
+use crate::model::{Millis, StackRef, Topology};
+use crate::ops::{discover, tail};
+
+/// How far back the logs pane starts when it opens.
+const LOG_HISTORY_MS: Millis = 10 * 60 * 1000;
+
+/// The running feed tasks. Dropping it (or `shutdown`) stops them all.
+pub struct Workers {
+    cancel: CancellationToken,
+    refresh: watch::Sender<u64>,
+    tasks: JoinSet<()>,
+}
+
+impl Workers {
+    pub fn spawn(
+        cloud: Cloud,
+        stack: StackRef,
+        intervals: RefreshIntervals,
+        actions: mpsc::UnboundedSender<Action>,
+    ) -> Workers {
+        let cancel = CancellationToken::new();
+        let (refresh, refresh_rx) = watch::channel(0u64);
+        let (topology_tx, topology_rx) = watch::channel::<Option<Arc<Topology>>>(None);
+        let ctx = FeedContext {
+            cloud,
+            stack,
+            actions,
+            cancel: cancel.clone(),
+            refresh: refresh_rx,
+        };
+        let mut tasks = JoinSet::new();
+
+        tasks.spawn(identity(ctx.clone()));
+        tasks.spawn(topology(
+            ctx.clone(),
+            ms(intervals.topology_ms),
+            topology_tx,
+        ));
+        tasks.spawn(ecs(ctx.clone(), ms(intervals.ecs_ms)));
+        tasks.spawn(targets(
+            ctx.clone(),
+            ms(intervals.targets_ms),
+            topology_rx.clone(),
+        ));
+        tasks.spawn(rds(ctx.clone(), ms(intervals.rds_ms), topology_rx.clone()));
+        tasks.spawn(logs(ctx, ms(intervals.logs_ms), topology_rx));
+        Workers {
+            cancel,
+            refresh,
+            tasks,
+        }
+    }
+
+    /// Wakes every feed for an immediate reload.
+    pub fn refresh_all(&self) {
+        // A generation counter: a loop that is mid-request sees the change on its next wait.
+        self.refresh.send_modify(|generation| *generation += 1);
+    }
+
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        self.tasks.abort_all();
+    }
+}
+
+#[derive(Clone)]
+struct FeedContext {
+    cloud: Cloud,
+    stack: StackRef,
+    actions: mpsc::UnboundedSender<Action>,
+    cancel: CancellationToken,
+    refresh: watch::Receiver<u64>,
+}
+
+impl FeedContext {
+    fn send(&self, feed: Feed, result: Result<FeedData, String>) {
+        let at = wall_clock_ms();
+        let action = match result {
+            Ok(data) => Action::Loaded { data, at },
+            Err(error) => Action::LoadFailed { feed, error, at },
+        };
+        // The receiver is gone only when the app is quitting.
+        let _ = self.actions.send(action);
+    }
+
+    /// Sleeps for `interval`, or less if a refresh is asked for. False once cancelled.
+    async fn wait(&mut self, interval: Duration) -> bool {
+        tokio::select! {
+            _ = self.cancel.cancelled() => false,
+            _ = tokio::time::sleep(interval) => true,
+            changed = self.refresh.changed() => changed.is_ok(),
+        }
+    }
+}
+
+async fn identity(ctx: FeedContext) {
+    match ctx.cloud.identity.caller().await {
+        Ok(identity) => {
+            let _ = ctx.actions.send(Action::Identity(identity));
+        }
+        Err(error) => {
+            let _ = ctx.actions.send(Action::LoadFailed {
+                feed: Feed::Topology,
+                error: error.to_string(),
+                at: wall_clock_ms(),
+            });
+        }
+    }
+}
+
+async fn topology(
+    mut ctx: FeedContext,
+    interval: Duration,
+    publish: watch::Sender<Option<Arc<Topology>>>,
+) {
+    loop {
+        let result = discover::topology(&ctx.cloud, &ctx.stack).await;
+        match result {
+            Ok(topology) => {
+                let topology = Arc::new(topology);
+                publish.send_replace(Some(topology.clone()));
+                ctx.send(
+                    Feed::Topology,
+                    Ok(FeedData::Topology(Box::new((*topology).clone()))),
+                );
+            }
+            Err(error) => ctx.send(Feed::Topology, Err(error.to_string())),
+        }
+        if !ctx.wait(interval).await {
+            return;
+        }
+    }
+}
+
+async fn ecs(mut ctx: FeedContext, interval: Duration) {
+    loop {
+        let result = discover::ecs(&ctx.cloud, &ctx.stack).await;
+        ctx.send(
+            Feed::Ecs,
+            result.map(FeedData::Ecs).map_err(|e| e.to_string()),
+        );
+        if !ctx.wait(interval).await {
+            return;
+        }
+    }
+}
+
+/// Waits for the first topology; None if cancelled first.
+async fn first_topology(
+    ctx: &FeedContext,
+    rx: &mut watch::Receiver<Option<Arc<Topology>>>,
+) -> Option<Arc<Topology>> {
+    tokio::select! {
+        _ = ctx.cancel.cancelled() => None,
+        found = rx.wait_for(Option::is_some) => found.ok().and_then(|t| t.clone()),
+    }
+}
+
+async fn targets(
+    mut ctx: FeedContext,
+    interval: Duration,
+    mut topology: watch::Receiver<Option<Arc<Topology>>>,
+) {
+    if first_topology(&ctx, &mut topology).await.is_none() {
+        return;
+    }
+    loop {
+        let current = topology.borrow_and_update().clone();
+        if let Some(current) = current {
+            let result = discover::target_health(&ctx.cloud, &current).await;
+            ctx.send(
+                Feed::Targets,
+                result.map(FeedData::Targets).map_err(|e| e.to_string()),
+            );
+        }
+        if !ctx.wait(interval).await {
+            return;
+        }
+    }
+}
+
+async fn rds(
+    mut ctx: FeedContext,
+    interval: Duration,
+    mut topology: watch::Receiver<Option<Arc<Topology>>>,
+) {
+    if first_topology(&ctx, &mut topology).await.is_none() {
+        return;
+    }
+    loop {
+        let current = topology.borrow_and_update().clone();
+        if let Some(current) = current {
+            let result = discover::databases(&ctx.cloud, &current).await;
+            ctx.send(
+                Feed::Rds,
+                result.map(FeedData::Rds).map_err(|e| e.to_string()),
+            );
+        }
+        if !ctx.wait(interval).await {
+            return;
+        }
+    }
+}
+
+async fn logs(
+    mut ctx: FeedContext,
+    interval: Duration,
+    mut topology: watch::Receiver<Option<Arc<Topology>>>,
+) {
+    let Some(found) = first_topology(&ctx, &mut topology).await else {
+        return;
+    };
+    let Some(query) = tail::service_query(&found.log_groups) else {
+        ctx.send(
+            Feed::Logs,
+            Err("the service's task definition has no awslogs configuration".into()),
+        );
+        return;
+    };
+    let mut tail = tail::PollTail::new(query, wall_clock_ms() - LOG_HISTORY_MS);
+    loop {
+        let result = tail.poll(ctx.cloud.logs.as_ref()).await;
+        ctx.send(
+            Feed::Logs,
+            result.map(FeedData::Logs).map_err(|e| e.to_string()),
+        );
+        if !ctx.wait(interval).await {
+            return;
+        }
+    }
+}
+
+fn ms(value: u64) -> Duration {
+    Duration::from_millis(value.max(100))
+}
+
+/// Milliseconds since the Unix epoch, by the system clock.
+pub fn wall_clock_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
