@@ -22,6 +22,7 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _log = init_debug_log();
     if let Err(error) = color_eyre::install() {
         eprintln!("opsdeck: {error}");
     }
@@ -44,6 +45,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// `OPSDECK_LOG=debug` (any tracing filter) writes a debug log to the state directory;
+/// the terminal belongs to the TUI, so nothing is logged to it.
+fn init_debug_log() -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let filter = std::env::var("OPSDECK_LOG").ok()?;
+    let dir = config::state_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::never(&dir, "debug.log"));
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
+    Some(guard)
 }
 
 async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {

@@ -98,6 +98,10 @@ struct FeedContext {
 impl FeedContext {
     fn send(&self, feed: Feed, result: Result<FeedData, String>) {
         let at = wall_clock_ms();
+        match &result {
+            Ok(_) => tracing::debug!(?feed, "loaded"),
+            Err(error) => tracing::warn!(?feed, %error, "load failed"),
+        }
         let action = match result {
             Ok(data) => Action::Loaded { data, at },
             Err(error) => Action::LoadFailed { feed, error, at },
