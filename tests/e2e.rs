@@ -18,16 +18,28 @@ fn sandbox_dashboard_opens_navigates_and_quits_cleanly() {
 
     // The dashboard: five panes with their data, and the status bar.
     app.wait_for("the five panes with data", WAIT, |s| {
-        ["[1] Network", "[2] ECS", "[3] Targets", "[4] RDS", "[5] Logs"]
-            .iter()
-            .all(|t| s.contains(t))
+        [
+            "[1] Network",
+            "[2] ECS",
+            "[3] Targets",
+            "[4] RDS",
+            "[5] Logs",
+        ]
+        .iter()
+        .all(|t| s.contains(t))
             && s.contains("umami-db")
             && s.contains("RUNNING")
             && s.contains("healthy")
     });
     let screen = app.contents();
-    assert!(screen.contains("sandbox:healthy"), "status bar names the backend:\n{screen}");
-    assert!(screen.contains("123456789012"), "status bar names the account:\n{screen}");
+    assert!(
+        screen.contains("sandbox:healthy"),
+        "status bar names the backend:\n{screen}"
+    );
+    assert!(
+        screen.contains("123456789012"),
+        "status bar names the account:\n{screen}"
+    );
 
     // Focus the targets pane by number and zoom it: only that pane is left on screen.
     app.send("3");
@@ -49,9 +61,14 @@ fn sandbox_dashboard_opens_navigates_and_quits_cleanly() {
 
     // Help lists the keys of the focused layer and the global ones, from the keymap.
     app.send("?");
-    app.wait_for("help popup", WAIT, |s| s.contains("Keys") && s.contains("zoom") || s.contains("Zoom"));
+    app.wait_for("help popup", WAIT, |s| {
+        s.contains("Keys") && s.contains("zoom") || s.contains("Zoom")
+    });
     let help = app.contents();
-    assert!(help.to_lowercase().contains("quit"), "help shows quit:\n{help}");
+    assert!(
+        help.to_lowercase().contains("quit"),
+        "help shows quit:\n{help}"
+    );
     app.send("\x1b");
     app.wait_for("help closed", WAIT, |s| !s.contains("Keys:"));
 
@@ -60,9 +77,17 @@ fn sandbox_dashboard_opens_navigates_and_quits_cleanly() {
     assert_eq!(app.wait_exit(WAIT), 0);
     let raw = app.raw();
     let text = String::from_utf8_lossy(&raw);
-    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
-    assert!(left > text.rfind("[1] Network").unwrap_or(0), "restored after the last frame");
-    assert!(text.contains("\x1b[?1000l") || text.contains("\x1b[?1006l"), "mouse capture off");
+    let left = text
+        .rfind("\x1b[?1049l")
+        .expect("left the alternate screen");
+    assert!(
+        left > text.rfind("[1] Network").unwrap_or(0),
+        "restored after the last frame"
+    );
+    assert!(
+        text.contains("\x1b[?1000l") || text.contains("\x1b[?1006l"),
+        "mouse capture off"
+    );
 }
 
 #[test]
@@ -81,7 +106,9 @@ fn sandbox_is_alive_without_key_presses() {
 #[test]
 fn too_small_terminal_shows_a_notice_and_recovers_on_resize() {
     let mut app = PtyApp::start(&["--sandbox"], 40, 10);
-    app.wait_for("too-small notice", WAIT, |s| s.to_lowercase().contains("too small"));
+    app.wait_for("too-small notice", WAIT, |s| {
+        s.to_lowercase().contains("too small")
+    });
     app.resize(80, 24);
     app.wait_for("dashboard after resize", WAIT, |s| {
         s.contains("[1] Network") && count(s, "[") >= 5
@@ -107,9 +134,16 @@ fn a_bad_keymap_stops_start_up_with_file_and_line_and_leaves_the_terminal_alone(
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&format!("{}:4:", keymap.display())), "names file and line: {stderr}");
+    assert!(
+        stderr.contains(&format!("{}:4:", keymap.display())),
+        "names file and line: {stderr}"
+    );
     assert!(stderr.contains("rollbak"), "names the action: {stderr}");
-    assert!(output.stdout.is_empty(), "nothing drawn: {:?}", output.stdout);
+    assert!(
+        output.stdout.is_empty(),
+        "nothing drawn: {:?}",
+        output.stdout
+    );
 }
 
 #[test]

@@ -17,7 +17,13 @@ use opsdeck::ui::{self, Theme};
 
 fn dashboard(log_lines: usize) -> AppState {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let sandbox = Sandbox::new(Scenario::Healthy, 42, ClockMode::Manual { start: SANDBOX_EPOCH });
+    let sandbox = Sandbox::new(
+        Scenario::Healthy,
+        42,
+        ClockMode::Manual {
+            start: SANDBOX_EPOCH,
+        },
+    );
     sandbox.advance(90_000);
     let stack = StackRef {
         name: "umami".into(),
@@ -26,7 +32,13 @@ fn dashboard(log_lines: usize) -> AppState {
         service: "umami".into(),
     };
     let mut state = runtime
-        .block_on(load_dashboard(&sandbox.cloud(), &stack, log_lines.max(10_000), sandbox.now(), 600_000))
+        .block_on(load_dashboard(
+            &sandbox.cloud(),
+            &stack,
+            log_lines.max(10_000),
+            sandbox.now(),
+            600_000,
+        ))
         .expect("sandbox dashboard");
     let filler: Vec<LogEvent> = (0..log_lines)
         .map(|i| LogEvent {
@@ -37,7 +49,13 @@ fn dashboard(log_lines: usize) -> AppState {
             message: format!("GET /api/websites/{i}/stats?startAt=1700000000000 200 12ms"),
         })
         .collect();
-    update(&mut state, Action::Loaded { data: FeedData::Logs(filler), at: sandbox.now() });
+    update(
+        &mut state,
+        Action::Loaded {
+            data: FeedData::Logs(filler),
+            at: sandbox.now(),
+        },
+    );
     state
 }
 
@@ -49,7 +67,10 @@ fn bench_frames(c: &mut Criterion) {
         state.width = width;
         state.height = height;
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
-        let name = format!("full dashboard {width}x{height}, {} log lines", state.logs.len());
+        let name = format!(
+            "full dashboard {width}x{height}, {} log lines",
+            state.logs.len()
+        );
         c.bench_function(&name, |b| {
             b.iter(|| {
                 terminal
