@@ -58,7 +58,10 @@ fn shipped_keymap_files() -> Vec<PathBuf> {
 #[test]
 fn every_shipped_keymap_file_loads() {
     let files = shipped_keymap_files();
-    assert!(files.len() >= 3, "expected default.toml and two examples: {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected default.toml and two examples: {files:?}"
+    );
     for file in files {
         Keymap::load(Some(&file)).unwrap_or_else(|err| panic!("{err}"));
     }
@@ -108,17 +111,38 @@ fn embedded_default_has_the_documented_global_bindings() {
 fn embedded_default_popups_and_logs() {
     let keymap = Keymap::embedded().unwrap();
     let logs = [Layer::Logs, Layer::Global];
-    assert_eq!(keymap.lookup(&logs, &keys("f")), Lookup::Run(Command::ToggleFollow));
-    assert_eq!(keymap.lookup(&logs, &keys("w")), Lookup::Run(Command::ToggleWrap));
-    assert_eq!(keymap.lookup(&logs, &keys("t")), Lookup::Run(Command::ToggleTimestamps));
+    assert_eq!(
+        keymap.lookup(&logs, &keys("f")),
+        Lookup::Run(Command::ToggleFollow)
+    );
+    assert_eq!(
+        keymap.lookup(&logs, &keys("w")),
+        Lookup::Run(Command::ToggleWrap)
+    );
+    assert_eq!(
+        keymap.lookup(&logs, &keys("t")),
+        Lookup::Run(Command::ToggleTimestamps)
+    );
     for popup in [Layer::Help, Layer::Detail] {
         for key in ["<Esc>", "q"] {
-            assert_eq!(keymap.lookup(&[popup], &keys(key)), Lookup::Run(Command::Back));
+            assert_eq!(
+                keymap.lookup(&[popup], &keys(key)),
+                Lookup::Run(Command::Back)
+            );
         }
-        assert_eq!(keymap.lookup(&[popup], &keys("j")), Lookup::Run(Command::Down));
-        assert_eq!(keymap.lookup(&[popup], &keys("<PageUp>")), Lookup::Run(Command::PageUp));
+        assert_eq!(
+            keymap.lookup(&[popup], &keys("j")),
+            Lookup::Run(Command::Down)
+        );
+        assert_eq!(
+            keymap.lookup(&[popup], &keys("<PageUp>")),
+            Lookup::Run(Command::PageUp)
+        );
     }
-    assert_eq!(keymap.lookup(&[Layer::Help], &keys("?")), Lookup::Run(Command::Back));
+    assert_eq!(
+        keymap.lookup(&[Layer::Help], &keys("?")),
+        Lookup::Run(Command::Back)
+    );
     assert_eq!(keymap.lookup(&[Layer::Detail], &keys("?")), Lookup::NoMatch);
 }
 
@@ -147,19 +171,40 @@ fn terminal_events_match_parsed_keys() {
     let keymap = Keymap::embedded().unwrap();
     let press = |code, modifiers| vec![KeyChord::from_event(&KeyEvent::new(code, modifiers))];
     let shifted_g = press(KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(keymap.lookup(&[Layer::Global], &shifted_g), Lookup::Run(Command::Bottom));
+    assert_eq!(
+        keymap.lookup(&[Layer::Global], &shifted_g),
+        Lookup::Run(Command::Bottom)
+    );
     let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
-    assert_eq!(keymap.lookup(&[Layer::Global], &back_tab), Lookup::Run(Command::FocusPrev));
+    assert_eq!(
+        keymap.lookup(&[Layer::Global], &back_tab),
+        Lookup::Run(Command::FocusPrev)
+    );
     let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
-    assert_eq!(keymap.lookup(&[Layer::Global], &ctrl_c), Lookup::Run(Command::Quit));
+    assert_eq!(
+        keymap.lookup(&[Layer::Global], &ctrl_c),
+        Lookup::Run(Command::Quit)
+    );
 }
 
 #[test]
 fn chords_display_in_keymap_syntax() {
-    for key in ["q", "G", "<C-c>", "<Tab>", "<BackTab>", "<A-x>", "<F5>", "<Space>"] {
+    for key in [
+        "q",
+        "G",
+        "<C-c>",
+        "<Tab>",
+        "<BackTab>",
+        "<A-x>",
+        "<F5>",
+        "<Space>",
+    ] {
         assert_eq!(key.parse::<KeyChord>().unwrap().to_string(), key);
     }
-    assert_eq!("<S-Tab>".parse::<KeyChord>().unwrap().to_string(), "<BackTab>");
+    assert_eq!(
+        "<S-Tab>".parse::<KeyChord>().unwrap().to_string(),
+        "<BackTab>"
+    );
 }
 
 #[test]
@@ -191,16 +236,23 @@ fn append_does_not_override_the_default() {
     assert_eq!(global(&keymap, "q"), Lookup::Run(Command::Quit));
     assert_eq!(global(&keymap, "x"), Lookup::Run(Command::Zoom));
     let last = keymap.bindings(Layer::Global).last().unwrap();
-    assert_eq!(last.desc, "zoom", "a missing desc falls back to the action name");
+    assert_eq!(
+        last.desc, "zoom",
+        "a missing desc falls back to the action name"
+    );
 }
 
 #[test]
 fn keymap_replaces_the_layer() {
-    let (_dir, _path, loaded) =
-        load_user("[logs]\nkeymap = [ { on = \"p\", run = \"toggle-follow\", desc = \"Pause\" } ]\n");
+    let (_dir, _path, loaded) = load_user(
+        "[logs]\nkeymap = [ { on = \"p\", run = \"toggle-follow\", desc = \"Pause\" } ]\n",
+    );
     let keymap = loaded.unwrap();
     assert_eq!(keymap.bindings(Layer::Logs).len(), 1);
-    assert_eq!(keymap.lookup(&[Layer::Logs], &keys("p")), Lookup::Run(Command::ToggleFollow));
+    assert_eq!(
+        keymap.lookup(&[Layer::Logs], &keys("p")),
+        Lookup::Run(Command::ToggleFollow)
+    );
     assert_eq!(keymap.lookup(&[Layer::Logs], &keys("f")), Lookup::NoMatch);
     // Layers the file does not mention keep their defaults.
     assert_eq!(global(&keymap, "q"), Lookup::Run(Command::Quit));
@@ -250,14 +302,20 @@ fn unknown_action() {
     assert_eq!(err.column, 21, "points at the run value: {err}");
     assert_mentions(
         &err,
-        &["unknown action \"rollbak\"", "\"r\"", "[ecs]", "expected one of: quit, help"],
+        &[
+            "unknown action \"rollbak\"",
+            "\"r\"",
+            "[ecs]",
+            "expected one of: quit, help",
+        ],
     );
 }
 
 #[test]
 fn unparsable_keys() {
     for bad in ["<C-ü-x>", "<Foo>", "", "<C-c"] {
-        let text = format!("[global]\nprepend_keymap = [\n  {{ on = \"{bad}\", run = \"quit\" }},\n]\n");
+        let text =
+            format!("[global]\nprepend_keymap = [\n  {{ on = \"{bad}\", run = \"quit\" }},\n]\n");
         let err = error_at_line(&text, 3);
         assert_eq!(err.column, 10, "points at the key: {err}");
         assert_mentions(&err, &[&format!("\"{bad}\""), "[global]"]);
@@ -318,7 +376,10 @@ fn unknown_entry_field() {
 
 #[test]
 fn missing_run() {
-    let err = error_at_line("[rds]\nkeymap = [\n  { on = \"r\", desc = \"Reload\" },\n]\n", 3);
+    let err = error_at_line(
+        "[rds]\nkeymap = [\n  { on = \"r\", desc = \"Reload\" },\n]\n",
+        3,
+    );
     assert_mentions(&err, &["no `run`", "\"r\"", "[rds]"]);
 }
 
@@ -326,5 +387,8 @@ fn missing_run() {
 fn error_display_is_file_line_column() {
     let err = error_at_line("[ecs]\nkeymap = [ { on = \"r\", run = \"rollbak\" } ]\n", 2);
     let shown = err.to_string();
-    assert!(shown.starts_with(&format!("{}:2:", err.file.display())), "{shown}");
+    assert!(
+        shown.starts_with(&format!("{}:2:", err.file.display())),
+        "{shown}"
+    );
 }

@@ -143,7 +143,8 @@ impl Keymap {
         let Some(path) = user_file else {
             return Ok(keymap);
         };
-        let text = std::fs::read_to_string(path).map_err(|err| KeymapError::unreadable(path, &err))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|err| KeymapError::unreadable(path, &err))?;
         keymap.merged_with(&text, path)
     }
 
@@ -184,7 +185,11 @@ impl Keymap {
         }
         layers
             .iter()
-            .flat_map(|layer| self.bindings(*layer).iter().find(|b| b.on.starts_with(keys)))
+            .flat_map(|layer| {
+                self.bindings(*layer)
+                    .iter()
+                    .find(|b| b.on.starts_with(keys))
+            })
             .next()
             .map_or(Lookup::NoMatch, |binding| {
                 if binding.on.len() == keys.len() {

@@ -98,15 +98,25 @@ impl Config {
     /// Reads the config file at `path`. The caller named this file, so a missing one is an
     /// error; see [`Config::load_default_location`] for the file the user may not have made.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::unreadable(path, &err))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|err| ConfigError::unreadable(path, &err))?;
         Config::parse(&text, path)
     }
 
     /// Reads [`default_config_path`]; no file there (or no home directory) means the defaults.
     pub fn load_default_location() -> Result<Config, ConfigError> {
-        match default_config_path() {
-            Some(path) if path.exists() => Config::load(&path),
-            _ => Ok(Config::default()),
+        default_config_path().map_or_else(
+            || Ok(Config::default()),
+            |path| Config::load_or_default(&path),
+        )
+    }
+
+    /// Reads `path` if it exists: for a location the user may never have created a file in.
+    pub fn load_or_default(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(err) => Err(ConfigError::unreadable(path, &err)),
         }
     }
 

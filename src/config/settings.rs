@@ -14,7 +14,13 @@ const REFRESH_SECONDS: RangeInclusive<f64> = 0.1..=3600.0;
 /// Below this the logs pane is useless; above it the buffer alone could use gigabytes.
 const LOG_BUFFER_LINES: RangeInclusive<i64> = 100..=10_000_000;
 
-const TOP_FIELDS: &[&str] = &["theme", "read_only", "log_buffer_lines", "refresh", "stacks"];
+const TOP_FIELDS: &[&str] = &[
+    "theme",
+    "read_only",
+    "log_buffer_lines",
+    "refresh",
+    "stacks",
+];
 const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs"];
 const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service"];
 

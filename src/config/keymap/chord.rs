@@ -75,7 +75,10 @@ impl KeyChord {
     /// Terminals disagree on how they report shift: the shifted character already says it,
     /// and some send shift-tab as `Tab`+SHIFT, others as `BackTab` with or without SHIFT.
     fn normalised(self) -> KeyChord {
-        let KeyChord { code, mut modifiers } = self;
+        let KeyChord {
+            code,
+            mut modifiers,
+        } = self;
         let code = match code {
             KeyCode::Char(c) if modifiers.contains(KeyModifiers::SHIFT) => {
                 modifiers.remove(KeyModifiers::SHIFT);
@@ -220,22 +223,34 @@ mod tests {
 
     #[test]
     fn parses_plain_and_named_keys() {
-        assert_eq!(chord("q"), KeyChord::new(KeyCode::Char('q'), KeyModifiers::NONE));
+        assert_eq!(
+            chord("q"),
+            KeyChord::new(KeyCode::Char('q'), KeyModifiers::NONE)
+        );
         assert_eq!(chord("<Esc>").code, KeyCode::Esc);
         assert_eq!(chord("<pagedown>").code, KeyCode::PageDown);
         assert_eq!(chord("<F12>").code, KeyCode::F(12));
         assert_eq!(chord("<Space>"), chord(" "));
-        assert_eq!(chord("<"), KeyChord::new(KeyCode::Char('<'), KeyModifiers::NONE));
+        assert_eq!(
+            chord("<"),
+            KeyChord::new(KeyCode::Char('<'), KeyModifiers::NONE)
+        );
     }
 
     #[test]
     fn parses_modifiers() {
-        assert_eq!(chord("<C-c>"), KeyChord::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+        assert_eq!(
+            chord("<C-c>"),
+            KeyChord::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+        );
         assert_eq!(
             chord("<C-A-x>").modifiers,
             KeyModifiers::CONTROL | KeyModifiers::ALT
         );
-        assert_eq!(chord("<C-->"), KeyChord::new(KeyCode::Char('-'), KeyModifiers::CONTROL));
+        assert_eq!(
+            chord("<C-->"),
+            KeyChord::new(KeyCode::Char('-'), KeyModifiers::CONTROL)
+        );
         assert_eq!(chord("<S-Tab>"), chord("<BackTab>"));
         assert_eq!(chord("<S-g>"), chord("G"));
         assert_eq!(chord("<S-Up>").modifiers, KeyModifiers::SHIFT);
@@ -244,11 +259,20 @@ mod tests {
     #[test]
     fn rejects_bad_keys() {
         assert_eq!("".parse::<KeyChord>(), Err(KeyParseError::Empty));
-        assert!(matches!("gg".parse::<KeyChord>(), Err(KeyParseError::NotOneKey(_))));
-        assert!(matches!("<C-c".parse::<KeyChord>(), Err(KeyParseError::Unclosed(_))));
+        assert!(matches!(
+            "gg".parse::<KeyChord>(),
+            Err(KeyParseError::NotOneKey(_))
+        ));
+        assert!(matches!(
+            "<C-c".parse::<KeyChord>(),
+            Err(KeyParseError::Unclosed(_))
+        ));
         for bad in ["<Foo>", "<C-ü-x>", "<>", "<F13>", "<C->"] {
             assert!(
-                matches!(bad.parse::<KeyChord>(), Err(KeyParseError::UnknownName { .. })),
+                matches!(
+                    bad.parse::<KeyChord>(),
+                    Err(KeyParseError::UnknownName { .. })
+                ),
                 "{bad}"
             );
         }
@@ -269,8 +293,21 @@ mod tests {
     #[test]
     fn display_round_trips() {
         for key in [
-            "q", "G", "/", "<", "<C-c>", "<A-x>", "<C-A-Up>", "<S-Up>", "<Tab>", "<BackTab>",
-            "<Space>", "<C-Space>", "<F5>", "<C-->", "<PageDown>",
+            "q",
+            "G",
+            "/",
+            "<",
+            "<C-c>",
+            "<A-x>",
+            "<C-A-Up>",
+            "<S-Up>",
+            "<Tab>",
+            "<BackTab>",
+            "<Space>",
+            "<C-Space>",
+            "<F5>",
+            "<C-->",
+            "<PageDown>",
         ] {
             let parsed = chord(key);
             assert_eq!(parsed.to_string(), key);

@@ -144,7 +144,10 @@ fn build_patch(entries: Vec<Entry>) -> LayerPatch {
     let mut patch = LayerPatch::default();
     for entry in entries {
         match entry.section {
-            Section::Replace => patch.replace.get_or_insert_with(Vec::new).push(entry.binding),
+            Section::Replace => patch
+                .replace
+                .get_or_insert_with(Vec::new)
+                .push(entry.binding),
             Section::Prepend => patch.prepend.push(entry.binding),
             Section::Append => patch.append.push(entry.binding),
         }
@@ -224,7 +227,11 @@ fn parse_on(layer: Layer, on: &Spanned<DeValue<'_>>) -> Result<(Vec<KeyChord>, S
             format!("`on` in [{layer}] is an empty sequence; give at least one key"),
         ));
     }
-    let label = parts.iter().map(|(text, _)| *text).collect::<Vec<_>>().join(" ");
+    let label = parts
+        .iter()
+        .map(|(text, _)| *text)
+        .collect::<Vec<_>>()
+        .join(" ");
     let keys = parts
         .into_iter()
         .map(|(text, span)| {
@@ -306,18 +313,15 @@ fn parse_desc(
     let Some(desc) = desc else {
         return Ok(run.name().to_owned());
     };
-    desc.get_ref()
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            Located::new(
-                desc.span(),
-                format!(
-                    "`desc` for key \"{label}\" in [{layer}] must be a string; found {}",
-                    type_name(desc.get_ref())
-                ),
-            )
-        })
+    desc.get_ref().as_str().map(str::to_owned).ok_or_else(|| {
+        Located::new(
+            desc.span(),
+            format!(
+                "`desc` for key \"{label}\" in [{layer}] must be a string; found {}",
+                type_name(desc.get_ref())
+            ),
+        )
+    })
 }
 
 /// Within one file and layer a key may be bound once, and never as the start of a longer
@@ -333,7 +337,12 @@ fn check_conflicts(source: SourceFile<'_>, layer: Layer, entries: &[Entry]) -> R
     Ok(())
 }
 
-fn conflict(source: SourceFile<'_>, layer: Layer, earlier: &Entry, later: &Entry) -> Option<String> {
+fn conflict(
+    source: SourceFile<'_>,
+    layer: Layer,
+    earlier: &Entry,
+    later: &Entry,
+) -> Option<String> {
     let line = |entry: &Entry| source.line_column(entry.span.start).0;
     let (a, b) = (&earlier.binding.on, &later.binding.on);
     if a == b {
