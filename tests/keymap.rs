@@ -259,6 +259,14 @@ fn keymap_replaces_the_layer() {
 }
 
 #[test]
+fn empty_keymap_empties_the_layer() {
+    let (_dir, _path, loaded) = load_user("[logs]\nkeymap = []\n");
+    let keymap = loaded.unwrap();
+    assert!(keymap.bindings(Layer::Logs).is_empty());
+    assert_eq!(keymap.lookup(&[Layer::Logs], &keys("f")), Lookup::NoMatch);
+}
+
+#[test]
 fn no_user_file_is_the_embedded_default() {
     assert_eq!(Keymap::load(None).unwrap(), Keymap::embedded().unwrap());
 }

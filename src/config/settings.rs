@@ -6,7 +6,7 @@ use std::ops::{Range, RangeInclusive};
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use super::source::{Located, SourceFile, type_name};
+use super::source::{Located, SourceFile, in_file_order, type_name};
 use super::{Config, RefreshIntervals, StackConfig};
 
 /// Faster than this would hammer the AWS APIs; slower than this is not "live" any more.
@@ -41,13 +41,6 @@ pub(super) fn parse_config(source: SourceFile<'_>) -> Result<Config, Located> {
         }
     }
     Ok(config)
-}
-
-/// Tables are keyed alphabetically; checking in file order reports the first mistake first.
-fn in_file_order<'a, 'i>(table: &'a DeTable<'i>) -> Vec<(&'a Key<'i>, &'a Value<'i>)> {
-    let mut entries: Vec<_> = table.iter().collect();
-    entries.sort_by_key(|(key, _)| key.span().start);
-    entries
 }
 
 fn refresh(table: &DeTable<'_>) -> Result<RefreshIntervals, Located> {

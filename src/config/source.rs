@@ -5,7 +5,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeString, DeTable, DeValue};
 
 /// The text of one file and where it came from.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +60,16 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+/// A table's entries in file order. Tables are keyed alphabetically; checking them in file
+/// order reports the first mistake in the file first.
+pub(crate) fn in_file_order<'a, 'i>(
+    table: &'a DeTable<'i>,
+) -> Vec<(&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>)> {
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    entries
 }
 
 /// How a value's type is named in messages: "expected a string, found an integer".

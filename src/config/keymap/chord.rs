@@ -30,7 +30,7 @@ pub enum KeyParseError {
     Unclosed(String),
     #[error(
         "unknown key \"{name}\" in \"{key}\"; inside <...> use C-, A- or S- followed by one \
-         character or one of: {}",
+         character or one of: {}, F1..F12",
         NAMED_KEYS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
     )]
     UnknownName { key: String, name: String },

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde::de::IntoDeserializer;
 use serde::de::value::{Error as NameError, StrDeserializer};
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeString, DeTable, DeValue};
 
 use super::{Binding, KeyChord, Layer};
 use crate::app::action::Command;
-use crate::config::source::{Located, SourceFile, type_name};
+use crate::config::source::{Located, SourceFile, in_file_order, type_name};
 
 /// What one file says about one layer, applied as `prepend ++ (replace or base) ++ append`.
 #[derive(Debug, Default)]
@@ -67,9 +67,7 @@ const ENTRY_FIELDS: [&str; 3] = ["on", "run", "desc"];
 /// Reads every layer of one file; layers are returned in file order.
 pub(super) fn parse_file(source: SourceFile<'_>) -> Result<Vec<(Layer, LayerPatch)>, Located> {
     let document = source.parse()?;
-    let mut tables: Vec<_> = document.get_ref().iter().collect();
-    tables.sort_by_key(|(name, _)| name.span().start);
-    tables
+    in_file_order(document.get_ref())
         .into_iter()
         .map(|(name, value)| {
             let layer = parse_layer_name(name)?;
@@ -88,7 +86,7 @@ pub(super) fn parse_file(source: SourceFile<'_>) -> Result<Vec<(Layer, LayerPatc
         .collect()
 }
 
-fn parse_layer_name(name: &Spanned<std::borrow::Cow<'_, str>>) -> Result<Layer, Located> {
+fn parse_layer_name(name: &Spanned<DeString<'_>>) -> Result<Layer, Located> {
     Layer::from_name(name.get_ref()).ok_or_else(|| {
         let known: Vec<String> = Layer::ALL.iter().map(|l| format!("[{l}]")).collect();
         Located::new(
@@ -107,10 +105,9 @@ fn parse_layer(
     layer: Layer,
     table: &DeTable<'_>,
 ) -> Result<LayerPatch, Located> {
-    let mut fields: Vec<_> = table.iter().collect();
-    fields.sort_by_key(|(name, _)| name.span().start);
     let mut entries = Vec::new();
-    for (name, value) in fields {
+    let mut replaces = false;
+    for (name, value) in in_file_order(table) {
         let section = Section::from_field(name.get_ref()).ok_or_else(|| {
             Located::new(
                 name.span(),
@@ -132,27 +129,28 @@ fn parse_layer(
                 ),
             )
         })?;
+        replaces |= section == Section::Replace;
         for item in items.iter() {
             entries.push(parse_entry(layer, section, item)?);
         }
     }
     check_conflicts(source, layer, &entries)?;
-    Ok(build_patch(entries))
+    Ok(build_patch(entries, replaces))
 }
 
-fn build_patch(entries: Vec<Entry>) -> LayerPatch {
-    let mut patch = LayerPatch::default();
+/// `replaces` is whether the layer has a `keymap` list at all: `keymap = []` empties a layer.
+fn build_patch(entries: Vec<Entry>, replaces: bool) -> LayerPatch {
+    let mut patch = LayerPatch {
+        replace: replaces.then(Vec::new),
+        ..LayerPatch::default()
+    };
     for entry in entries {
         match entry.section {
-            Section::Replace => patch
-                .replace
-                .get_or_insert_with(Vec::new)
-                .push(entry.binding),
+            Section::Replace => patch.replace.get_or_insert_default().push(entry.binding),
             Section::Prepend => patch.prepend.push(entry.binding),
             Section::Append => patch.append.push(entry.binding),
         }
     }
-    // `keymap = []` empties a layer, so a present-but-empty list must stay `Some`.
     patch
 }
 
