@@ -1,10 +1,14 @@
 //! User files: the config file and the keymap, loaded and validated at start-up.
-//!
-//! OWNED BY THE KEYMAP HELPER: the signatures below are the contract the rest of the app uses.
 
 pub mod keymap;
+mod settings;
+mod source;
 
+use std::io;
 use std::path::{Path, PathBuf};
+
+use self::settings::parse_config;
+use self::source::{Located, SourceFile};
 
 /// How often each feed refreshes, in milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +62,8 @@ impl Default for Config {
     }
 }
 
+/// A problem in the config file. `line` and `column` are 1-based; both are 0 when the error
+/// is about the file as a whole (it could not be read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{line}:{column}: {message}", file.display())]
 pub struct ConfigError {
@@ -67,11 +73,63 @@ pub struct ConfigError {
     pub message: String,
 }
 
-impl Config {
-    /// Reads `path`; a missing file at the default location is not an error.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        unimplemented!("{path:?}")
+impl ConfigError {
+    fn at(source: SourceFile<'_>, located: Located) -> ConfigError {
+        let (line, column) = source.line_column(located.span.start);
+        ConfigError {
+            file: source.path.to_path_buf(),
+            line,
+            column,
+            message: located.message,
+        }
     }
+
+    fn unreadable(path: &Path, err: &io::Error) -> ConfigError {
+        ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read config file: {err}"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the config file at `path`. The caller named this file, so a missing one is an
+    /// error; see [`Config::load_default_location`] for the file the user may not have made.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|err| ConfigError::unreadable(path, &err))?;
+        Config::parse(&text, path)
+    }
+
+    /// Reads [`default_config_path`]; no file there (or no home directory) means the defaults.
+    pub fn load_default_location() -> Result<Config, ConfigError> {
+        default_config_path().map_or_else(
+            || Ok(Config::default()),
+            |path| Config::load_or_default(&path),
+        )
+    }
+
+    /// Reads `path` if it exists: for a location the user may never have created a file in.
+    pub fn load_or_default(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(err) => Err(ConfigError::unreadable(path, &err)),
+        }
+    }
+
+    /// Parses the text of a config file; `file` is only used to name it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let source = SourceFile::new(file, text);
+        parse_config(source).map_err(|located| ConfigError::at(source, located))
+    }
+}
+
+/// `config.toml` in [`config_dir`].
+pub fn default_config_path() -> Option<PathBuf> {
+    config_dir().map(|dir| dir.join("config.toml"))
 }
 
 /// `$XDG_CONFIG_HOME/opsdeck` or `~/.config/opsdeck`.
