@@ -237,9 +237,3 @@ mod tests {
         assert_eq!(keymap.lookup(&[Layer::Global], &[]), Lookup::NoMatch);
     }
 }
-
-impl std::fmt::Display for KeyChord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.code)
-    }
-}
