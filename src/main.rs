@@ -1,6 +1,5 @@
 //! Entry point: parse flags, load the user's files, pick a backend, run the TUI or a command.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -89,24 +88,19 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
 }
 
 fn load_config(global: &GlobalArgs) -> color_eyre::Result<Config> {
-    let loaded = match &global.config {
+    match &global.config {
         Some(path) => Config::load(path),
-        None => match config::config_dir().map(|d| d.join("config.toml")) {
-            Some(path) if path.exists() => Config::load(&path),
-            _ => Ok(Config::default()),
-        },
-    };
-    loaded.map_err(|e| eyre!("config: {e}"))
+        None => Config::load_default_location(),
+    }
+    .map_err(|e| eyre!("config: {e}"))
 }
 
 fn load_keymap(global: &GlobalArgs) -> color_eyre::Result<Keymap> {
-    let default_file = config::config_dir().map(|d| d.join("keymap.toml"));
-    let user_file: Option<&Path> = match (&global.keymap, &default_file) {
-        (Some(path), _) => Some(path),
-        (None, Some(path)) if path.exists() => Some(path),
-        _ => None,
-    };
-    Keymap::load(user_file).map_err(|e| eyre!("keymap: {e}"))
+    match &global.keymap {
+        Some(path) => Keymap::load(Some(path)),
+        None => Keymap::load_default_location(),
+    }
+    .map_err(|e| eyre!("keymap: {e}"))
 }
 
 fn sandbox_stack(global: &GlobalArgs) -> StackRef {
