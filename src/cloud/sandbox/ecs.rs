@@ -16,6 +16,8 @@ use crate::model::{
 
 /// Target registration takes a moment before the first health check.
 const REGISTRATION: Millis = 3_000;
+/// A RUNNING task with no target to drain goes on to STOPPING at the next step.
+const STEP_AFTER_DRAIN: Millis = 1_000;
 
 pub(crate) fn ecr_registry() -> String {
     format!("{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com")
@@ -741,8 +743,6 @@ pub(crate) fn begin_stop(world: &mut World, ti: usize, cause: StopCause, reason:
     }
 }
 
-const STEP_AFTER_DRAIN: Millis = 1_000;
-
 /// Marks a task's targets draining for their groups' deregistration delay; returns when
 /// the last one is gone.
 fn drain_targets(world: &mut World, task_arn: &str) -> Option<Millis> {
@@ -805,5 +805,18 @@ pub(crate) fn fail_to_pull(world: &mut World, ti: usize) {
     let deployment = t.deployment().map(str::to_string);
     if let (Some(si), Some(deployment)) = (service_of(world, ti), deployment) {
         record_failure(world, si, &deployment);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_threshold_is_half_the_desired_count_within_bounds() {
+        assert_eq!(breaker_threshold(1), 3);
+        assert_eq!(breaker_threshold(2), 3);
+        assert_eq!(breaker_threshold(9), 5);
+        assert_eq!(breaker_threshold(1000), 200);
     }
 }

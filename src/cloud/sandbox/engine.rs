@@ -232,14 +232,26 @@ fn write_lines(world: &mut World, ti: usize, lines: Vec<String>) {
         .map(|_| base + world.rng.random_range(0..slots) * (1000 / slots))
         .collect();
     stamps.sort_unstable();
-    for (timestamp, line) in stamps.into_iter().zip(lines) {
-        world.logs.write(&group, &stream, timestamp, line);
-    }
+    world
+        .logs
+        .write(&group, &stream, stamps.into_iter().zip(lines).collect());
 }
+
+/// The daily automated backup runs at 03:00 UTC and takes a few minutes.
+const BACKUP_MINUTES: std::ops::Range<Millis> = 180..184;
 
 fn age_databases(world: &mut World) {
     let now = world.now;
+    let minute_of_day = now.rem_euclid(24 * 60 * 60_000) / 60_000;
+    let status = if BACKUP_MINUTES.contains(&minute_of_day) {
+        "backing-up"
+    } else {
+        "available"
+    };
     for db in &mut world.databases {
+        if db.status != status {
+            db.status = status.to_string();
+        }
         // RDS ships transaction logs every five minutes.
         db.latest_restorable_time = Some(now - now.rem_euclid(300_000));
         if now % 60_000 == 0 {
@@ -271,5 +283,37 @@ fn prune_stopped_tasks(world: &mut World) {
         .map(|(i, _)| i)
     {
         world.tasks.remove(oldest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ClockMode, Sandbox, Scenario};
+
+    #[test]
+    fn the_nightly_backup_shows_on_the_database() {
+        let three_am = super::super::SANDBOX_EPOCH - 6 * 60 * 60_000;
+        let sandbox = Sandbox::new(Scenario::Healthy, 1, ClockMode::Manual { start: three_am });
+        sandbox.advance(60_000);
+        assert_eq!(sandbox.current().databases[0].status, "backing-up");
+        sandbox.advance(10 * 60_000);
+        assert_eq!(sandbox.current().databases[0].status, "available");
+    }
+
+    #[test]
+    fn a_scaled_clock_runs_the_engine_on_its_own() {
+        let start = super::super::SANDBOX_EPOCH;
+        let sandbox = Sandbox::new(
+            Scenario::Healthy,
+            1,
+            ClockMode::Scaled {
+                start,
+                speed: 10_000.0,
+            },
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let world = sandbox.current();
+        assert!(world.now >= start + 100_000, "ran to {}", world.now - start);
+        assert!(world.now <= world.clock.now());
     }
 }

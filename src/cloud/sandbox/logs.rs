@@ -68,23 +68,34 @@ impl LogStore {
         self.groups.entry(name.to_string()).or_default();
     }
 
-    /// A line written by a container at `timestamp`; readable after the next flush.
-    pub(crate) fn write(&mut self, group: &str, stream: &str, timestamp: Millis, message: String) {
-        let group = self.groups.entry(group.to_string()).or_default();
-        let stream = group
-            .streams
-            .entry(stream.to_string())
-            .or_insert_with(|| Stream {
+    /// Lines written by a container, in order; readable after the stream's next flush.
+    pub(crate) fn write(&mut self, group: &str, stream: &str, lines: Vec<(Millis, String)>) {
+        let Some(first) = lines.first().map(|(ts, _)| *ts) else {
+            return;
+        };
+        if !self.groups.contains_key(group) {
+            self.create_group(group);
+        }
+        let Some(group) = self.groups.get_mut(group) else {
+            return;
+        };
+        if !group.streams.contains_key(stream) {
+            let created = Stream {
                 name: Arc::from(stream),
-                next_flush_at: timestamp + FLUSH_INTERVAL,
+                next_flush_at: first + FLUSH_INTERVAL,
                 ..Stream::default()
-            });
-        if stream.buffered.is_empty() && stream.next_flush_at <= timestamp {
+            };
+            group.streams.insert(stream.to_string(), created);
+        }
+        let Some(stream) = group.streams.get_mut(stream) else {
+            return;
+        };
+        if stream.buffered.is_empty() && stream.next_flush_at <= first {
             // The driver's timer kept ticking while the stream was idle.
-            let behind = timestamp - stream.next_flush_at;
+            let behind = first - stream.next_flush_at;
             stream.next_flush_at += (behind / FLUSH_INTERVAL + 1) * FLUSH_INTERVAL;
         }
-        stream.buffered.push((timestamp, message));
+        stream.buffered.extend(lines);
     }
 
     /// Sends every buffer whose flush time has come, stamping it with `now` as ingestion time.
@@ -275,9 +286,10 @@ mod tests {
     #[test]
     fn retention_drops_the_oldest() {
         let mut store = LogStore::default();
-        for i in 0..(MAX_EVENTS as i64 + 10) {
-            store.write("/g", "s", i, format!("line {i}"));
-        }
+        let lines = (0..(MAX_EVENTS as i64 + 10))
+            .map(|i| (i, format!("line {i}")))
+            .collect();
+        store.write("/g", "s", lines);
         store.flush(MAX_EVENTS as i64 + 20_000);
         assert_eq!(store.len(), MAX_EVENTS);
     }
