@@ -3,6 +3,7 @@
 use rand::RngExt;
 
 use super::ecs;
+use super::scheduler;
 use super::umami;
 use super::world::{STOPPED_TASK_TTL, STOPPED_TASKS_KEPT, StopCause, World};
 use crate::model::{Millis, TargetState, TaskHealth, TaskStatus};
@@ -27,7 +28,7 @@ fn step(world: &mut World) {
         progress_task(world, ti);
     }
     check_targets(world);
-    ecs::schedule(world);
+    scheduler::schedule(world);
     write_app_logs(world);
     let now = world.now;
     world.logs.flush(now);

@@ -10,6 +10,7 @@ mod engine;
 mod ids;
 mod logs;
 mod scenario;
+mod scheduler;
 mod umami;
 mod world;
 
