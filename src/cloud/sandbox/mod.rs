@@ -1,14 +1,34 @@
 //! An in-process simulated AWS account: the example stack, a lifecycle engine and a virtual clock.
 //!
-//! OWNED BY THE SANDBOX HELPER: the signatures below are the contract the rest of the app uses.
+//! The engine runs lazily: every call first brings the world up to the clock's now in
+//! one-second steps, so nothing runs in the background and a manual clock is deterministic.
 
-use std::sync::Arc;
+mod api;
+mod clock;
+mod ecs;
+mod engine;
+mod ids;
+mod logs;
+mod scenario;
+mod scheduler;
+mod umami;
+mod world;
 
-use crate::cloud::Cloud;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::cloud::{BackendKind, Cloud};
 use crate::model::Millis;
+
+pub use world::EcrImage;
+
+use world::World;
 
 /// 2026-11-22T09:00:00Z: where the virtual clock of a test starts, so snapshots are stable.
 pub const SANDBOX_EPOCH: Millis = 1_795_338_000_000;
+
+/// When a scenario's own deployment (healthy, bad-image, failing-health) begins, after the
+/// clock's start.
+pub const SCENARIO_DEPLOY_AFTER: Millis = scenario::DEPLOY_AFTER;
 
 /// A named starting state of the simulated account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -26,6 +46,19 @@ pub enum Scenario {
     LogBurst,
 }
 
+impl Scenario {
+    /// The name the command line uses (`--scenario bad-image`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::Empty => "empty",
+            Scenario::BadImage => "bad-image",
+            Scenario::FailingHealth => "failing-health",
+            Scenario::LogBurst => "log-burst",
+        }
+    }
+}
+
 /// How the virtual clock moves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ClockMode {
@@ -36,26 +69,77 @@ pub enum ClockMode {
 }
 
 pub struct Sandbox {
-    _todo: (),
+    scenario: Scenario,
+    world: Mutex<World>,
 }
 
 impl Sandbox {
     pub fn new(scenario: Scenario, seed: u64, clock: ClockMode) -> Arc<Sandbox> {
-        unimplemented!("{scenario:?} {seed} {clock:?}")
+        let clock = clock::Clock::new(clock);
+        let start = clock.start();
+        let mut world = scenario::build(scenario, seed, clock);
+        engine::run_until(&mut world, start);
+        Arc::new(Sandbox {
+            scenario,
+            world: Mutex::new(world),
+        })
     }
 
     /// The traits of every service area, backed by this account.
     pub fn cloud(self: &Arc<Self>) -> Cloud {
-        unimplemented!()
+        Cloud {
+            kind: BackendKind::Sandbox {
+                scenario: self.scenario.name().to_string(),
+            },
+            identity: self.clone(),
+            ecs: self.clone(),
+            elb: self.clone(),
+            rds: self.clone(),
+            network: self.clone(),
+            edge: self.clone(),
+            logs: self.clone(),
+        }
     }
 
     /// Virtual now.
     pub fn now(&self) -> Millis {
-        unimplemented!()
+        self.lock().clock.now()
     }
 
     /// Moves a manual clock forward, running the lifecycle engine up to the new time.
     pub fn advance(&self, ms: Millis) {
-        unimplemented!("{ms}")
+        let mut world = self.lock();
+        world.clock.advance(ms);
+        let now = world.clock.now();
+        engine::run_until(&mut world, now);
+    }
+
+    pub fn scenario(&self) -> Scenario {
+        self.scenario
+    }
+
+    /// The images of an ECR repository (the deploy wizard's tag picker), oldest first.
+    pub fn ecr_images(&self, repository: &str) -> Vec<EcrImage> {
+        self.current()
+            .ecr
+            .get(repository)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, World> {
+        // A panic elsewhere while holding the lock leaves the world consistent at step
+        // granularity, so carrying on is better than failing every later call.
+        self.world
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The world, run up to the clock's now.
+    fn current(&self) -> MutexGuard<'_, World> {
+        let mut world = self.lock();
+        let now = world.clock.now();
+        engine::run_until(&mut world, now);
+        world
     }
 }

@@ -1,0 +1,350 @@
+//! The cloud traits over the simulated account: lock, catch up, read or change, clone out.
+
+use async_trait::async_trait;
+
+use super::Sandbox;
+use super::ecs;
+use super::world::{ACCOUNT_ID, World};
+use crate::cloud::{
+    CloudError, CloudResult, DesiredStatus, EcsApi, EdgeApi, IdentityApi, LoadBalancingApi,
+    LogsApi, NetworkApi, RdsApi,
+};
+use crate::model::{
+    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogPage, LogQuery,
+    LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceUpdate,
+    Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskStatus, Vpc,
+};
+
+/// Everything when no ARNs are asked for, else those asked for, in the world's order.
+fn pick<T: Clone>(items: &[T], wanted: &[String], key: impl Fn(&T) -> &str) -> Vec<T> {
+    items
+        .iter()
+        .filter(|item| wanted.is_empty() || wanted.iter().any(|w| w == key(item)))
+        .cloned()
+        .collect()
+}
+
+fn in_vpc<T: Clone>(items: &[T], vpc_id: &str, vpc_of: impl Fn(&T) -> &str) -> Vec<T> {
+    items
+        .iter()
+        .filter(|item| vpc_of(item) == vpc_id)
+        .cloned()
+        .collect()
+}
+
+fn known_vpc(world: &World, vpc_id: &str) -> CloudResult<()> {
+    if world.network.vpcs.iter().any(|v| v.id == vpc_id) {
+        Ok(())
+    } else {
+        Err(CloudError::NotFound {
+            kind: "vpc",
+            name: vpc_id.to_string(),
+            hint: None,
+        })
+    }
+}
+
+/// `arn:...:zone/name.` and `dualstack.` prefixes aside, Route53 compares names case-insensitively.
+fn same_dns_name(a: &str, b: &str) -> bool {
+    let normal = |s: &str| {
+        let s = s.trim_end_matches('.').to_ascii_lowercase();
+        s.strip_prefix("dualstack.")
+            .map(str::to_string)
+            .unwrap_or(s)
+    };
+    normal(a) == normal(b)
+}
+
+#[async_trait]
+impl IdentityApi for Sandbox {
+    async fn caller(&self) -> CloudResult<Identity> {
+        Ok(Identity {
+            account_id: ACCOUNT_ID.to_string(),
+            arn: format!("arn:aws:iam::{ACCOUNT_ID}:user/sandbox"),
+        })
+    }
+}
+
+#[async_trait]
+impl EcsApi for Sandbox {
+    async fn list_clusters(&self) -> CloudResult<Vec<String>> {
+        Ok(self
+            .current()
+            .clusters
+            .iter()
+            .map(|c| c.arn.clone())
+            .collect())
+    }
+
+    async fn list_services(&self, cluster: &str) -> CloudResult<Vec<String>> {
+        let world = self.current();
+        let cluster_arn = world.cluster(cluster)?.arn.clone();
+        Ok(world
+            .services
+            .iter()
+            .filter(|s| s.cluster_arn == cluster_arn)
+            .map(|s| s.arn.clone())
+            .collect())
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> CloudResult<Vec<Service>> {
+        let world = self.current();
+        world.cluster(cluster)?;
+        Ok(services
+            .iter()
+            .filter_map(|s| world.service_index(cluster, s).ok())
+            .filter_map(|si| world.service_model(si))
+            .collect())
+    }
+
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+        desired: DesiredStatus,
+    ) -> CloudResult<Vec<String>> {
+        let world = self.current();
+        let cluster_arn = world.cluster(cluster)?.arn.clone();
+        let service_name = match service {
+            Some(s) => Some(
+                world.services[world.service_index(cluster, s)?]
+                    .name
+                    .clone(),
+            ),
+            None => None,
+        };
+        let wanted = match desired {
+            DesiredStatus::Running => TaskStatus::Running,
+            DesiredStatus::Stopped => TaskStatus::Stopped,
+        };
+        Ok(world
+            .tasks
+            .iter()
+            .filter(|t| t.cluster_arn == cluster_arn && t.task.desired_status == wanted)
+            .filter(|t| service_name.is_none() || t.service == service_name)
+            .map(|t| t.task.arn.clone())
+            .collect())
+    }
+
+    async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>> {
+        let world = self.current();
+        let cluster_arn = world.cluster(cluster)?.arn.clone();
+        Ok(tasks
+            .iter()
+            .filter_map(|wanted| {
+                world.tasks.iter().find(|t| {
+                    t.cluster_arn == cluster_arn && (t.task.arn == *wanted || t.task.id == *wanted)
+                })
+            })
+            .map(|t| t.task.clone())
+            .collect())
+    }
+
+    async fn describe_task_definition(&self, task_definition: &str) -> CloudResult<TaskDefinition> {
+        self.current()
+            .task_definition(task_definition)
+            .cloned()
+            .ok_or_else(|| CloudError::NotFound {
+                kind: "task definition",
+                name: task_definition.to_string(),
+                hint: Some("`opsdeck rollback` lists the ACTIVE revisions".to_string()),
+            })
+    }
+
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        let world = self.current();
+        let mut active: Vec<_> = world
+            .task_definitions
+            .iter()
+            .filter(|d| {
+                d.family == family && d.status == crate::model::TaskDefinitionStatus::Active
+            })
+            .collect();
+        active.sort_by_key(|d| std::cmp::Reverse(d.revision));
+        Ok(active.into_iter().map(|d| d.arn.clone()).collect())
+    }
+
+    async fn register_task_definition(
+        &self,
+        definition: NewTaskDefinition,
+    ) -> CloudResult<TaskDefinition> {
+        if definition.family.is_empty() || definition.containers.is_empty() {
+            return Err(CloudError::Rejected {
+                operation: "RegisterTaskDefinition".to_string(),
+                message: "a task definition needs a family and at least one container".to_string(),
+            });
+        }
+        Ok(ecs::register_task_definition(
+            &mut self.current(),
+            definition,
+        ))
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: ServiceUpdate,
+    ) -> CloudResult<Service> {
+        let mut world = self.current();
+        let si = world.service_index(cluster, service)?;
+        ecs::update_service(&mut world, si, &update)?;
+        world.service_model(si).ok_or_else(|| CloudError::NotFound {
+            kind: "service",
+            name: service.to_string(),
+            hint: None,
+        })
+    }
+
+    async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> CloudResult<()> {
+        ecs::stop_task(&mut self.current(), cluster, task, reason)
+    }
+}
+
+#[async_trait]
+impl LoadBalancingApi for Sandbox {
+    async fn describe_target_groups(&self, arns: &[String]) -> CloudResult<Vec<TargetGroup>> {
+        Ok(pick(&self.current().elb.target_groups, arns, |g| &g.arn))
+    }
+
+    async fn describe_target_health(
+        &self,
+        target_group_arn: &str,
+    ) -> CloudResult<Vec<TargetHealth>> {
+        let world = self.current();
+        if world.target_group(target_group_arn).is_none() {
+            return Err(CloudError::NotFound {
+                kind: "target group",
+                name: target_group_arn.to_string(),
+                hint: None,
+            });
+        }
+        Ok(world
+            .elb
+            .targets
+            .iter()
+            .filter(|t| t.group_arn == target_group_arn)
+            .map(|t| t.to_model())
+            .collect())
+    }
+
+    async fn describe_load_balancers(&self, arns: &[String]) -> CloudResult<Vec<LoadBalancer>> {
+        Ok(pick(&self.current().elb.load_balancers, arns, |l| &l.arn))
+    }
+}
+
+#[async_trait]
+impl RdsApi for Sandbox {
+    async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>> {
+        Ok(self.current().databases.clone())
+    }
+}
+
+#[async_trait]
+impl NetworkApi for Sandbox {
+    async fn describe_vpc(&self, vpc_id: &str) -> CloudResult<Vpc> {
+        let world = self.current();
+        world
+            .network
+            .vpcs
+            .iter()
+            .find(|v| v.id == vpc_id)
+            .cloned()
+            .ok_or(CloudError::NotFound {
+                kind: "vpc",
+                name: vpc_id.to_string(),
+                hint: None,
+            })
+    }
+
+    async fn describe_subnets(&self, ids: &[String]) -> CloudResult<Vec<Subnet>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(pick(&self.current().network.subnets, ids, |s| &s.id))
+    }
+
+    async fn describe_vpc_subnets(&self, vpc_id: &str) -> CloudResult<Vec<Subnet>> {
+        let world = self.current();
+        known_vpc(&world, vpc_id)?;
+        Ok(in_vpc(&world.network.subnets, vpc_id, |s| &s.vpc_id))
+    }
+
+    async fn describe_route_tables(&self, vpc_id: &str) -> CloudResult<Vec<RouteTable>> {
+        let world = self.current();
+        known_vpc(&world, vpc_id)?;
+        Ok(in_vpc(&world.network.route_tables, vpc_id, |t| &t.vpc_id))
+    }
+
+    async fn describe_internet_gateways(&self, vpc_id: &str) -> CloudResult<Vec<InternetGateway>> {
+        let world = self.current();
+        known_vpc(&world, vpc_id)?;
+        Ok(in_vpc(&world.network.internet_gateways, vpc_id, |g| {
+            &g.vpc_id
+        }))
+    }
+
+    async fn describe_nat_gateways(&self, vpc_id: &str) -> CloudResult<Vec<NatGateway>> {
+        let world = self.current();
+        known_vpc(&world, vpc_id)?;
+        Ok(in_vpc(&world.network.nat_gateways, vpc_id, |g| &g.vpc_id))
+    }
+
+    async fn describe_security_groups(&self, ids: &[String]) -> CloudResult<Vec<SecurityGroup>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(pick(&self.current().network.security_groups, ids, |g| {
+            &g.id
+        }))
+    }
+
+    async fn describe_vpc_security_groups(&self, vpc_id: &str) -> CloudResult<Vec<SecurityGroup>> {
+        let world = self.current();
+        known_vpc(&world, vpc_id)?;
+        Ok(in_vpc(&world.network.security_groups, vpc_id, |g| {
+            &g.vpc_id
+        }))
+    }
+}
+
+#[async_trait]
+impl EdgeApi for Sandbox {
+    async fn describe_certificates(&self, arns: &[String]) -> CloudResult<Vec<Certificate>> {
+        Ok(pick(&self.current().edge.certificates, arns, |c| &c.arn))
+    }
+
+    async fn records_aliasing(&self, dns_name: &str) -> CloudResult<Vec<DnsRecord>> {
+        Ok(self
+            .current()
+            .edge
+            .records
+            .iter()
+            .filter(|r| same_dns_name(&r.alias_target, dns_name))
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl LogsApi for Sandbox {
+    async fn filter_log_events(
+        &self,
+        query: &LogQuery,
+        next_token: Option<&str>,
+    ) -> CloudResult<LogPage> {
+        self.current().logs.filter(query, next_token)
+    }
+
+    async fn describe_log_streams(
+        &self,
+        group: &str,
+        prefix: Option<&str>,
+    ) -> CloudResult<Vec<LogStream>> {
+        self.current().logs.streams(group, prefix)
+    }
+}

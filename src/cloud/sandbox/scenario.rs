@@ -1,0 +1,584 @@
+//! The starting state of each scenario: the example "umami" stack and what happens to it.
+
+use std::collections::BTreeMap;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::Scenario;
+use super::clock::Clock;
+use super::ecs::{self, ecr_registry};
+use super::ids;
+use super::logs::LogStore;
+use super::world::{
+    ACCOUNT_ID, Cluster, EcrImage, Edge, Elb, Network, Quirks, REGION, ScriptedStep, SimDeployment,
+    SimService, Target, World,
+};
+use crate::model::{
+    AwsLogsConfig, Certificate, CircuitBreaker, ContainerDefinition, DbInstance,
+    DeploymentController, DeploymentStatus, DnsRecord, HealthCheck, InternetGateway, Listener,
+    ListenerAction, LoadBalancer, Millis, NatGateway, NetworkConfig, RolloutState, Route,
+    RouteTable, RouteTarget, RuleSource, SecurityGroup, SecurityGroupRule, ServiceLoadBalancer,
+    Subnet, TargetGroup, TargetState, TaskDefinition, TaskDefinitionStatus, TaskHealth, TaskStatus,
+    Vpc,
+};
+
+const MINUTE: Millis = 60_000;
+const DAY: Millis = 24 * 60 * MINUTE;
+/// The engine runs this long before the clock's start, so logs have some history.
+pub(crate) const HISTORY: Millis = 5 * MINUTE;
+/// When a scenario's deployment begins, after the clock's start.
+pub(crate) const DEPLOY_AFTER: Millis = 30_000;
+
+pub(crate) const STACK: &str = "umami";
+pub(crate) const LOG_GROUP: &str = "/ecs/umami";
+
+/// The ids the pieces of the stack use to point at each other.
+struct Wiring {
+    vpc: String,
+    public: [String; 2],
+    private: [String; 2],
+    alb_sg: String,
+    service_sg: String,
+    db_sg: String,
+}
+
+/// The world as it stands `HISTORY` before the clock's start; the caller runs it forward.
+pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
+    let start = clock.start();
+    let mut world = World {
+        clock,
+        now: start - HISTORY,
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        quirks: Quirks {
+            log_bursts: scenario == Scenario::LogBurst,
+        },
+        network: Network::default(),
+        edge: Edge::default(),
+        elb: Elb::default(),
+        databases: Vec::new(),
+        ecr: BTreeMap::new(),
+        task_definitions: Vec::new(),
+        clusters: Vec::new(),
+        services: Vec::new(),
+        tasks: Vec::new(),
+        logs: LogStore::default(),
+        script: Vec::new(),
+    };
+    if scenario == Scenario::Empty {
+        world.now = start;
+        return world;
+    }
+    let wiring = build_network(&mut world);
+    build_load_balancer(&mut world, &wiring);
+    build_database(&mut world, &wiring);
+    build_images(&mut world, start);
+    build_task_definitions(&mut world, start);
+    build_service(&mut world, &wiring, start);
+    world.script = script(scenario, start);
+    world
+}
+
+fn script(scenario: Scenario, start: Millis) -> Vec<(Millis, ScriptedStep)> {
+    let deploy = |image_tag: &str, env: &[(&str, &str)]| ScriptedStep::Deploy {
+        cluster: STACK.to_string(),
+        service: STACK.to_string(),
+        image_tag: image_tag.to_string(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let at = start + DEPLOY_AFTER;
+    match scenario {
+        Scenario::Healthy => vec![(at, deploy("v2.13.1", &[]))],
+        Scenario::BadImage => vec![(at, deploy("v2.14.0", &[]))],
+        // A typo in the environment: the app answers every request, health checks included, with 502.
+        Scenario::FailingHealth => vec![(at, deploy("v2.13.1", &[("DATABASE_TYPE", "mysql")]))],
+        Scenario::Empty | Scenario::LogBurst => Vec::new(),
+    }
+}
+
+fn build_network(world: &mut World) -> Wiring {
+    let rng = &mut world.rng;
+    let vpc = ids::resource(rng, "vpc");
+    let zones = [format!("{REGION}a"), format!("{REGION}b")];
+    let public = [ids::resource(rng, "subnet"), ids::resource(rng, "subnet")];
+    let private = [ids::resource(rng, "subnet"), ids::resource(rng, "subnet")];
+    let igw = ids::resource(rng, "igw");
+    let nat = ids::resource(rng, "nat");
+    let tables = [
+        ids::resource(rng, "rtb"),
+        ids::resource(rng, "rtb"),
+        ids::resource(rng, "rtb"),
+    ];
+    let [alb_sg, service_sg, db_sg] = [
+        ids::resource(rng, "sg"),
+        ids::resource(rng, "sg"),
+        ids::resource(rng, "sg"),
+    ];
+    let net = &mut world.network;
+    net.vpcs.push(Vpc {
+        id: vpc.clone(),
+        cidr: "10.0.0.0/16".to_string(),
+        name: Some(STACK.to_string()),
+    });
+    let subnet = |id: &String, cidr: &str, zone: &String, kind: &str, public: bool| Subnet {
+        id: id.clone(),
+        vpc_id: vpc.clone(),
+        cidr: cidr.to_string(),
+        availability_zone: zone.clone(),
+        name: Some(format!("{STACK}-{kind}-{zone}")),
+        map_public_ip_on_launch: public,
+    };
+    net.subnets = vec![
+        subnet(&public[0], "10.0.0.0/24", &zones[0], "public", true),
+        subnet(&public[1], "10.0.1.0/24", &zones[1], "public", true),
+        subnet(&private[0], "10.0.10.0/24", &zones[0], "private", false),
+        subnet(&private[1], "10.0.11.0/24", &zones[1], "private", false),
+    ];
+    net.internet_gateways.push(InternetGateway {
+        id: igw.clone(),
+        vpc_id: vpc.clone(),
+    });
+    net.nat_gateways.push(NatGateway {
+        id: nat.clone(),
+        vpc_id: vpc.clone(),
+        subnet_id: public[0].clone(),
+        state: "available".to_string(),
+        public_ip: Some("18.135.42.117".to_string()),
+    });
+    let local = Route {
+        destination: "10.0.0.0/16".to_string(),
+        target: RouteTarget::Local,
+    };
+    let default_via = |target| Route {
+        destination: "0.0.0.0/0".to_string(),
+        target,
+    };
+    net.route_tables = vec![
+        RouteTable {
+            id: tables[0].clone(),
+            vpc_id: vpc.clone(),
+            subnet_ids: Vec::new(),
+            main: true,
+            routes: vec![local.clone()],
+        },
+        RouteTable {
+            id: tables[1].clone(),
+            vpc_id: vpc.clone(),
+            subnet_ids: public.to_vec(),
+            main: false,
+            routes: vec![
+                local.clone(),
+                default_via(RouteTarget::InternetGateway(igw)),
+            ],
+        },
+        RouteTable {
+            id: tables[2].clone(),
+            vpc_id: vpc.clone(),
+            subnet_ids: private.to_vec(),
+            main: false,
+            routes: vec![local, default_via(RouteTarget::NatGateway(nat))],
+        },
+    ];
+    let tcp = |port: u16, source: RuleSource| SecurityGroupRule {
+        protocol: "tcp".to_string(),
+        from_port: Some(port),
+        to_port: Some(port),
+        source,
+    };
+    let world_cidr = || RuleSource::Cidr("0.0.0.0/0".to_string());
+    let group = |id: &String, name: &str, ingress| SecurityGroup {
+        id: id.clone(),
+        name: name.to_string(),
+        vpc_id: vpc.clone(),
+        ingress,
+    };
+    net.security_groups = vec![
+        group(
+            &alb_sg,
+            "umami-alb",
+            vec![tcp(80, world_cidr()), tcp(443, world_cidr())],
+        ),
+        group(
+            &service_sg,
+            "umami-service",
+            vec![tcp(3000, RuleSource::SecurityGroup(alb_sg.clone()))],
+        ),
+        group(
+            &db_sg,
+            "umami-db",
+            vec![tcp(5432, RuleSource::SecurityGroup(service_sg.clone()))],
+        ),
+    ];
+    Wiring {
+        vpc,
+        public,
+        private,
+        alb_sg,
+        service_sg,
+        db_sg,
+    }
+}
+
+fn build_load_balancer(world: &mut World, wiring: &Wiring) {
+    let rng = &mut world.rng;
+    let elb_arn =
+        |resource: String| format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:{resource}");
+    let lb_suffix = ids::hex(rng, 16);
+    let lb_arn = elb_arn(format!("loadbalancer/app/{STACK}/{lb_suffix}"));
+    let tg_arn = elb_arn(format!("targetgroup/{STACK}/{}", ids::hex(rng, 16)));
+    let http_listener = elb_arn(format!(
+        "listener/app/{STACK}/{lb_suffix}/{}",
+        ids::hex(rng, 16)
+    ));
+    let https_listener = elb_arn(format!(
+        "listener/app/{STACK}/{lb_suffix}/{}",
+        ids::hex(rng, 16)
+    ));
+    let certificate = format!(
+        "arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/{}",
+        ids::uuid(rng)
+    );
+    let dns_name = format!(
+        "{STACK}-{}.{REGION}.elb.amazonaws.com",
+        ids::digits(rng, 10)
+    );
+    let start = world.clock.start();
+    world.elb.target_groups.push(TargetGroup {
+        arn: tg_arn.clone(),
+        name: STACK.to_string(),
+        protocol: "HTTP".to_string(),
+        port: 3000,
+        target_type: "ip".to_string(),
+        vpc_id: wiring.vpc.clone(),
+        health_check: HealthCheck {
+            protocol: "HTTP".to_string(),
+            path: "/api/heartbeat".to_string(),
+            port: "traffic-port".to_string(),
+            interval_s: 10,
+            timeout_s: 5,
+            healthy_threshold: 3,
+            unhealthy_threshold: 3,
+            matcher: "200".to_string(),
+        },
+        load_balancer_arns: vec![lb_arn.clone()],
+        deregistration_delay_s: 30,
+    });
+    world.elb.load_balancers.push(LoadBalancer {
+        arn: lb_arn,
+        name: STACK.to_string(),
+        dns_name: dns_name.clone(),
+        scheme: "internet-facing".to_string(),
+        state: "active".to_string(),
+        vpc_id: wiring.vpc.clone(),
+        subnets: wiring.public.to_vec(),
+        security_groups: vec![wiring.alb_sg.clone()],
+        listeners: vec![
+            Listener {
+                arn: http_listener,
+                port: 80,
+                protocol: "HTTP".to_string(),
+                certificate_arns: Vec::new(),
+                default_action: ListenerAction::Redirect {
+                    protocol: "HTTPS".to_string(),
+                    port: "443".to_string(),
+                    status_code: "HTTP_301".to_string(),
+                },
+            },
+            Listener {
+                arn: https_listener,
+                port: 443,
+                protocol: "HTTPS".to_string(),
+                certificate_arns: vec![certificate.clone()],
+                default_action: ListenerAction::Forward {
+                    target_group_arns: vec![tg_arn],
+                },
+            },
+        ],
+    });
+    world.edge.certificates.push(Certificate {
+        arn: certificate,
+        domain: "analytics.example.com".to_string(),
+        status: "ISSUED".to_string(),
+        not_after: Some(start + 200 * DAY),
+    });
+    world.edge.records.push(DnsRecord {
+        zone: "example.com".to_string(),
+        name: "analytics.example.com".to_string(),
+        record_type: "A".to_string(),
+        alias_target: dns_name,
+    });
+}
+
+fn build_database(world: &mut World, wiring: &Wiring) {
+    let endpoint = format!(
+        "umami-db.{}.{REGION}.rds.amazonaws.com",
+        ids::alnum(&mut world.rng, 12)
+    );
+    world.databases.push(DbInstance {
+        id: "umami-db".to_string(),
+        arn: format!("arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:umami-db"),
+        status: "available".to_string(),
+        engine: "postgres".to_string(),
+        engine_version: "16.4".to_string(),
+        class: "db.t3.micro".to_string(),
+        multi_az: false,
+        availability_zone: Some(format!("{REGION}a")),
+        secondary_availability_zone: None,
+        storage_type: "gp3".to_string(),
+        allocated_storage_gb: 20,
+        free_storage_bytes: Some(17_283_000_000),
+        backup_retention_days: 7,
+        latest_restorable_time: None,
+        endpoint: Some(endpoint),
+        port: Some(5432),
+        vpc_id: wiring.vpc.clone(),
+        subnet_ids: wiring.private.to_vec(),
+        security_groups: vec![wiring.db_sg.clone()],
+        publicly_accessible: false,
+        deletion_protection: true,
+        pending_maintenance: Vec::new(),
+        managed_master_password: true,
+    });
+}
+
+fn build_images(world: &mut World, start: Millis) {
+    let images = [("v2.12.0", 60), ("v2.13.0", 20), ("v2.13.1", 2)]
+        .into_iter()
+        .map(|(tag, days_ago)| EcrImage {
+            tag: tag.to_string(),
+            digest: format!("sha256:{}", ids::hex(&mut world.rng, 64)),
+            pushed_at: start - days_ago * DAY,
+        })
+        .collect();
+    world.ecr.insert(STACK.to_string(), images);
+    world.logs.create_group(LOG_GROUP);
+}
+
+fn build_task_definitions(world: &mut World, start: Millis) {
+    let secret = format!(
+        "arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:umami/database-url-{}",
+        ids::alnum(&mut world.rng, 6)
+    );
+    // (tag, cpu, extra env, days ago, active): the history of a service that has shipped a while.
+    let revisions = [
+        ("v2.10.2", "256", false, 120, false),
+        ("v2.11.0", "256", false, 95, false),
+        ("v2.11.3", "256", false, 80, false),
+        ("v2.11.3", "256", true, 70, false),
+        ("v2.12.0", "256", false, 60, true),
+        ("v2.12.0", "256", true, 45, true),
+        ("v2.12.0", "512", true, 30, true),
+        ("v2.13.0", "512", true, 0, true),
+    ];
+    for (i, (tag, cpu, telemetry_off, days_ago, active)) in revisions.into_iter().enumerate() {
+        let revision = u32::try_from(i).unwrap_or(0) + 1;
+        let mut environment = vec![("DATABASE_TYPE".to_string(), "postgresql".to_string())];
+        if telemetry_off {
+            environment.push(("DISABLE_TELEMETRY".to_string(), "1".to_string()));
+        }
+        world.task_definitions.push(TaskDefinition {
+            arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{STACK}:{revision}"),
+            family: STACK.to_string(),
+            revision,
+            status: if active {
+                TaskDefinitionStatus::Active
+            } else {
+                TaskDefinitionStatus::Inactive
+            },
+            cpu: cpu.to_string(),
+            memory: "1024".to_string(),
+            containers: vec![ContainerDefinition {
+                name: STACK.to_string(),
+                image: format!("{}/{STACK}:{tag}", ecr_registry()),
+                essential: true,
+                port: Some(3000),
+                environment,
+                secrets: vec![("DATABASE_URL".to_string(), secret.clone())],
+                logs: Some(AwsLogsConfig {
+                    group: LOG_GROUP.to_string(),
+                    region: REGION.to_string(),
+                    stream_prefix: "ecs".to_string(),
+                }),
+            }],
+            registered_at: start - days_ago * DAY - 16 * MINUTE,
+        });
+    }
+}
+
+fn build_service(world: &mut World, wiring: &Wiring, start: Millis) {
+    let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:cluster/{STACK}");
+    world.clusters.push(Cluster {
+        name: STACK.to_string(),
+        arn: cluster_arn.clone(),
+    });
+    let target_group = world
+        .elb
+        .target_groups
+        .first()
+        .map(|g| g.arn.clone())
+        .unwrap_or_default();
+    let definition = |revision: u32| {
+        format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{STACK}:{revision}")
+    };
+    let previous = ids::deployment(&mut world.rng);
+    let current = ids::deployment(&mut world.rng);
+    world.services.push(SimService {
+        name: STACK.to_string(),
+        arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:service/{STACK}/{STACK}"),
+        cluster_arn,
+        desired: 2,
+        task_definition: definition(8),
+        deployments: vec![SimDeployment {
+            id: current.clone(),
+            status: DeploymentStatus::Primary,
+            rollout_state: RolloutState::Completed,
+            rollout_state_reason: Some("ECS deployment completed.".to_string()),
+            task_definition: definition(8),
+            failed_tasks: 0,
+            created_at: start - 15 * MINUTE,
+            updated_at: start - 11 * MINUTE,
+        }],
+        events: Vec::new(),
+        load_balancers: vec![ServiceLoadBalancer {
+            target_group_arn: target_group.clone(),
+            container_name: STACK.to_string(),
+            container_port: 3000,
+        }],
+        network: NetworkConfig {
+            subnets: wiring.private.to_vec(),
+            security_groups: vec![wiring.service_sg.clone()],
+            assign_public_ip: false,
+        },
+        circuit_breaker: Some(CircuitBreaker {
+            enable: true,
+            rollback: true,
+        }),
+        deployment_controller: DeploymentController::Ecs,
+        created_at: start - 120 * DAY,
+        steady: true,
+    });
+    let old = start_settled_tasks(world, &previous, &definition(7), start - 30 * DAY);
+    for &ti in &old {
+        stop_settled_task(world, ti, &previous, start - 12 * MINUTE);
+    }
+    let running = start_settled_tasks(world, &current, &definition(8), start - 15 * MINUTE);
+    for &ti in &running {
+        serve_settled_task(world, ti, &target_group);
+    }
+    write_history(world, &old, &running, &current, &target_group, start);
+}
+
+/// Launches two tasks as they were launched at `at`; the caller sets their fate.
+fn start_settled_tasks(
+    world: &mut World,
+    deployment: &str,
+    definition: &str,
+    at: Millis,
+) -> Vec<usize> {
+    let now = world.now;
+    world.now = at;
+    let launched = (0..2)
+        .filter_map(|_| {
+            ecs::launch_task(world, 0, deployment, definition)?;
+            Some(world.tasks.len() - 1)
+        })
+        .collect();
+    world.now = now;
+    launched
+}
+
+fn stop_settled_task(world: &mut World, ti: usize, deployment: &str, at: Millis) {
+    let t = &mut world.tasks[ti].task;
+    t.started_at = Some(t.created_at + 35_000);
+    t.last_status = TaskStatus::Stopped;
+    t.desired_status = TaskStatus::Stopped;
+    t.stopped_at = Some(at);
+    t.stopped_reason = Some(format!(
+        "Scaling activity initiated by (deployment {deployment})"
+    ));
+    t.stop_code = Some("ServiceSchedulerInitiated".to_string());
+    for c in &mut t.containers {
+        c.last_status = "STOPPED".to_string();
+        c.exit_code = Some(0);
+    }
+}
+
+fn serve_settled_task(world: &mut World, ti: usize, target_group: &str) {
+    let next_check_at = world.now + 1_000 * Millis::try_from(ti % 10).unwrap_or(0);
+    let t = &mut world.tasks[ti];
+    t.task.started_at = Some(t.task.created_at + 35_000);
+    t.task.last_status = TaskStatus::Running;
+    t.task.health = TaskHealth::Healthy;
+    t.next_at = world.now;
+    for c in &mut t.task.containers {
+        c.last_status = "RUNNING".to_string();
+    }
+    let target = Target {
+        group_arn: target_group.to_string(),
+        task_arn: t.task.arn.clone(),
+        ip: t.task.private_ip.clone().unwrap_or_default(),
+        port: 3000,
+        availability_zone: t.task.availability_zone.clone(),
+        state: TargetState::Healthy,
+        reason: None,
+        passes: 3,
+        failures: 0,
+        next_check_at,
+        unhealthy_since: None,
+        drained_at: None,
+    };
+    world.elb.targets.push(target);
+}
+
+/// The service events of the last deployment, which finished before the sandbox started.
+fn write_history(
+    world: &mut World,
+    old: &[usize],
+    running: &[usize],
+    deployment: &str,
+    target_group: &str,
+    start: Millis,
+) {
+    let now = world.now;
+    let task_id = |ti: usize| world.tasks[ti].task.id.clone();
+    let started: Vec<String> = running
+        .iter()
+        .map(|&ti| format!("(task {})", task_id(ti)))
+        .collect();
+    let stopped: Vec<String> = old.iter().map(|&ti| task_id(ti)).collect();
+    let mut events = vec![(
+        start - 15 * MINUTE + 2_000,
+        format!(
+            "(service {STACK}) has started 2 tasks: {}.",
+            started.join(" ")
+        ),
+    )];
+    for offset in [0, 3_000] {
+        events.push((
+            start - 14 * MINUTE + 25_000 + offset,
+            format!("(service {STACK}) registered 1 targets in (target-group {target_group})"),
+        ));
+    }
+    for (i, id) in stopped.iter().enumerate() {
+        events.push((
+            start - 13 * MINUTE + 1_000 * Millis::try_from(i).unwrap_or(0),
+            format!("(service {STACK}) has stopped 1 running tasks: (task {id})."),
+        ));
+    }
+    events.push((
+        start - 11 * MINUTE,
+        format!("(service {STACK}) (deployment {deployment}) deployment completed."),
+    ));
+    events.push((
+        start - 11 * MINUTE,
+        format!("(service {STACK}) has reached a steady state."),
+    ));
+    for (at, message) in events {
+        world.now = at;
+        world.push_event(0, message);
+    }
+    world.now = now;
+}
