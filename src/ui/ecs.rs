@@ -24,7 +24,7 @@ const SERVICE_COLUMNS: [Column; 4] = [
 ];
 
 const DEPLOYMENT_COLUMNS: [Column; 6] = [
-    col("DEPLOYMENT", 10, 4),
+    col("ID", 8, 4),
     col("STATUS", 7, 8),
     col("ROLLOUT", 11, 9),
     col("RUNNING", 8, 7),

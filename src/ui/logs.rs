@@ -182,7 +182,10 @@ fn draw_line(
     let chunks = if state.logs_pane.wrap {
         chunk_ranges(&line.message, width)
     } else {
-        vec![0..line.message.len()]
+        vec![std::ops::Range {
+            start: 0,
+            end: line.message.len(),
+        }]
     };
     let bottom = area.bottom();
     let mut rows = 0;

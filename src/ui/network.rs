@@ -34,11 +34,59 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     let mut lanes = lanes(&state.graph);
     squeeze(&mut lanes, inner.height);
     let fits = inner.width >= MIN_BOX_WIDTH && lanes_height(&lanes) <= inner.height;
-    if fits && state.filter_for(PaneId::Network).is_none() {
-        draw_lanes(buf, inner, &lanes, selected, theme);
-    } else {
+    if !fits || state.filter_for(PaneId::Network).is_some() {
         draw_compact(buf, inner, state, theme);
+        return;
     }
+    let drawing = lanes_area(inner, &lanes);
+    draw_lanes(buf, drawing, &lanes, selected, theme);
+    // A roomy pane (zoomed) also lists the nodes, so the selection reads as text too.
+    let below = inner.bottom().saturating_sub(drawing.bottom());
+    if below >= 6 {
+        let legend_y = drawing.bottom() + 1;
+        draw_legend(buf, Rect::new(inner.x, legend_y, inner.width, 1), theme);
+        let list = Rect::new(
+            inner.x,
+            legend_y + 2,
+            inner.width,
+            inner.bottom() - legend_y - 2,
+        );
+        draw_compact(buf, list, state, theme);
+    }
+}
+
+/// The part of the pane the lanes use, centred across when there is room to spare.
+fn lanes_area(inner: Rect, lanes: &[Vec<Item>]) -> Rect {
+    let gaps = lanes.len().saturating_sub(1) as u16;
+    let height = (lanes_height(lanes) + gaps).min(inner.height);
+    let width = lanes
+        .iter()
+        .map(|l| l.iter().map(Item::width).sum::<u16>())
+        .max()
+        .unwrap_or(0)
+        .min(inner.width);
+    let x = inner.x + (inner.width - width) / 2;
+    Rect::new(x, inner.y, width, height)
+}
+
+fn draw_legend(buf: &mut Buffer, area: Rect, theme: &Theme) {
+    let spans = vec![
+        Span::styled("● ok  ", theme.ok),
+        Span::styled("◐ pending  ", theme.pending),
+        Span::styled("▲ warning  ", theme.warning),
+        Span::styled("✗ failed  ", theme.failed),
+        Span::styled("○ unknown   ", theme.unknown),
+        Span::styled(
+            "─✗:port─▶ blocked by security groups or routes",
+            theme.failed,
+        ),
+    ];
+    buf.set_line(
+        area.x,
+        area.y,
+        &ratatui::text::Line::from(spans),
+        area.width,
+    );
 }
 
 pub fn page_rows(area: Rect) -> usize {
@@ -423,7 +471,7 @@ fn draw_compact(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
             Span::raw(" "),
             Span::raw(node.detail.clone()),
         ];
-        spans.extend(edge_spans(&state.graph, node, theme));
+        spans.extend(edge_spans(&state.graph, node, area.width >= 70, theme));
         let line = ratatui::text::Line::from(spans).patch_style(base);
         buf.set_line(area.x, y, &line, area.width);
     }
@@ -436,12 +484,13 @@ fn indent(node: &Node) -> &'static str {
     }
 }
 
-/// Outgoing edges as `→:5432`, blocked ones in red with `✗`, each label once.
-fn edge_spans<'a>(graph: &NetGraph, node: &Node, theme: &Theme) -> Vec<Span<'a>> {
+/// Outgoing edges as `→:5432`, blocked ones in red with `✗`, each label once. A narrow
+/// pane shows only the blocked ones: they are the news.
+fn edge_spans<'a>(graph: &NetGraph, node: &Node, all: bool, theme: &Theme) -> Vec<Span<'a>> {
     let mut seen: Vec<&str> = Vec::new();
     let mut spans = Vec::new();
     for e in graph.edges_from(&node.id) {
-        if seen.contains(&e.label.as_str()) {
+        if seen.contains(&e.label.as_str()) || (!all && e.allowed != Some(false)) {
             continue;
         }
         seen.push(e.label.as_str());

@@ -64,7 +64,7 @@ pub fn detail_popup(
     theme: &Theme,
 ) {
     // Long lines (stopped reasons, ARNs) wrap rather than hide their end: it is the answer.
-    let room = screen.width.saturating_sub(8).min(96).max(10);
+    let room = screen.width.saturating_sub(8).clamp(10, 96);
     let lines = lines
         .iter()
         .flat_map(|l| wrap(l, room as usize))
@@ -92,7 +92,17 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     for c in line.chars() {
         let limit = if pieces.is_empty() { width } else { width - 2 };
         if current.width() + c.width().unwrap_or(0) > limit {
-            pieces.push(std::mem::take(&mut current));
+            // Break after the last space when there is one near the end, else mid-word.
+            match current
+                .rfind(' ')
+                .filter(|&i| current.len() - i < 16 && i > 0)
+            {
+                Some(i) => {
+                    let rest = current.split_off(i + 1);
+                    pieces.push(std::mem::replace(&mut current, rest));
+                }
+                None => pieces.push(std::mem::take(&mut current)),
+            }
         }
         current.push(c);
     }

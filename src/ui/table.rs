@@ -39,13 +39,17 @@ pub const fn fill(header: &'static str, min: u16, keep: u8) -> Column {
 /// One cell: its text and style.
 pub type Cell = (String, Style);
 
+/// Below this width a fill column settles for less room rather than vanish.
+const NARROW: u16 = 60;
+
 /// Indices of the columns that fit in `width`, in display order.
 pub fn fit_columns(columns: &[Column], width: u16) -> Vec<usize> {
     let mut kept: Vec<usize> = (0..columns.len()).collect();
+    let fill_min = |min: u16| if width < NARROW { min.min(10) } else { min };
     let needed = |kept: &[usize]| -> u16 {
         kept.iter()
             .map(|&i| match columns[i].width {
-                0 => columns[i].min,
+                0 => fill_min(columns[i].min),
                 w => w + 1,
             })
             .sum()
