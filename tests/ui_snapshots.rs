@@ -409,8 +409,47 @@ fn a_million_log_lines_draw_fast() {
             .expect("draw");
     }
     let per_frame = start.elapsed() / frames;
+    eprintln!("full dashboard, 200x60, 1M log lines: {per_frame:?} per frame");
     assert!(
         per_frame < std::time::Duration::from_millis(2),
         "{per_frame:?}"
+    );
+}
+
+#[test]
+fn paused_wrapped_logs_without_timestamps() {
+    let mut state = sized(80, 24);
+    state.focus = PaneId::Logs;
+    state.zoomed = true;
+    state.logs_pane.follow = false;
+    state.logs_pane.scroll = 3;
+    state.logs_pane.wrap = true;
+    state.logs_pane.timestamps = false;
+    let text = screen(&state);
+    assert!(text.contains("paused ↑3"), "{text}");
+    assert!(
+        text.contains("\"code\":\"P1001\"}"),
+        "wrapped, not cut:\n{text}"
+    );
+    insta::assert_snapshot!("logs_paused_wrapped_80x24", text);
+}
+
+#[test]
+fn a_blocked_edge_shows_in_the_compact_graph_too() {
+    let mut state = sized(80, 24);
+    let mut topology = handmade::topology();
+    topology.route_tables[1].routes.pop();
+    state.graph = opsdeck::ops::graph::build(
+        &topology,
+        "umami",
+        state.ecs.data.as_ref(),
+        state.targets.data.as_deref(),
+        state.rds.data.as_deref(),
+    );
+    state.network_selected = 5;
+    let text = screen(&state);
+    assert!(
+        text.contains("✗egress"),
+        "no route to the NAT is drawn blocked:\n{text}"
     );
 }

@@ -13,7 +13,7 @@ pub mod rows;
 mod status;
 mod table;
 mod targets;
-pub mod text;
+mod text;
 pub mod theme;
 
 use ratatui::Frame;

@@ -433,27 +433,28 @@ fn draw_box(
 fn draw_compact(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     let nodes = rows::nodes(state);
     if nodes.is_empty() {
-        buf.set_stringn(
-            area.x,
-            area.y,
-            "no node matches the filter",
-            area.width as usize,
-            theme.dim,
-        );
+        let note = "no node matches the filter";
+        buf.set_stringn(area.x, area.y, note, area.width as usize, theme.dim);
         return;
     }
-    let label_width = nodes
+    // Too short for a line per node: tasks ride on their subnet's line.
+    let fold = nodes.len() > area.height as usize;
+    let lines = compact_lines(&nodes, fold);
+    let label_width = lines
         .iter()
-        .map(|n| indent(n).len() + n.label.width())
+        .map(|l| indent(nodes[l.head]).len() + nodes[l.head].label.width())
         .max()
         .unwrap_or(0)
         .min(18);
-    let window = scroll_window(state.network_selected, nodes.len(), area.height as usize);
-    for (row, i) in window.enumerate() {
-        let node = nodes[i];
+    let selected_line = lines
+        .iter()
+        .position(|l| l.head == state.network_selected || l.tasks.contains(&state.network_selected))
+        .unwrap_or(0);
+    let window = scroll_window(selected_line, lines.len(), area.height as usize);
+    for (row, line) in lines[window].iter().enumerate() {
+        let node = nodes[line.head];
         let y = area.y + row as u16;
-        let selected = i == state.network_selected;
-        let base = if selected {
+        let base = if line.head == state.network_selected {
             theme.selection
         } else {
             Style::new()
@@ -468,13 +469,50 @@ fn draw_compact(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
                 text::cell(&node.label, label_width.saturating_sub(indent(node).len())),
                 theme.title,
             ),
-            Span::raw(" "),
-            Span::raw(node.detail.clone()),
         ];
-        spans.extend(edge_spans(&state.graph, node, area.width >= 70, theme));
+        // Blocked edges and tasks come before the detail so a narrow pane cannot cut them.
+        spans.extend(edge_spans(&state.graph, node, Some(false), theme));
+        for &task in &line.tasks {
+            let style = theme.health(nodes[task].health);
+            let style = if task == state.network_selected {
+                style.patch(theme.selection).add_modifier(Modifier::BOLD)
+            } else {
+                style
+            };
+            spans.push(Span::raw(" "));
+            let label = format!("{} {}", symbol(nodes[task].health), nodes[task].label);
+            spans.push(Span::styled(label, style));
+        }
+        spans.push(Span::raw(format!(" {}", node.detail)));
+        if area.width >= 70 {
+            spans.extend(edge_spans(&state.graph, node, None, theme));
+        }
         let line = ratatui::text::Line::from(spans).patch_style(base);
         buf.set_line(area.x, y, &line, area.width);
     }
+}
+
+/// A line of the compact graph: a node, and the tasks folded into it.
+struct CompactLine {
+    head: usize,
+    tasks: Vec<usize>,
+}
+
+fn compact_lines(nodes: &[&Node], fold: bool) -> Vec<CompactLine> {
+    let mut lines: Vec<CompactLine> = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let parent = lines
+            .last_mut()
+            .filter(|l| nodes[l.head].kind == NodeKind::Subnet);
+        match parent {
+            Some(line) if fold && node.kind == NodeKind::Task => line.tasks.push(i),
+            _ => lines.push(CompactLine {
+                head: i,
+                tasks: Vec::new(),
+            }),
+        }
+    }
+    lines
 }
 
 fn indent(node: &Node) -> &'static str {
@@ -484,13 +522,22 @@ fn indent(node: &Node) -> &'static str {
     }
 }
 
-/// Outgoing edges as `→:5432`, blocked ones in red with `✗`, each label once. A narrow
-/// pane shows only the blocked ones: they are the news.
-fn edge_spans<'a>(graph: &NetGraph, node: &Node, all: bool, theme: &Theme) -> Vec<Span<'a>> {
+/// Outgoing edges whose `allowed` is `only` (or all of them) as `→:5432`, blocked ones in
+/// red as `✗:5432`, each label once.
+fn edge_spans<'a>(
+    graph: &NetGraph,
+    node: &Node,
+    only: Option<bool>,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
     let mut seen: Vec<&str> = Vec::new();
     let mut spans = Vec::new();
     for e in graph.edges_from(&node.id) {
-        if seen.contains(&e.label.as_str()) || (!all && e.allowed != Some(false)) {
+        let wanted = match only {
+            Some(false) => e.allowed == Some(false),
+            _ => e.allowed != Some(false),
+        };
+        if seen.contains(&e.label.as_str()) || !wanted {
             continue;
         }
         seen.push(e.label.as_str());
@@ -498,7 +545,7 @@ fn edge_spans<'a>(graph: &NetGraph, node: &Node, all: bool, theme: &Theme) -> Ve
             Some(false) => ("✗", theme.failed),
             _ => ("→", theme.dim),
         };
-        spans.push(Span::styled(format!("  {mark}{}", e.label), style));
+        spans.push(Span::styled(format!(" {mark}{}", e.label), style));
     }
     spans
 }
