@@ -3,9 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::model::{
-    DbInstance, Identity, LogEvent, Millis, Service, TargetGroupHealth, Task, Topology,
-};
+use crate::model::{DbInstance, Identity, LogEvent, Millis, Service, Task, TargetGroupHealth, Topology};
 
 /// The five dashboard panes, in focus order (and number-key order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,13 +153,7 @@ pub enum Feed {
 }
 
 impl Feed {
-    pub const ALL: [Feed; 5] = [
-        Feed::Topology,
-        Feed::Ecs,
-        Feed::Targets,
-        Feed::Rds,
-        Feed::Logs,
-    ];
+    pub const ALL: [Feed; 5] = [Feed::Topology, Feed::Ecs, Feed::Targets, Feed::Rds, Feed::Logs];
 }
 
 /// ECS state of the dashboard's cluster: its services and the stack service's tasks.
@@ -210,29 +202,12 @@ pub enum Action {
     InputCancel,
     /// Keys typed so far of an unfinished key sequence (shown in the status bar).
     PendingKeys(String),
-    MouseScroll {
-        column: u16,
-        row: u16,
-        down: bool,
-    },
-    MouseClick {
-        column: u16,
-        row: u16,
-    },
-    Resize {
-        width: u16,
-        height: u16,
-    },
+    MouseScroll { column: u16, row: u16, down: bool },
+    MouseClick { column: u16, row: u16 },
+    Resize { width: u16, height: u16 },
     /// Wall-clock time, for the age of each pane's data.
     Tick(Millis),
     Identity(Identity),
-    Loaded {
-        data: FeedData,
-        at: Millis,
-    },
-    LoadFailed {
-        feed: Feed,
-        error: String,
-        at: Millis,
-    },
+    Loaded { data: FeedData, at: Millis },
+    LoadFailed { feed: Feed, error: String, at: Millis },
 }

@@ -189,12 +189,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(
-        backend: BackendKind,
-        stack: StackRef,
-        read_only: bool,
-        log_capacity: usize,
-    ) -> Self {
+    pub fn new(backend: BackendKind, stack: StackRef, read_only: bool, log_capacity: usize) -> Self {
         AppState {
             backend,
             stack,

@@ -1,1 +1,1 @@
-pub fn noop() {}
+pub fn noop(){}

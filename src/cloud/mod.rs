@@ -20,9 +20,7 @@ use crate::model::{
 pub enum CloudError {
     #[error("no AWS credentials found: set AWS_PROFILE, run `aws configure`, or try --sandbox")]
     NoCredentials,
-    #[error(
-        "the SSO session for profile {profile} has expired: run `aws sso login --profile {profile}`"
-    )]
+    #[error("the SSO session for profile {profile} has expired: run `aws sso login --profile {profile}`")]
     SsoExpired { profile: String },
     #[error("access denied to {action}: {message}")]
     AccessDenied { action: String, message: String },
@@ -62,11 +60,8 @@ pub trait EcsApi: Send + Sync {
     /// Service ARNs in a cluster, all pages.
     async fn list_services(&self, cluster: &str) -> CloudResult<Vec<String>>;
     /// Describes any number of services (batched by 10). Missing ones are left out.
-    async fn describe_services(
-        &self,
-        cluster: &str,
-        services: &[String],
-    ) -> CloudResult<Vec<Service>>;
+    async fn describe_services(&self, cluster: &str, services: &[String])
+    -> CloudResult<Vec<Service>>;
     /// Task ARNs of a service (or the whole cluster), all pages.
     async fn list_tasks(
         &self,
@@ -76,7 +71,8 @@ pub trait EcsApi: Send + Sync {
     ) -> CloudResult<Vec<String>>;
     /// Describes any number of tasks (batched by 100).
     async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>>;
-    async fn describe_task_definition(&self, task_definition: &str) -> CloudResult<TaskDefinition>;
+    async fn describe_task_definition(&self, task_definition: &str)
+    -> CloudResult<TaskDefinition>;
     /// Task-definition ARNs of a family, newest first, ACTIVE only.
     async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>>;
     async fn register_task_definition(
@@ -95,10 +91,8 @@ pub trait EcsApi: Send + Sync {
 #[async_trait]
 pub trait LoadBalancingApi: Send + Sync {
     async fn describe_target_groups(&self, arns: &[String]) -> CloudResult<Vec<TargetGroup>>;
-    async fn describe_target_health(
-        &self,
-        target_group_arn: &str,
-    ) -> CloudResult<Vec<TargetHealth>>;
+    async fn describe_target_health(&self, target_group_arn: &str)
+    -> CloudResult<Vec<TargetHealth>>;
     /// Load balancers with their listeners filled in.
     async fn describe_load_balancers(&self, arns: &[String]) -> CloudResult<Vec<LoadBalancer>>;
 }
@@ -117,7 +111,8 @@ pub trait NetworkApi: Send + Sync {
     async fn describe_internet_gateways(&self, vpc_id: &str) -> CloudResult<Vec<InternetGateway>>;
     async fn describe_nat_gateways(&self, vpc_id: &str) -> CloudResult<Vec<NatGateway>>;
     async fn describe_security_groups(&self, ids: &[String]) -> CloudResult<Vec<SecurityGroup>>;
-    async fn describe_vpc_security_groups(&self, vpc_id: &str) -> CloudResult<Vec<SecurityGroup>>;
+    async fn describe_vpc_security_groups(&self, vpc_id: &str)
+    -> CloudResult<Vec<SecurityGroup>>;
 }
 
 #[async_trait]
@@ -144,14 +139,8 @@ pub trait LogsApi: Send + Sync {
 /// Where the data comes from, as the status bar names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendKind {
-    Sandbox {
-        scenario: String,
-    },
-    Aws {
-        profile: Option<String>,
-        region: String,
-        endpoint: Option<String>,
-    },
+    Sandbox { scenario: String },
+    Aws { profile: Option<String>, region: String, endpoint: Option<String> },
 }
 
 impl std::fmt::Display for BackendKind {

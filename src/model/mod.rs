@@ -244,9 +244,9 @@ impl Task {
     }
 
     fn stopped_reason_is_failure(&self) -> bool {
-        self.stopped_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("Error") || r.contains("failed") || r.contains("exited"))
+        self.stopped_reason.as_deref().is_some_and(|r| {
+            r.contains("Error") || r.contains("failed") || r.contains("exited")
+        })
     }
 }
 
@@ -520,14 +520,8 @@ impl DbInstance {
     pub fn health(&self) -> Health {
         match self.status.as_str() {
             "available" => Health::Ok,
-            "backing-up"
-            | "modifying"
-            | "creating"
-            | "rebooting"
-            | "maintenance"
-            | "upgrading"
-            | "starting"
-            | "configuring-enhanced-monitoring" => Health::Pending,
+            "backing-up" | "modifying" | "creating" | "rebooting" | "maintenance"
+            | "upgrading" | "starting" | "configuring-enhanced-monitoring" => Health::Pending,
             "stopped" | "stopping" => Health::Warning,
             _ => Health::Failed,
         }
@@ -639,8 +633,7 @@ impl SecurityGroup {
     /// Does this group admit traffic on `port` from a member of `source_group`?
     pub fn admits_group(&self, source_group: &str, port: u16) -> bool {
         self.ingress.iter().any(|r| {
-            r.admits_port(port)
-                && matches!(&r.source, RuleSource::SecurityGroup(g) if g == source_group)
+            r.admits_port(port) && matches!(&r.source, RuleSource::SecurityGroup(g) if g == source_group)
         })
     }
 
