@@ -3,8 +3,14 @@
 //! OWNED BY THE UI HELPER.
 
 use crate::app::action::EcsSnapshot;
-use crate::model::{DbInstance, NetGraph, TargetGroupHealth, Topology};
+use crate::model::{
+    DbInstance, Edge, Health, ListenerAction, LoadBalancer, NatGateway, NetGraph, Node, NodeKind,
+    RouteTarget, Service, TargetGroupHealth, Task, TaskStatus, Topology,
+};
 
+/// Derives the graph: nodes in display order (Internet, DNS, IGW, ALB, target group, each
+/// private subnet followed by its tasks, NAT gateways, RDS), edges labelled by port, with
+/// `allowed` computed from the security groups along each edge.
 pub fn build(
     topology: &Topology,
     service: &str,
@@ -12,6 +18,418 @@ pub fn build(
     targets: Option<&[TargetGroupHealth]>,
     databases: Option<&[DbInstance]>,
 ) -> NetGraph {
-    let _ = (topology, service, ecs, targets, databases);
-    NetGraph::default()
+    let service = ecs.and_then(|e| e.services.iter().find(|s| s.name == service));
+    let wiring = Wiring::new(topology, service, targets);
+    let mut graph = NetGraph::default();
+
+    graph.nodes.push(node(
+        "internet",
+        NodeKind::Internet,
+        "Internet",
+        "0.0.0.0/0",
+        Health::Unknown,
+    ));
+    let dns = wiring.load_balancer.and_then(|lb| {
+        topology
+            .dns_records
+            .iter()
+            .find(|r| same_dns_name(&r.alias_target, &lb.dns_name))
+    });
+    if let Some(record) = dns {
+        graph.nodes.push(node(
+            &format!("dns:{}", record.name),
+            NodeKind::Dns,
+            "DNS",
+            record.name.trim_end_matches('.'),
+            Health::Ok,
+        ));
+    }
+    for igw in &topology.internet_gateways {
+        graph.nodes.push(node(
+            &igw.id,
+            NodeKind::InternetGateway,
+            "IGW",
+            &igw.id,
+            Health::Ok,
+        ));
+    }
+    if let Some(lb) = wiring.load_balancer {
+        graph.nodes.push(node(
+            &lb.arn,
+            NodeKind::LoadBalancer,
+            &format!("ALB {}", lb.name),
+            &listeners_summary(topology, lb),
+            load_balancer_health(&lb.state),
+        ));
+    }
+    if let Some(tg) = wiring.target_group_node(targets) {
+        graph.nodes.push(tg);
+    }
+    let tasks = ecs.map_or(&[][..], |e| e.tasks.as_slice());
+    for subnet in &wiring.private_subnets {
+        let mine: Vec<&Task> = tasks
+            .iter()
+            .filter(|t| t.last_status != TaskStatus::Stopped && in_subnet(t, subnet, topology))
+            .filter(|t| service.is_none_or(|s| t.group == format!("service:{}", s.name)))
+            .collect();
+        let zone = topology.subnet(subnet).map(|s| s.availability_zone.clone());
+        let cidr = topology.subnet(subnet).map_or("", |s| s.cidr.as_str());
+        let mut subnet_node = node(
+            subnet,
+            NodeKind::Subnet,
+            zone.as_deref().unwrap_or(subnet),
+            &format!("{cidr} private"),
+            worst(mine.iter().map(|t| t.health_class())),
+        );
+        subnet_node.zone = zone;
+        graph.nodes.push(subnet_node);
+        graph
+            .nodes
+            .extend(mine.iter().map(|t| task_node(t, subnet)));
+    }
+    for nat in &topology.nat_gateways {
+        graph.nodes.push(nat_node(nat));
+    }
+    let databases = databases.unwrap_or(&topology.databases);
+    for db in databases {
+        graph.nodes.push(node(
+            &db.arn,
+            NodeKind::Database,
+            &format!("RDS {}", db.id),
+            &format!(
+                "{}  {} {} {}",
+                db.status, db.class, db.engine, db.engine_version
+            ),
+            db.health(),
+        ));
+    }
+    graph.edges = wiring.edges(&graph, databases);
+    graph
+}
+
+/// What the service is wired to, found once and used for nodes and edges.
+struct Wiring<'a> {
+    topology: &'a Topology,
+    load_balancer: Option<&'a LoadBalancer>,
+    target_group_arn: Option<&'a str>,
+    container_port: Option<u16>,
+    service_groups: Vec<&'a str>,
+    private_subnets: Vec<String>,
+}
+
+impl<'a> Wiring<'a> {
+    fn new(
+        topology: &'a Topology,
+        service: Option<&'a Service>,
+        targets: Option<&'a [TargetGroupHealth]>,
+    ) -> Self {
+        let binding = service.and_then(|s| s.load_balancers.first());
+        let target_group_arn = binding
+            .map(|b| b.target_group_arn.as_str())
+            .or_else(|| topology.target_groups.first().map(|t| t.arn.as_str()))
+            .or_else(|| {
+                targets
+                    .and_then(|t| t.first())
+                    .map(|t| t.group.arn.as_str())
+            });
+        let load_balancer = topology
+            .load_balancers
+            .iter()
+            .find(|lb| target_group_arn.is_some_and(|tg| forwards_to(lb, tg)))
+            .or_else(|| topology.load_balancers.first());
+        let network = if topology.service_network.subnets.is_empty() {
+            service.map(|s| &s.network)
+        } else {
+            Some(&topology.service_network)
+        };
+        let private_subnets = match network {
+            Some(n) if !n.subnets.is_empty() => n.subnets.clone(),
+            _ => topology
+                .subnets
+                .iter()
+                .filter(|s| !topology.is_public(&s.id))
+                .map(|s| s.id.clone())
+                .collect(),
+        };
+        Wiring {
+            topology,
+            load_balancer,
+            target_group_arn,
+            container_port: binding
+                .map(|b| b.container_port)
+                .or_else(|| topology.target_groups.first().map(|t| t.port)),
+            service_groups: network
+                .map(|n| n.security_groups.iter().map(String::as_str).collect())
+                .unwrap_or_default(),
+            private_subnets,
+        }
+    }
+
+    fn target_group_node(&self, targets: Option<&[TargetGroupHealth]>) -> Option<Node> {
+        let arn = self.target_group_arn?;
+        let live = targets.and_then(|t| t.iter().find(|g| g.group.arn == arn));
+        let group = live
+            .map(|g| &g.group)
+            .or_else(|| self.topology.target_groups.iter().find(|t| t.arn == arn))?;
+        let (summary, health) = match live {
+            Some(g) => (
+                format!("{}/{} healthy", g.healthy(), g.targets.len()),
+                g.health(),
+            ),
+            None => ("targets ?".to_string(), Health::Unknown),
+        };
+        Some(node(
+            arn,
+            NodeKind::TargetGroup,
+            &format!("TG {}", group.name),
+            &format!("{summary}  {}:{}", group.protocol, group.port),
+            health,
+        ))
+    }
+
+    fn edges(&self, graph: &NetGraph, databases: &[DbInstance]) -> Vec<Edge> {
+        let mut edges = Vec::new();
+        let first = |kind| graph.nodes_of(kind).next().map(|n| n.id.clone());
+        let internet = "internet".to_string();
+        let entry = match first(NodeKind::Dns) {
+            Some(dns) => {
+                edges.push(edge(&internet, &dns, "dns", None));
+                dns
+            }
+            None => internet.clone(),
+        };
+        if let Some(lb) = self.load_balancer {
+            for listener in &lb.listeners {
+                let label = match &listener.default_action {
+                    ListenerAction::Redirect { port, .. } => format!(":{}->{port}", listener.port),
+                    _ => format!(":{}", listener.port),
+                };
+                let allowed =
+                    self.groups_admit(&lb.security_groups, |g| g.admits_world(listener.port));
+                edges.push(edge(&entry, &lb.arn, &label, allowed));
+            }
+        }
+        let port_label = self
+            .container_port
+            .map_or("app".into(), |p| format!(":{p}"));
+        let to_tasks = self.tasks_admit_load_balancer();
+        if let (Some(lb), Some(tg)) = (self.load_balancer, first(NodeKind::TargetGroup)) {
+            edges.push(edge(&lb.arn, &tg, "fwd", None));
+            for subnet in graph.nodes_of(NodeKind::Subnet) {
+                edges.push(edge(&tg, &subnet.id, &port_label, to_tasks));
+            }
+        }
+        for subnet in graph.nodes_of(NodeKind::Subnet) {
+            for db in databases {
+                let port = db.port.unwrap_or(5432);
+                let allowed = self.groups_admit(&db.security_groups, |g| {
+                    self.service_groups.iter().any(|s| g.admits_group(s, port))
+                });
+                edges.push(edge(&subnet.id, &db.arn, &format!(":{port}"), allowed));
+            }
+            edges.extend(self.egress_edges(&subnet.id));
+        }
+        for nat in &self.topology.nat_gateways {
+            if let Some(igw) = self.topology.internet_gateways.first() {
+                let public = self.topology.is_public(&nat.subnet_id);
+                edges.push(edge(&nat.id, &igw.id, "egress", Some(public)));
+            }
+        }
+        if let Some(igw) = self.topology.internet_gateways.first() {
+            edges.push(edge(&igw.id, &internet, "egress", None));
+        }
+        edges
+    }
+
+    /// A private subnet reaches the internet through the NAT its route table names; with no
+    /// such route image pulls fail (CannotPullContainerError), so that is drawn as blocked.
+    fn egress_edges(&self, subnet: &str) -> Vec<Edge> {
+        let routed: Vec<&str> = self
+            .topology
+            .route_table_for(subnet)
+            .map(|t| {
+                t.routes
+                    .iter()
+                    .filter_map(|r| match &r.target {
+                        RouteTarget::NatGateway(id) => Some(id.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !routed.is_empty() {
+            return routed
+                .into_iter()
+                .map(|nat| edge(subnet, nat, "egress", Some(true)))
+                .collect();
+        }
+        match self.topology.nat_gateways.first() {
+            Some(nat) if !self.topology.is_public(subnet) => {
+                vec![edge(subnet, &nat.id, "egress", Some(false))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn tasks_admit_load_balancer(&self) -> Option<bool> {
+        let port = self.container_port?;
+        let lb = self.load_balancer?;
+        self.groups_admit(
+            &self
+                .service_groups
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+            |g| {
+                lb.security_groups
+                    .iter()
+                    .any(|source| g.admits_group(source, port))
+            },
+        )
+    }
+
+    /// Whether any of `groups` passes `test`; `None` when none of them is known.
+    fn groups_admit(
+        &self,
+        groups: &[String],
+        test: impl Fn(&crate::model::SecurityGroup) -> bool,
+    ) -> Option<bool> {
+        let known: Vec<_> = groups
+            .iter()
+            .filter_map(|g| self.topology.security_group(g))
+            .collect();
+        (!known.is_empty()).then(|| known.into_iter().any(test))
+    }
+}
+
+fn node(id: &str, kind: NodeKind, label: &str, detail: &str, health: Health) -> Node {
+    Node {
+        id: id.to_string(),
+        kind,
+        label: label.to_string(),
+        detail: detail.to_string(),
+        health,
+        zone: None,
+        parent: None,
+    }
+}
+
+fn edge(from: &str, to: &str, label: &str, allowed: Option<bool>) -> Edge {
+    Edge {
+        from: from.to_string(),
+        to: to.to_string(),
+        label: label.to_string(),
+        allowed,
+    }
+}
+
+fn task_node(task: &Task, subnet: &str) -> Node {
+    let short = task.id.get(..8).unwrap_or(&task.id);
+    let mut node = node(
+        &task.id,
+        NodeKind::Task,
+        short,
+        task.last_status.as_str(),
+        task.health_class(),
+    );
+    node.zone = Some(task.availability_zone.clone());
+    node.parent = Some(subnet.to_string());
+    node
+}
+
+fn nat_node(nat: &NatGateway) -> Node {
+    let health = match nat.state.as_str() {
+        "available" => Health::Ok,
+        "pending" => Health::Pending,
+        "deleting" => Health::Warning,
+        _ => Health::Failed,
+    };
+    let detail = match &nat.public_ip {
+        Some(ip) => format!("{}  {ip}", nat.state),
+        None => nat.state.clone(),
+    };
+    let mut node = node(&nat.id, NodeKind::NatGateway, "NAT", &detail, health);
+    node.parent = Some(nat.subnet_id.clone());
+    node
+}
+
+fn in_subnet(task: &Task, subnet: &str, topology: &Topology) -> bool {
+    match &task.subnet_id {
+        Some(id) => id == subnet,
+        None => topology
+            .subnet(subnet)
+            .is_some_and(|s| s.availability_zone == task.availability_zone),
+    }
+}
+
+fn forwards_to(lb: &LoadBalancer, target_group_arn: &str) -> bool {
+    lb.listeners.iter().any(|l| {
+        matches!(&l.default_action, ListenerAction::Forward { target_group_arns }
+            if target_group_arns.iter().any(|a| a == target_group_arn))
+    })
+}
+
+/// Route53 alias targets may carry a `dualstack.` prefix and a trailing dot.
+fn same_dns_name(alias: &str, dns_name: &str) -> bool {
+    let norm = |s: &str| {
+        s.trim_end_matches('.')
+            .trim_start_matches("dualstack.")
+            .to_ascii_lowercase()
+    };
+    norm(alias) == norm(dns_name)
+}
+
+/// `:443 https ✓cert  :80→443`: what each listener does, two spaces apart.
+fn listeners_summary(topology: &Topology, lb: &LoadBalancer) -> String {
+    let mut listeners: Vec<_> = lb.listeners.iter().collect();
+    // The serving listener first: it is what users reach.
+    listeners.sort_by_key(|l| matches!(l.default_action, ListenerAction::Redirect { .. }));
+    listeners
+        .iter()
+        .map(|l| match &l.default_action {
+            ListenerAction::Redirect { port, .. } => format!(":{}→{port}", l.port),
+            ListenerAction::FixedResponse { status_code } => {
+                format!(":{} fixed {status_code}", l.port)
+            }
+            ListenerAction::Forward { .. } => {
+                let proto = l.protocol.to_ascii_lowercase();
+                if l.certificate_arns.is_empty() {
+                    format!(":{} {proto}", l.port)
+                } else {
+                    let issued = l.certificate_arns.iter().all(|arn| {
+                        topology
+                            .certificates
+                            .iter()
+                            .find(|c| &c.arn == arn)
+                            .is_none_or(|c| c.status == "ISSUED")
+                    });
+                    let mark = if issued { "✓cert" } else { "✗cert" };
+                    format!(":{} {proto} {mark}", l.port)
+                }
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+fn load_balancer_health(state: &str) -> Health {
+    match state {
+        "active" => Health::Ok,
+        "provisioning" => Health::Pending,
+        "active_impaired" => Health::Warning,
+        "failed" => Health::Failed,
+        _ => Health::Unknown,
+    }
+}
+
+/// The worst health among a group; `Unknown` for an empty one.
+fn worst(healths: impl Iterator<Item = Health>) -> Health {
+    let rank = |h: &Health| match h {
+        Health::Failed => 4,
+        Health::Warning => 3,
+        Health::Pending => 2,
+        Health::Ok => 1,
+        Health::Unknown => 0,
+    };
+    healths.max_by_key(rank).unwrap_or(Health::Unknown)
 }

@@ -1,0 +1,150 @@
+//! Centered popups drawn over the dashboard: key help and the detail of a selected row.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::{Theme, text};
+use crate::app::action::PaneId;
+use crate::config::keymap::Binding;
+
+/// The Help popup: the focused pane's bindings, then the global ones, scrolled by `scroll`.
+pub fn help_popup(
+    buf: &mut Buffer,
+    screen: Rect,
+    pane: PaneId,
+    pane_bindings: &[Binding],
+    global_bindings: &[Binding],
+    scroll: usize,
+    theme: &Theme,
+) {
+    let keys_width = pane_bindings
+        .iter()
+        .chain(global_bindings)
+        .map(|b| text::chords(&b.on).width())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let mut lines = vec![Line::styled(pane.title(), theme.header)];
+    lines.extend(binding_lines(pane_bindings, keys_width, theme));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Global", theme.header));
+    lines.extend(binding_lines(global_bindings, keys_width, theme));
+    let title = format!(" Keys: {} ", pane.title());
+    framed(buf, screen, &title, lines, scroll, theme, 64);
+}
+
+fn binding_lines<'a>(bindings: &'a [Binding], keys_width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    if bindings.is_empty() {
+        return vec![Line::styled("  (none)", theme.dim)];
+    }
+    bindings
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(
+                    format!("  {}  ", text::cell(&text::chords(&b.on), keys_width)),
+                    theme.filter,
+                ),
+                Span::raw(b.desc.as_str()),
+            ])
+        })
+        .collect()
+}
+
+/// The Detail popup of a selected row.
+pub fn detail_popup(
+    buf: &mut Buffer,
+    screen: Rect,
+    title: &str,
+    lines: &[String],
+    scroll: usize,
+    theme: &Theme,
+) {
+    // Long lines (stopped reasons, ARNs) wrap rather than hide their end: it is the answer.
+    let room = screen.width.saturating_sub(8).clamp(10, 96);
+    let lines = lines
+        .iter()
+        .flat_map(|l| wrap(l, room as usize))
+        .map(Line::raw)
+        .collect();
+    framed(
+        buf,
+        screen,
+        &format!(" {title} "),
+        lines,
+        scroll,
+        theme,
+        100,
+    );
+}
+
+/// Splits a line into pieces of at most `width` columns; continuations are indented.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let line: String = line.chars().filter(|c| !c.is_control()).collect();
+    if line.width() <= width {
+        return vec![line];
+    }
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for c in line.chars() {
+        let limit = if pieces.is_empty() { width } else { width - 2 };
+        if current.width() + c.width().unwrap_or(0) > limit {
+            // Break after the last space when there is one near the end, else mid-word.
+            match current
+                .rfind(' ')
+                .filter(|&i| current.len() - i < 16 && i > 0)
+            {
+                Some(i) => {
+                    let rest = current.split_off(i + 1);
+                    pieces.push(std::mem::replace(&mut current, rest));
+                }
+                None => pieces.push(std::mem::take(&mut current)),
+            }
+        }
+        current.push(c);
+    }
+    pieces.push(current);
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| if i == 0 { p } else { format!("  {p}") })
+        .collect()
+}
+
+fn framed(
+    buf: &mut Buffer,
+    screen: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+    theme: &Theme,
+    max_width: u16,
+) {
+    let content_width = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let width = (content_width + 4)
+        .max(title.width() as u16 + 4)
+        .min(max_width)
+        .min(screen.width.saturating_sub(4));
+    let height = (lines.len() as u16 + 2).min(screen.height.saturating_sub(2));
+    let area = screen.centered(Constraint::Length(width), Constraint::Length(height));
+    let inner_rows = height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(inner_rows));
+    let more = lines.len() > inner_rows + scroll;
+    let mut block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.focused_border)
+        .padding(Padding::horizontal(1))
+        .title_top(Line::styled(title.to_string(), theme.focused_title));
+    if more || scroll > 0 {
+        let position = format!(" {}/{} ", scroll + inner_rows.min(lines.len()), lines.len());
+        block = block.title_bottom(Line::styled(position, theme.dim).right_aligned());
+    }
+    Clear.render(area, buf);
+    Paragraph::new(lines)
+        .block(block)
+        .scroll((scroll as u16, 0))
+        .render(area, buf);
+}

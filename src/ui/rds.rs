@@ -1,0 +1,105 @@
+//! The RDS pane: each database instance's status and the facts needed in an incident.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Paragraph, Widget};
+
+use super::{Theme, chrome, rows, text};
+use crate::app::action::{Feed, PaneId};
+use crate::app::state::AppState;
+use crate::model::DbInstance;
+
+/// Facts in the order they are dropped last-first when the pane is short.
+const LABEL_WIDTH: usize = 12;
+
+pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
+    let block = chrome::pane_block(state, PaneId::Rds, Vec::new(), theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if state.rds.data.is_none() {
+        Paragraph::new(chrome::no_data_line(state, Feed::Rds, theme)).render(inner, buf);
+        return;
+    }
+    let databases = rows::databases(state);
+    if databases.is_empty() {
+        let note = if state.filter_for(PaneId::Rds).is_some() {
+            "no instance matches the filter"
+        } else {
+            "no RDS instance found in the service's VPC"
+        };
+        buf.set_stringn(inner.x, inner.y, note, inner.width as usize, theme.dim);
+        return;
+    }
+    let mut y = inner.y;
+    // The selected instance first: with one instance (the usual case) this is all of them.
+    let selected = state.rds_selected.min(databases.len() - 1);
+    let order = std::iter::once(selected).chain((0..databases.len()).filter(|i| *i != selected));
+    for i in order {
+        if y >= inner.bottom() {
+            break;
+        }
+        let rect = Rect::new(inner.x, y, inner.width, inner.bottom() - y);
+        y += draw_instance(buf, rect, databases[i], i == selected, theme);
+    }
+}
+
+pub fn page_rows(area: Rect) -> usize {
+    area.height.saturating_sub(2) as usize
+}
+
+/// Draws one instance and returns the rows used.
+fn draw_instance(
+    buf: &mut Buffer,
+    area: Rect,
+    db: &DbInstance,
+    selected: bool,
+    theme: &Theme,
+) -> u16 {
+    let width = area.width as usize;
+    let head_style = if selected {
+        theme.title.patch(theme.selection)
+    } else {
+        theme.title
+    };
+    buf.set_style(Rect::new(area.x, area.y, area.width, 1), head_style);
+    buf.set_stringn(area.x, area.y, text::fit(&db.id, width), width, head_style);
+    let x = area.x + db.id.chars().count().min(width) as u16 + 2;
+    let room = area.right().saturating_sub(x) as usize;
+    buf.set_stringn(
+        x,
+        area.y,
+        &db.status,
+        room,
+        theme.health(db.health()).patch(head_style),
+    );
+    let mut used = 1;
+    for (label, value) in rows::database_facts(db) {
+        if used >= area.height {
+            break;
+        }
+        let y = area.y + used;
+        buf.set_stringn(area.x, y, text::cell(label, LABEL_WIDTH), width, theme.dim);
+        let x = area.x + LABEL_WIDTH as u16 + 1;
+        let room = area.right().saturating_sub(x) as usize;
+        buf.set_stringn(
+            x,
+            y,
+            text::fit(&value, room),
+            room,
+            fact_style(label, &value, theme),
+        );
+        used += 1;
+    }
+    used
+}
+
+/// Facts that are a risk when they read a certain way are coloured.
+fn fact_style(label: &str, value: &str, theme: &Theme) -> Style {
+    match (label, value) {
+        ("multi-AZ", "no") | ("deletion", "unprotected") => theme.warning,
+        ("public", "yes") => theme.failed,
+        ("maintenance", v) if v != "none" => theme.warning,
+        _ => Style::new(),
+    }
+}
