@@ -17,7 +17,7 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::app::action::{Action, PaneId};
+use crate::app::action::Action;
 use crate::app::state::{AppState, Popup};
 use crate::app::update::{Effect, update};
 use crate::app::workers::{Workers, wall_clock_ms};
@@ -162,11 +162,7 @@ impl KeySequence {
                 vec![Action::PendingKeys(String::new()), Action::Run(command)]
             }
             Lookup::Prefix => vec![Action::PendingKeys(
-                self.pending
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                crate::config::keymap::format_keys(&self.pending),
             )],
             Lookup::NoMatch => {
                 let had_pending = !self.pending.is_empty();
@@ -202,20 +198,11 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
     let inner = match &state.popup {
         Some(Popup::Help { .. }) => Layer::Help,
         Some(Popup::Detail { .. }) => Layer::Detail,
-        None => pane_layer(state.focus),
+        None => ui::layer_of(state.focus),
     };
     vec![inner, Layer::Global]
 }
 
-pub fn pane_layer(pane: PaneId) -> Layer {
-    match pane {
-        PaneId::Network => Layer::Network,
-        PaneId::Ecs => Layer::Ecs,
-        PaneId::Targets => Layer::Targets,
-        PaneId::Rds => Layer::Rds,
-        PaneId::Logs => Layer::Logs,
-    }
-}
 
 fn enter_terminal() -> io::Result<Term> {
     enable_raw_mode()?;

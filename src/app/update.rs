@@ -148,6 +148,7 @@ fn back(state: &mut AppState) {
         return;
     }
     if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Tasks {
+        // A filter typed at this level was over tasks; it was cleared just above.
         state.ecs_pane.level = EcsLevel::Services;
         return;
     }
@@ -159,10 +160,7 @@ fn enter(state: &mut AppState) {
         return;
     }
     if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Services {
-        if ui::rows::list_len(state, PaneId::Ecs) > 0 {
-            state.ecs_pane.level = EcsLevel::Tasks;
-            state.ecs_pane.task = 0;
-        }
+        drill_into_service(state);
         return;
     }
     if let Some((title, lines)) = ui::rows::detail(state, state.focus) {
@@ -172,6 +170,21 @@ fn enter(state: &mut AppState) {
             scroll: 0,
         });
     }
+}
+
+/// Opens the selected service's tasks. The ECS filter applies to the list on screen, so the
+/// services filter is dropped and the selection re-pointed at the same service unfiltered.
+fn drill_into_service(state: &mut AppState) {
+    let Some(name) = ui::rows::selected_service(state).map(|s| s.name.clone()) else {
+        return;
+    };
+    state.filters.remove(&PaneId::Ecs);
+    state.ecs_pane.service = ui::rows::services(state)
+        .iter()
+        .position(|s| s.name == name)
+        .unwrap_or(0);
+    state.ecs_pane.level = EcsLevel::Tasks;
+    state.ecs_pane.task = 0;
 }
 
 fn step(state: &mut AppState, by: usize, down: bool) {

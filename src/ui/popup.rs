@@ -23,7 +23,7 @@ pub fn help_popup(
     let keys_width = pane_bindings
         .iter()
         .chain(global_bindings)
-        .map(|b| text::chords(&b.on).width())
+        .map(|b| b.keys_label().width())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -45,7 +45,7 @@ fn binding_lines<'a>(bindings: &'a [Binding], keys_width: usize, theme: &Theme) 
         .map(|b| {
             Line::from(vec![
                 Span::styled(
-                    format!("  {}  ", text::cell(&text::chords(&b.on), keys_width)),
+                    format!("  {}  ", text::cell(&b.keys_label(), keys_width)),
                     theme.filter,
                 ),
                 Span::raw(b.desc.as_str()),

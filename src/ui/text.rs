@@ -1,9 +1,7 @@
 //! Small text formatting shared by the panes: ages, clock times, short ids, key chords, fitting.
 
-use crossterm::event::{KeyCode, KeyModifiers};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::config::keymap::KeyChord;
 use crate::model::Millis;
 
 /// `3s ago`-style age without the suffix: `3s`, `4m`, `2h`, `5d`.
@@ -46,37 +44,6 @@ pub fn stream_task(stream: &str) -> &str {
     short_id(stream.rsplit('/').next().unwrap_or(stream))
 }
 
-/// A key chord as the help popup shows it: `g`, `<C-c>`, `<Tab>`, `<S-Tab>`.
-pub fn chord(chord: &KeyChord) -> String {
-    let ctrl = chord.modifiers.contains(KeyModifiers::CONTROL);
-    let alt = chord.modifiers.contains(KeyModifiers::ALT);
-    let name = match chord.code {
-        KeyCode::Char(' ') => "Space".to_string(),
-        KeyCode::Char(c) if !ctrl && !alt => return c.to_string(),
-        KeyCode::Char(c) => c.to_string(),
-        KeyCode::BackTab => return "<S-Tab>".into(),
-        KeyCode::F(n) => format!("F{n}"),
-        KeyCode::PageUp => "PgUp".into(),
-        KeyCode::PageDown => "PgDn".into(),
-        other => format!("{other:?}"),
-    };
-    let mut prefix = String::new();
-    if ctrl {
-        prefix.push_str("C-");
-    }
-    if alt {
-        prefix.push_str("A-");
-    }
-    if chord.modifiers.contains(KeyModifiers::SHIFT) {
-        prefix.push_str("S-");
-    }
-    format!("<{prefix}{name}>")
-}
-
-/// A key sequence, e.g. `gg` or `<C-w>l`.
-pub fn chords(keys: &[KeyChord]) -> String {
-    keys.iter().map(chord).collect()
-}
 
 /// Cuts `text` to `width` columns, ending in `…` when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
@@ -137,23 +104,6 @@ mod tests {
     fn fit_marks_cut_text() {
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(fit("abc", 4), "abc");
-    }
-
-    #[test]
-    fn chords_read_like_vim() {
-        let c = |code, modifiers| KeyChord { code, modifiers };
-        assert_eq!(
-            chord(&c(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            "<C-c>"
-        );
-        assert_eq!(chord(&c(KeyCode::Tab, KeyModifiers::NONE)), "<Tab>");
-        assert_eq!(
-            chords(&[
-                c(KeyCode::Char('g'), KeyModifiers::NONE),
-                c(KeyCode::Char('g'), KeyModifiers::NONE)
-            ]),
-            "gg"
-        );
     }
 
     #[test]
