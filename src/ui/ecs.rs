@@ -114,17 +114,20 @@ fn sections(state: &AppState, height: usize, services: usize, tasks: &[&Task]) -
         rows
     };
     let mut s = Sections::default();
+    // Deployments come before tasks: during a rollout they are what the user is watching,
+    // and there are rarely more than three of them.
     match state.ecs_pane.level {
         EcsLevel::Services => {
             s.services = give(1 + services.max(1), 2);
+            s.deployments = give(1 + deployments.min(3), 2);
             s.tasks = give(1 + tasks.len().max(1), 2);
         }
         EcsLevel::Tasks => {
             s.services = give(1 + services.clamp(1, 2), 2);
+            s.deployments = give(1 + deployments.min(3), 2);
             s.tasks = give(1 + tasks.len().max(1), 2);
         }
     }
-    s.deployments = give(1 + deployments, 2);
     s.events = give(1 + events, 2);
     // Leftover rows go to a section that has more to show, the browsed list first.
     let browsed_more = match state.ecs_pane.level {

@@ -13,7 +13,7 @@ use crate::app::state::AppState;
 use crate::model::{TargetGroupHealth, TargetHealth};
 
 const COLUMNS: [Column; 4] = [
-    col("TARGET", 15, 9),
+    col("TARGET", 16, 9),
     col("AZ", 10, 3),
     col("STATE", 9, 8),
     fill("REASON", 12, 6),

@@ -1,0 +1,178 @@
+//! Screens from the sandbox at a fixed seed and virtual time, reached by the same commands a
+//! user's keys run, drawn with the embedded keymap at 120x40 and 80x24.
+
+use opsdeck::app::action::{Action, Command};
+use opsdeck::app::oneshot::load_dashboard;
+use opsdeck::app::screenshot::buffer_to_text;
+use opsdeck::app::state::AppState;
+use opsdeck::app::update::update;
+use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
+use opsdeck::config::keymap::Keymap;
+use opsdeck::model::StackRef;
+use opsdeck::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+/// The dashboard of `scenario` once every feed has loaded, `seconds` after the sandbox starts.
+fn dashboard(scenario: Scenario, seconds: i64, (width, height): (u16, u16)) -> AppState {
+    let sandbox = Sandbox::new(scenario, 42, ClockMode::Manual { start: SANDBOX_EPOCH });
+    sandbox.advance(seconds * 1000);
+    let stack = StackRef {
+        name: "umami".into(),
+        region: "eu-west-2".into(),
+        cluster: "umami".into(),
+        service: "umami".into(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let mut state = runtime
+        .block_on(load_dashboard(&sandbox.cloud(), &stack, 10_000, sandbox.now(), 300_000))
+        .unwrap();
+    update(&mut state, Action::Resize { width, height });
+    state
+}
+
+fn press(state: &mut AppState, commands: &[Command]) {
+    for command in commands {
+        update(state, Action::Run(*command));
+    }
+}
+
+fn screen(state: &AppState) -> String {
+    let keymap = Keymap::embedded().unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(state.width, state.height)).unwrap();
+    terminal
+        .draw(|frame| ui::render(frame, state, &keymap, &Theme::default()))
+        .unwrap();
+    buffer_to_text(terminal.backend().buffer())
+}
+
+fn snapshot(name: &str, (width, height): (u16, u16), text: &str) {
+    insta::assert_snapshot!(format!("{name}_{width}x{height}"), text);
+}
+
+#[test]
+fn healthy_dashboard_mid_deployment() {
+    for size in SIZES {
+        let state = dashboard(Scenario::Healthy, 90, size);
+        let text = screen(&state);
+        for title in ["[1] Network", "[2] ECS", "[3] Targets", "[4] RDS", "[5] Logs"] {
+            assert!(text.contains(title), "{title} missing:\n{text}");
+        }
+        assert!(text.contains("sandbox:healthy"), "{text}");
+        assert!(text.contains("IN_PROGRESS"), "the routine deployment is rolling:\n{text}");
+        snapshot("healthy_dashboard", size, &text);
+    }
+}
+
+#[test]
+fn every_pane_zoomed() {
+    let panes = [
+        ("network", Command::FocusNetwork, "ALB umami"),
+        ("ecs", Command::FocusEcs, "PRIMARY"),
+        ("targets", Command::FocusTargets, "/api/heartbeat"),
+        ("rds", Command::FocusRds, "db.t3.micro"),
+        ("logs", Command::FocusLogs, "following"),
+    ];
+    for size in SIZES {
+        for (name, focus, expected) in panes {
+            let mut state = dashboard(Scenario::Healthy, 90, size);
+            press(&mut state, &[focus, Command::Zoom]);
+            let text = screen(&state);
+            assert!(text.contains(expected), "{name} zoomed shows {expected}:\n{text}");
+            snapshot(&format!("zoomed_{name}"), size, &text);
+        }
+    }
+}
+
+#[test]
+fn help_popup_lists_the_focused_layer_then_global_keys() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(&mut state, &[Command::FocusLogs, Command::Help]);
+        let text = screen(&state);
+        assert!(text.contains("Keys: Logs"), "{text}");
+        assert!(text.contains("Follow new lines"), "logs layer first:\n{text}");
+        snapshot("help_logs", size, &text);
+    }
+}
+
+#[test]
+fn drilling_into_the_service_then_a_task_opens_its_details() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(&mut state, &[Command::FocusEcs, Command::Enter]);
+        let tasks = screen(&state);
+        assert!(tasks.contains("umami tasks"), "drilled into the tasks:\n{tasks}");
+        snapshot("ecs_tasks", size, &tasks);
+
+        press(&mut state, &[Command::Enter]);
+        let detail = screen(&state);
+        assert!(detail.contains("Task "), "task detail popup:\n{detail}");
+        assert!(detail.contains("containers"), "{detail}");
+        snapshot("task_detail", size, &detail);
+
+        press(&mut state, &[Command::Back, Command::Back]);
+        assert_eq!(screen(&state), screen(&{
+            let mut fresh = dashboard(Scenario::Healthy, 90, size);
+            press(&mut fresh, &[Command::FocusEcs]);
+            fresh
+        }), "Esc twice returns to the services view");
+    }
+}
+
+#[test]
+fn typing_a_filter_narrows_the_logs() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(&mut state, &[Command::FocusLogs, Command::Filter]);
+        for c in "heartbeat".chars() {
+            update(&mut state, Action::Input(c));
+        }
+        let text = screen(&state);
+        assert!(text.contains("/heartbeat"), "the filter is shown:\n{text}");
+        let log_rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.contains("[5] Logs"))
+            .skip(1)
+            .take_while(|l| !l.starts_with('╰') && !l.starts_with('┗'))
+            .filter(|l| l.len() > 20)
+            .collect();
+        assert!(!log_rows.is_empty(), "{text}");
+        assert!(log_rows.iter().all(|l| l.contains("heartbeat")), "only matching lines:\n{text}");
+        snapshot("logs_filter", size, &text);
+    }
+}
+
+#[test]
+fn bad_image_shows_why_the_tasks_stopped_and_the_rollback() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::BadImage, 150, size);
+        press(&mut state, &[Command::FocusEcs, Command::Zoom]);
+        let text = screen(&state);
+        assert!(text.contains("FAILED"), "the failed deployment:\n{text}");
+        assert!(text.contains("CannotPullContainerError"), "the reason:\n{text}");
+        snapshot("bad_image_ecs", size, &text);
+    }
+}
+
+#[test]
+fn failing_health_shows_the_reason_code() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::FailingHealth, 95, size);
+        press(&mut state, &[Command::FocusTargets, Command::Zoom]);
+        let text = screen(&state);
+        assert!(text.contains("unhealthy"), "{text}");
+        assert!(text.contains("Target.ResponseCodeMismatch"), "{text}");
+        snapshot("failing_health_targets", size, &text);
+    }
+}
+
+#[test]
+fn a_terminal_below_the_minimum_gets_a_notice() {
+    let state = dashboard(Scenario::Healthy, 90, (50, 12));
+    let text = screen(&state);
+    assert!(text.contains("too small"), "{text}");
+    assert!(!text.contains("[1] Network"), "{text}");
+}
