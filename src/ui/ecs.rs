@@ -12,7 +12,7 @@ use super::{Theme, chrome, rows, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::{AppState, EcsLevel};
 use crate::model::{
-    Deployment, DeploymentStatus, RolloutState, Service, Task, TaskHealth, TaskStatus,
+    Deployment, DeploymentStatus, Health, RolloutState, Service, Task, TaskHealth, TaskStatus,
     family_revision,
 };
 
@@ -327,9 +327,14 @@ fn task_cells(task: &Task, theme: &Theme) -> Vec<Cell> {
             Style::new(),
         ),
         (task.started_at.map_or("-".into(), text::clock), theme.dim),
+        // Red only for a failure: a task replaced by a deployment stopped as it should.
         (
             task.stopped_reason.clone().unwrap_or_default(),
-            theme.failed,
+            if task.health_class() == Health::Failed {
+                theme.failed
+            } else {
+                theme.dim
+            },
         ),
     ]
 }
