@@ -1,6 +1,8 @@
 //! The dashboard's data path over the sandbox: discovery follows the wires to the whole
 //! example stack, the workers deliver every feed, and the logs tail returns each line once.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -10,17 +12,8 @@ use opsdeck::app::workers::Workers;
 use opsdeck::cloud::CloudError;
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::config::RefreshIntervals;
-use opsdeck::model::{ListenerAction, NodeKind, StackRef, TaskStatus};
+use opsdeck::model::{ListenerAction, NodeKind, TaskStatus};
 use opsdeck::ops::{discover, tail};
-
-fn umami() -> StackRef {
-    StackRef {
-        name: "umami".into(),
-        region: "eu-west-2".into(),
-        cluster: "umami".into(),
-        service: "umami".into(),
-    }
-}
 
 fn sandbox(scenario: Scenario) -> std::sync::Arc<Sandbox> {
     Sandbox::new(
@@ -35,7 +28,7 @@ fn sandbox(scenario: Scenario) -> std::sync::Arc<Sandbox> {
 #[tokio::test]
 async fn discovery_finds_the_whole_example_stack_from_the_service() {
     let sandbox = sandbox(Scenario::Healthy);
-    let topology = discover::topology(&sandbox.cloud(), &umami())
+    let topology = discover::topology(&sandbox.cloud(), &common::umami())
         .await
         .unwrap();
 
@@ -111,9 +104,15 @@ async fn discovery_finds_the_whole_example_stack_from_the_service() {
 #[tokio::test]
 async fn the_loaded_dashboard_shows_two_running_tasks_healthy_targets_and_logs() {
     let sandbox = sandbox(Scenario::Healthy);
-    let state = load_dashboard(&sandbox.cloud(), &umami(), 10_000, sandbox.now(), 600_000)
-        .await
-        .unwrap();
+    let state = load_dashboard(
+        &sandbox.cloud(),
+        &common::umami(),
+        10_000,
+        sandbox.now(),
+        600_000,
+    )
+    .await
+    .unwrap();
     let ecs = state.ecs.data.as_ref().unwrap();
     let service = state.stack_service().unwrap();
     assert_eq!((service.desired, service.running), (2, 2));
@@ -154,7 +153,7 @@ async fn the_loaded_dashboard_shows_two_running_tasks_healthy_targets_and_logs()
 #[tokio::test]
 async fn an_unknown_service_is_a_clear_not_found() {
     let sandbox = sandbox(Scenario::Healthy);
-    let mut stack = umami();
+    let mut stack = common::umami();
     stack.service = "umamii".into();
     let error = discover::topology(&sandbox.cloud(), &stack)
         .await
@@ -175,7 +174,7 @@ async fn an_unknown_service_is_a_clear_not_found() {
 #[tokio::test]
 async fn the_tail_returns_every_line_once_while_the_sandbox_runs() {
     let sandbox = sandbox(Scenario::LogBurst);
-    let topology = discover::topology(&sandbox.cloud(), &umami())
+    let topology = discover::topology(&sandbox.cloud(), &common::umami())
         .await
         .unwrap();
     let query = tail::service_query(&topology.log_groups).unwrap();
@@ -248,7 +247,12 @@ async fn workers_deliver_every_feed_and_stop_when_asked() {
         },
     );
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let workers = Workers::spawn(sandbox.cloud(), umami(), RefreshIntervals::default(), tx);
+    let workers = Workers::spawn(
+        sandbox.cloud(),
+        common::umami(),
+        RefreshIntervals::default(),
+        tx,
+    );
     let mut loaded = HashSet::new();
     let mut identity = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

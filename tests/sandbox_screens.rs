@@ -1,36 +1,22 @@
 //! Screens from the sandbox at a fixed seed and virtual time, reached by the same commands a
 //! user's keys run, drawn with the embedded keymap at 120x40 and 80x24.
 
+mod common;
+
 use opsdeck::app::action::{Action, Command};
-use opsdeck::app::oneshot::load_dashboard;
 use opsdeck::app::screenshot::buffer_to_text;
 use opsdeck::app::state::AppState;
 use opsdeck::app::update::update;
-use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
+use opsdeck::cloud::sandbox::Scenario;
 use opsdeck::config::keymap::Keymap;
-use opsdeck::model::StackRef;
 use opsdeck::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
-/// The dashboard of `scenario` once every feed has loaded, `seconds` after the sandbox starts.
-fn dashboard(scenario: Scenario, seconds: i64, (width, height): (u16, u16)) -> AppState {
-    let sandbox = Sandbox::new(scenario, 42, ClockMode::Manual { start: SANDBOX_EPOCH });
-    sandbox.advance(seconds * 1000);
-    let stack = StackRef {
-        name: "umami".into(),
-        region: "eu-west-2".into(),
-        cluster: "umami".into(),
-        service: "umami".into(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let mut state = runtime
-        .block_on(load_dashboard(&sandbox.cloud(), &stack, 10_000, sandbox.now(), 300_000))
-        .unwrap();
-    update(&mut state, Action::Resize { width, height });
-    state
+fn dashboard(scenario: Scenario, seconds: i64, size: (u16, u16)) -> AppState {
+    common::sandbox_dashboard(scenario, seconds, size)
 }
 
 fn press(state: &mut AppState, commands: &[Command]) {
@@ -57,11 +43,20 @@ fn healthy_dashboard_mid_deployment() {
     for size in SIZES {
         let state = dashboard(Scenario::Healthy, 90, size);
         let text = screen(&state);
-        for title in ["[1] Network", "[2] ECS", "[3] Targets", "[4] RDS", "[5] Logs"] {
+        for title in [
+            "[1] Network",
+            "[2] ECS",
+            "[3] Targets",
+            "[4] RDS",
+            "[5] Logs",
+        ] {
             assert!(text.contains(title), "{title} missing:\n{text}");
         }
         assert!(text.contains("sandbox:healthy"), "{text}");
-        assert!(text.contains("IN_PROGRESS"), "the routine deployment is rolling:\n{text}");
+        assert!(
+            text.contains("IN_PROGRESS"),
+            "the routine deployment is rolling:\n{text}"
+        );
         snapshot("healthy_dashboard", size, &text);
     }
 }
@@ -80,7 +75,10 @@ fn every_pane_zoomed() {
             let mut state = dashboard(Scenario::Healthy, 90, size);
             press(&mut state, &[focus, Command::Zoom]);
             let text = screen(&state);
-            assert!(text.contains(expected), "{name} zoomed shows {expected}:\n{text}");
+            assert!(
+                text.contains(expected),
+                "{name} zoomed shows {expected}:\n{text}"
+            );
             snapshot(&format!("zoomed_{name}"), size, &text);
         }
     }
@@ -93,7 +91,10 @@ fn help_popup_lists_the_focused_layer_then_global_keys() {
         press(&mut state, &[Command::FocusLogs, Command::Help]);
         let text = screen(&state);
         assert!(text.contains("Keys: Logs"), "{text}");
-        assert!(text.contains("Follow new lines"), "logs layer first:\n{text}");
+        assert!(
+            text.contains("Follow new lines"),
+            "logs layer first:\n{text}"
+        );
         snapshot("help_logs", size, &text);
     }
 }
@@ -104,7 +105,10 @@ fn drilling_into_the_service_then_a_task_opens_its_details() {
         let mut state = dashboard(Scenario::Healthy, 90, size);
         press(&mut state, &[Command::FocusEcs, Command::Enter]);
         let tasks = screen(&state);
-        assert!(tasks.contains("umami tasks"), "drilled into the tasks:\n{tasks}");
+        assert!(
+            tasks.contains("umami tasks"),
+            "drilled into the tasks:\n{tasks}"
+        );
         snapshot("ecs_tasks", size, &tasks);
 
         press(&mut state, &[Command::Enter]);
@@ -114,11 +118,15 @@ fn drilling_into_the_service_then_a_task_opens_its_details() {
         snapshot("task_detail", size, &detail);
 
         press(&mut state, &[Command::Back, Command::Back]);
-        assert_eq!(screen(&state), screen(&{
-            let mut fresh = dashboard(Scenario::Healthy, 90, size);
-            press(&mut fresh, &[Command::FocusEcs]);
-            fresh
-        }), "Esc twice returns to the services view");
+        assert_eq!(
+            screen(&state),
+            screen(&{
+                let mut fresh = dashboard(Scenario::Healthy, 90, size);
+                press(&mut fresh, &[Command::FocusEcs]);
+                fresh
+            }),
+            "Esc twice returns to the services view"
+        );
     }
 }
 
@@ -140,7 +148,10 @@ fn typing_a_filter_narrows_the_logs() {
             .filter(|l| l.len() > 20)
             .collect();
         assert!(!log_rows.is_empty(), "{text}");
-        assert!(log_rows.iter().all(|l| l.contains("heartbeat")), "only matching lines:\n{text}");
+        assert!(
+            log_rows.iter().all(|l| l.contains("heartbeat")),
+            "only matching lines:\n{text}"
+        );
         snapshot("logs_filter", size, &text);
     }
 }
@@ -152,7 +163,10 @@ fn bad_image_shows_why_the_tasks_stopped_and_the_rollback() {
         press(&mut state, &[Command::FocusEcs, Command::Zoom]);
         let text = screen(&state);
         assert!(text.contains("FAILED"), "the failed deployment:\n{text}");
-        assert!(text.contains("CannotPullContainerError"), "the reason:\n{text}");
+        assert!(
+            text.contains("CannotPullContainerError"),
+            "the reason:\n{text}"
+        );
         snapshot("bad_image_ecs", size, &text);
     }
 }

@@ -161,9 +161,9 @@ impl KeySequence {
                 self.pending.clear();
                 vec![Action::PendingKeys(String::new()), Action::Run(command)]
             }
-            Lookup::Prefix => vec![Action::PendingKeys(
-                crate::config::keymap::format_keys(&self.pending),
-            )],
+            Lookup::Prefix => vec![Action::PendingKeys(crate::config::keymap::format_keys(
+                &self.pending,
+            ))],
             Lookup::NoMatch => {
                 let had_pending = !self.pending.is_empty();
                 self.pending.clear();
@@ -202,7 +202,6 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
     };
     vec![inner, Layer::Global]
 }
-
 
 fn enter_terminal() -> io::Result<Term> {
     enable_raw_mode()?;

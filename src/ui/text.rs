@@ -44,7 +44,6 @@ pub fn stream_task(stream: &str) -> &str {
     short_id(stream.rsplit('/').next().unwrap_or(stream))
 }
 
-
 /// Cuts `text` to `width` columns, ending in `…` when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
     if text.width() <= width {
