@@ -12,10 +12,13 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::action::{Action, Feed, FeedData};
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, CloudResult};
 use crate::config::RefreshIntervals;
 use crate::model::{Millis, StackRef, Topology};
 use crate::ops::{discover, tail};
+
+/// The newest topology, shared by the feeds that hang off it.
+type TopologyWatch = watch::Receiver<Option<Arc<Topology>>>;
 
 /// How far back the logs pane starts when it opens.
 const LOG_HISTORY_MS: Millis = 10 * 60 * 1000;
@@ -159,13 +162,61 @@ async fn topology(
     }
 }
 
-async fn ecs(mut ctx: FeedContext, interval: Duration) {
+async fn ecs(ctx: FeedContext, interval: Duration) {
+    let (cloud, stack) = (ctx.cloud.clone(), ctx.stack.clone());
+    reload_every(ctx, Feed::Ecs, interval, move || {
+        let (cloud, stack) = (cloud.clone(), stack.clone());
+        async move { discover::ecs(&cloud, &stack).await.map(FeedData::Ecs) }
+    })
+    .await;
+}
+
+async fn targets(ctx: FeedContext, interval: Duration, topology: TopologyWatch) {
+    let Some(latest) = latest_topology(&ctx, topology).await else {
+        return;
+    };
+    let cloud = ctx.cloud.clone();
+    reload_every(ctx, Feed::Targets, interval, move || {
+        let (cloud, topology) = (cloud.clone(), latest());
+        async move {
+            discover::target_health(&cloud, &topology)
+                .await
+                .map(FeedData::Targets)
+        }
+    })
+    .await;
+}
+
+async fn rds(ctx: FeedContext, interval: Duration, topology: TopologyWatch) {
+    let Some(latest) = latest_topology(&ctx, topology).await else {
+        return;
+    };
+    let cloud = ctx.cloud.clone();
+    reload_every(ctx, Feed::Rds, interval, move || {
+        let (cloud, topology) = (cloud.clone(), latest());
+        async move {
+            discover::databases(&cloud, &topology)
+                .await
+                .map(FeedData::Rds)
+        }
+    })
+    .await;
+}
+
+/// Loads a feed, sends the result, and waits for the next interval or a refresh, until
+/// the app quits.
+async fn reload_every<Load, Loading>(
+    mut ctx: FeedContext,
+    feed: Feed,
+    interval: Duration,
+    mut load: Load,
+) where
+    Load: FnMut() -> Loading,
+    Loading: Future<Output = CloudResult<FeedData>>,
+{
     loop {
-        let result = discover::ecs(&ctx.cloud, &ctx.stack).await;
-        ctx.send(
-            Feed::Ecs,
-            result.map(FeedData::Ecs).map_err(|e| e.to_string()),
-        );
+        let result = load().await;
+        ctx.send(feed, result.map_err(|e| e.to_string()));
         if !ctx.wait(interval).await {
             return;
         }
@@ -173,67 +224,23 @@ async fn ecs(mut ctx: FeedContext, interval: Duration) {
 }
 
 /// Waits for the first topology; None if cancelled first.
-async fn first_topology(
-    ctx: &FeedContext,
-    rx: &mut watch::Receiver<Option<Arc<Topology>>>,
-) -> Option<Arc<Topology>> {
+async fn first_topology(ctx: &FeedContext, rx: &mut TopologyWatch) -> Option<Arc<Topology>> {
     tokio::select! {
         _ = ctx.cancel.cancelled() => None,
         found = rx.wait_for(Option::is_some) => found.ok().and_then(|t| t.clone()),
     }
 }
 
-async fn targets(
-    mut ctx: FeedContext,
-    interval: Duration,
-    mut topology: watch::Receiver<Option<Arc<Topology>>>,
-) {
-    if first_topology(&ctx, &mut topology).await.is_none() {
-        return;
-    }
-    loop {
-        let current = topology.borrow_and_update().clone();
-        if let Some(current) = current {
-            let result = discover::target_health(&ctx.cloud, &current).await;
-            ctx.send(
-                Feed::Targets,
-                result.map(FeedData::Targets).map_err(|e| e.to_string()),
-            );
-        }
-        if !ctx.wait(interval).await {
-            return;
-        }
-    }
+/// Waits for the first topology, then gives a function that returns the newest one.
+async fn latest_topology(
+    ctx: &FeedContext,
+    mut topology: TopologyWatch,
+) -> Option<impl Fn() -> Arc<Topology> + use<>> {
+    let first = first_topology(ctx, &mut topology).await?;
+    Some(move || topology.borrow().clone().unwrap_or_else(|| first.clone()))
 }
 
-async fn rds(
-    mut ctx: FeedContext,
-    interval: Duration,
-    mut topology: watch::Receiver<Option<Arc<Topology>>>,
-) {
-    if first_topology(&ctx, &mut topology).await.is_none() {
-        return;
-    }
-    loop {
-        let current = topology.borrow_and_update().clone();
-        if let Some(current) = current {
-            let result = discover::databases(&ctx.cloud, &current).await;
-            ctx.send(
-                Feed::Rds,
-                result.map(FeedData::Rds).map_err(|e| e.to_string()),
-            );
-        }
-        if !ctx.wait(interval).await {
-            return;
-        }
-    }
-}
-
-async fn logs(
-    mut ctx: FeedContext,
-    interval: Duration,
-    mut topology: watch::Receiver<Option<Arc<Topology>>>,
-) {
+async fn logs(mut ctx: FeedContext, interval: Duration, mut topology: TopologyWatch) {
     let Some(found) = first_topology(&ctx, &mut topology).await else {
         return;
     };
