@@ -250,6 +250,18 @@ impl LogBuffer {
         self.evicted + self.index.len() as u64
     }
 
+    /// (sequence number, stream id, message) of every line from `seq` on. Stream ids index
+    /// [`LogBuffer::streams`], so a scan can decide per stream once instead of per line.
+    pub fn scan_from(&self, seq: u64) -> impl Iterator<Item = (u64, usize, &str)> {
+        let skip = usize::try_from(seq.saturating_sub(self.evicted))
+            .unwrap_or(usize::MAX)
+            .min(self.index.len());
+        self.index
+            .range(skip..)
+            .zip(self.evicted + skip as u64..)
+            .map(|(entry, seq)| (seq, entry.stream as usize, self.line(entry).message))
+    }
+
     pub fn lines(&self) -> Lines<'_> {
         Lines { buffer: self }
     }

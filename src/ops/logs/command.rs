@@ -142,14 +142,18 @@ fn human_line(event: &LogEvent, colour: bool, out: &mut String) {
     }
     let task_colour = TASK_COLOURS[stable_hash(task) as usize % TASK_COLOURS.len()];
     let message_colour = match severity(&message) {
-        Some(Severity::Error) => "\x1b[31m",
-        Some(Severity::Warn) => "\x1b[33m",
-        Some(Severity::Debug) => "\x1b[2m",
-        Some(Severity::Info) | None => "",
+        Some(Severity::Error) => Some("\x1b[31m"),
+        Some(Severity::Warn) => Some("\x1b[33m"),
+        Some(Severity::Debug) => Some("\x1b[2m"),
+        Some(Severity::Info) | None => None,
     };
     out.push_str(&format!(
-        "\x1b[2m{timestamp}{RESET} {task_colour}{task}/{container}{RESET} {message_colour}{message}{RESET}"
+        "\x1b[2m{timestamp}{RESET} {task_colour}{task}/{container}{RESET} "
     ));
+    match message_colour {
+        Some(colour) => out.push_str(&format!("{colour}{message}{RESET}")),
+        None => out.push_str(&message),
+    }
 }
 
 /// FNV-1a: the same task gets the same colour in every run.

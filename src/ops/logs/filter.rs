@@ -6,7 +6,7 @@ use std::ops::Range;
 use memchr::memmem;
 use regex::{Regex, RegexBuilder};
 
-use super::buffer::{LogBuffer, LogLine};
+use super::buffer::{LogBuffer, LogLine, stream_task_id};
 
 /// What the user typed into the filter and how it is to be read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -32,7 +32,7 @@ pub struct LineFilter {
 #[derive(Debug, Clone)]
 enum Matcher {
     /// Case-sensitive substring: a SIMD substring search, the pane's most common filter.
-    Substring(memmem::Finder<'static>),
+    Substring(Box<memmem::Finder<'static>>),
     /// Regexes, and substrings without case (the regex engine folds case faster than we can).
     Regex(Regex),
 }
@@ -52,7 +52,9 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 impl LineFilter {
     pub fn new(spec: FilterSpec) -> Result<LineFilter, FilterError> {
         let matcher = if !spec.regex && spec.case_sensitive {
-            Matcher::Substring(memmem::Finder::new(spec.pattern.as_bytes()).into_owned())
+            Matcher::Substring(Box::new(
+                memmem::Finder::new(spec.pattern.as_bytes()).into_owned(),
+            ))
         } else {
             let pattern = if spec.regex {
                 spec.pattern.clone()
@@ -80,7 +82,11 @@ impl LineFilter {
             .build()
             .map_or_else(
                 // An escaped literal always compiles; fall back to an exact search regardless.
-                |_| Matcher::Substring(memmem::Finder::new(pattern.as_bytes()).into_owned()),
+                |_| {
+                    Matcher::Substring(Box::new(
+                        memmem::Finder::new(pattern.as_bytes()).into_owned(),
+                    ))
+                },
                 Matcher::Regex,
             );
         LineFilter { spec, matcher }
@@ -155,11 +161,13 @@ impl FilteredLines {
         let keep_from = self.matched.partition_point(|&seq| seq < first);
         self.matched.drain(..keep_from);
         let before = self.matched.len();
-        for seq in self.scanned_to.max(first)..buffer.end_seq() {
-            if buffer
-                .get_seq(seq)
-                .is_some_and(|line| self.filter.matches_line(&line))
-            {
+        // A line matches by its task id when its stream does: decided once per stream.
+        let task_matches: Vec<bool> = buffer
+            .streams()
+            .map(|stream| self.filter.is_match(stream_task_id(stream)))
+            .collect();
+        for (seq, stream, message) in buffer.scan_from(self.scanned_to.max(first)) {
+            if task_matches.get(stream).copied().unwrap_or(false) || self.filter.is_match(message) {
                 self.matched.push_back(seq);
             }
         }
@@ -206,7 +214,8 @@ mod tests {
     #[test]
     fn substring_with_and_without_case() {
         let text = "GET /api/Send 500 err ERR";
-        assert_eq!(filter("err", false, true).match_ranges(text), [18..21]);
+        let exact = filter("err", false, true).match_ranges(text);
+        assert_eq!((exact.len(), exact.first()), (1, Some(&(18..21))));
         assert_eq!(
             filter("err", false, false).match_ranges(text),
             [18..21, 22..25]

@@ -150,28 +150,35 @@ impl PollSource {
 
     /// Reads every group once. Events come back even when a read is throttled part way:
     /// pages arrive in timestamp order, so what was read is complete up to its last event.
+    /// Any other error fails the whole poll before anything is taken as seen, so the next
+    /// poll reads the same events again.
     async fn poll(&mut self) -> CloudResult<TailBatch> {
-        let mut batch = TailBatch {
-            caught_up: true,
-            ..TailBatch::default()
-        };
-        for read in &mut self.reads {
+        let mut pages = Vec::with_capacity(self.reads.len());
+        let mut throttled = false;
+        for read in &self.reads {
             let query = read.streams.query(
                 Some(read.dedupe.read_from()),
                 self.filter_pattern.as_deref(),
             );
-            let (pages, throttled) = read_pages(self.logs.as_ref(), &self.limiter, &query).await?;
-            for event in pages {
+            let (events, cut_short) = read_pages(self.logs.as_ref(), &self.limiter, &query).await?;
+            pages.push(events);
+            if cut_short {
+                throttled = true;
+                break;
+            }
+        }
+        let mut batch = TailBatch {
+            caught_up: !throttled,
+            throttled,
+            ..TailBatch::default()
+        };
+        for (read, events) in self.reads.iter_mut().zip(pages) {
+            for event in events {
                 if read.streams.contains(&event.stream) && read.dedupe.admit(&event) {
                     batch.events.push(event);
                 }
             }
             read.dedupe.settle();
-            if throttled {
-                batch.throttled = true;
-                batch.caught_up = false;
-                break;
-            }
         }
         batch.events.sort_by_key(|e| e.timestamp);
         Ok(batch)
