@@ -76,6 +76,8 @@ pub enum Command {
     /// Render the dashboard of a sandbox scenario once, as SVG or text (for the README).
     #[command(hide = true)]
     Screenshot(ScreenshotArgs),
+    /// Print the service's logs, like `aws logs tail` (add --follow to keep printing).
+    Logs(LogsArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -93,4 +95,29 @@ pub struct ScreenshotArgs {
     /// Plain text instead of SVG.
     #[arg(long)]
     pub text: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Keep printing new lines until Ctrl-C.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How far back to start: 30s, 10m, 2h, 1d, or a time such as 2026-11-22T09:00:00Z.
+    #[arg(long, default_value = "10m", value_name = "WHEN")]
+    pub since: String,
+    /// A CloudWatch filter pattern, applied by AWS (as in `aws logs tail --filter-pattern`).
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Option<String>,
+    /// Only this task's streams (a task id or ARN).
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+    /// Only this container's streams.
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// One JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Poll FilterLogEvents instead of using a live tail.
+    #[arg(long)]
+    pub poll: bool,
 }

@@ -84,6 +84,11 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             screenshot_command(&cli.global, &config, &args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Logs(args)) => {
+            let (cloud, stack) = backend(&cli.global, &config)?;
+            opsdeck::ops::logs::command::run(&cloud, &stack, &args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

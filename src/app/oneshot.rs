@@ -5,7 +5,8 @@ use crate::app::state::AppState;
 use crate::app::update::update;
 use crate::cloud::{Cloud, CloudResult};
 use crate::model::{Millis, StackRef};
-use crate::ops::{discover, tail};
+use crate::ops::discover;
+use crate::ops::logs::{self, LogsError, Narrowing};
 
 /// The dashboard as it looks once every feed has loaded at `now` (the backend's time),
 /// with `log_history_ms` of logs.
@@ -26,13 +27,11 @@ pub async fn load_dashboard(
         discover::target_health(cloud, &topology),
         discover::databases(cloud, &topology),
     )?;
-    let logs = match tail::service_query(&topology.log_groups) {
-        Some(query) => {
-            tail::PollTail::new(query, now - log_history_ms)
-                .poll(cloud.logs.as_ref())
-                .await?
-        }
-        None => Vec::new(),
+    let logs = match logs::stack_streams(cloud, stack, &Narrowing::default()).await {
+        Ok(selection) => logs::read_once(cloud, selection, now - log_history_ms).await?,
+        Err(LogsError::Cloud(error)) => return Err(error),
+        // A service whose containers log elsewhere just has an empty logs pane.
+        Err(_) => Vec::new(),
     };
     for data in [
         FeedData::Topology(Box::new(topology)),

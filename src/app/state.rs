@@ -1,12 +1,10 @@
 //! The whole state of the TUI. Changed only by `update`; read by the render functions.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::app::action::{EcsSnapshot, Feed, PaneId};
 use crate::cloud::BackendKind;
-use crate::model::{
-    DbInstance, Identity, LogEvent, Millis, NetGraph, StackRef, TargetGroupHealth, Topology,
-};
+use crate::model::{DbInstance, Identity, Millis, NetGraph, StackRef, TargetGroupHealth, Topology};
 
 /// One feed's latest data and how fresh it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,71 +26,8 @@ impl<T> Default for Loaded<T> {
     }
 }
 
-/// A log line as the logs pane keeps it: message already made safe to draw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    pub timestamp: Millis,
-    pub stream: String,
-    pub message: String,
-}
-
-/// Bounded store of the newest log lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogBuffer {
-    lines: VecDeque<LogLine>,
-    capacity: usize,
-    bytes: usize,
-    /// Lines dropped from the front because the buffer was full.
-    pub evicted: u64,
-}
-
-impl LogBuffer {
-    pub fn new(capacity: usize) -> Self {
-        LogBuffer {
-            lines: VecDeque::with_capacity(capacity.min(4096)),
-            capacity: capacity.max(1),
-            bytes: 0,
-            evicted: 0,
-        }
-    }
-
-    pub fn push(&mut self, event: &LogEvent) {
-        let message = crate::ops::tail::sanitize(&event.message);
-        self.bytes += message.len() + event.stream.len();
-        self.lines.push_back(LogLine {
-            timestamp: event.timestamp,
-            stream: event.stream.clone(),
-            message,
-        });
-        while self.lines.len() > self.capacity {
-            if let Some(old) = self.lines.pop_front() {
-                self.bytes -= old.message.len() + old.stream.len();
-                self.evicted += 1;
-            }
-        }
-    }
-
-    pub fn lines(&self) -> &VecDeque<LogLine> {
-        &self.lines
-    }
-
-    pub fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Bytes of text held (messages and stream names).
-    pub fn text_bytes(&self) -> usize {
-        self.bytes
-    }
-}
+/// The logs pane's store; it lives with the tail engine in `ops::logs`.
+pub use crate::ops::logs::buffer::{LogBuffer, LogLine};
 
 /// Which part of the ECS pane the selection is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

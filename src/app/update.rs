@@ -464,11 +464,8 @@ mod tests {
         let mut s = state();
         logs_loaded(&mut s, 0..250);
         assert_eq!(s.logs.len(), 100);
-        assert_eq!(s.logs.evicted, 150);
-        assert_eq!(
-            s.logs.lines().front().map(|l| l.message.as_str()),
-            Some("line 150")
-        );
+        assert_eq!(s.logs.evicted(), 150);
+        assert_eq!(s.logs.lines().front().map(|l| l.message), Some("line 150"));
     }
 
     #[test]

@@ -15,13 +15,16 @@ use crate::app::action::{Action, Feed, FeedData};
 use crate::cloud::{Cloud, CloudResult};
 use crate::config::RefreshIntervals;
 use crate::model::{Millis, StackRef, Topology};
-use crate::ops::{discover, tail};
+use crate::ops::discover;
+use crate::ops::logs::{self, LogTail, Narrowing, PollOptions, RateLimiter};
 
 /// The newest topology, shared by the feeds that hang off it.
 type TopologyWatch = watch::Receiver<Option<Arc<Topology>>>;
 
 /// How far back the logs pane starts when it opens.
 const LOG_HISTORY_MS: Millis = 10 * 60 * 1000;
+/// How soon to look again at a service whose log streams could not be worked out.
+const STREAMS_RETRY: Duration = Duration::from_secs(30);
 
 /// The running feed tasks. Dropping it (or `shutdown`) stops them all.
 pub struct Workers {
@@ -62,7 +65,9 @@ impl Workers {
             topology_rx.clone(),
         ));
         tasks.spawn(rds(ctx.clone(), ms(intervals.rds_ms), topology_rx.clone()));
-        tasks.spawn(logs(ctx, ms(intervals.logs_ms), topology_rx));
+        // One FilterLogEvents budget for every poller of this account and region.
+        let logs_limiter = Arc::new(RateLimiter::filter_log_events());
+        tasks.spawn(logs(ctx, ms(intervals.logs_ms), topology_rx, logs_limiter));
         Workers {
             cancel,
             refresh,
@@ -240,27 +245,43 @@ async fn latest_topology(
     Some(move || topology.borrow().clone().unwrap_or_else(|| first.clone()))
 }
 
-async fn logs(mut ctx: FeedContext, interval: Duration, mut topology: TopologyWatch) {
-    let Some(found) = first_topology(&ctx, &mut topology).await else {
+/// Tails the service's streams; the engine paces its own polls and backs off when
+/// throttled, so this loop only forwards batches.
+async fn logs(
+    mut ctx: FeedContext,
+    interval: Duration,
+    mut topology: TopologyWatch,
+    limiter: Arc<RateLimiter>,
+) {
+    if first_topology(&ctx, &mut topology).await.is_none() {
         return;
-    };
-    let Some(query) = tail::service_query(&found.log_groups) else {
-        ctx.send(
-            Feed::Logs,
-            Err("the service's task definition has no awslogs configuration".into()),
-        );
-        return;
-    };
-    let mut tail = tail::PollTail::new(query, wall_clock_ms() - LOG_HISTORY_MS);
-    loop {
-        let result = tail.poll(ctx.cloud.logs.as_ref()).await;
-        ctx.send(
-            Feed::Logs,
-            result.map(FeedData::Logs).map_err(|e| e.to_string()),
-        );
-        if !ctx.wait(interval).await {
+    }
+    let selection = loop {
+        match logs::stack_streams(&ctx.cloud, &ctx.stack, &Narrowing::default()).await {
+            Ok(selection) => break selection,
+            Err(error) => ctx.send(Feed::Logs, Err(error.to_string())),
+        }
+        // A task definition without awslogs changes only with a deploy: no need to hurry.
+        if !ctx.wait(STREAMS_RETRY).await {
             return;
         }
+    };
+    let options = PollOptions {
+        interval,
+        ..PollOptions::from(wall_clock_ms() - LOG_HISTORY_MS)
+    };
+    let mut tail = LogTail::polling(ctx.cloud.logs.clone(), limiter, selection, options);
+    loop {
+        let batch = tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            batch = tail.next() => batch,
+        };
+        ctx.send(
+            Feed::Logs,
+            batch
+                .map(|b| FeedData::Logs(b.events))
+                .map_err(|e| e.to_string()),
+        );
     }
 }
 

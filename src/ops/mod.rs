@@ -2,4 +2,6 @@
 
 pub mod discover;
 pub mod graph;
-pub mod tail;
+pub mod logs;
+
+pub use logs::tail;

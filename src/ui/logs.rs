@@ -42,7 +42,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         if y >= inner.bottom() {
             break;
         }
-        y += draw_line(buf, inner, y, line, filter.as_deref(), state, theme);
+        y += draw_line(buf, inner, y, &line, filter.as_deref(), state, theme);
     }
 }
 
@@ -65,7 +65,7 @@ fn title<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
             format!(
                 "{} lines {} ",
                 text::count(state.logs.len()),
-                text::bytes(state.logs.text_bytes())
+                text::bytes(state.logs.memory_bytes())
             ),
             theme.dim,
         ),
@@ -91,7 +91,7 @@ fn visible_lines<'a>(
     filter: Option<&str>,
     rows: u16,
     message_width: u16,
-) -> Vec<&'a LogLine> {
+) -> Vec<LogLine<'a>> {
     let skip = if state.logs_pane.follow {
         0
     } else {

@@ -56,7 +56,7 @@ pub fn detail(state: &AppState, pane: PaneId) -> Option<(String, Vec<String>)> {
         PaneId::Rds => databases(state)
             .get(state.rds_selected)
             .map(|db| database_detail(db)),
-        PaneId::Logs => bottom_log_line(state).map(log_detail),
+        PaneId::Logs => bottom_log_line(state).map(|line| log_detail(&line)),
     }
 }
 
@@ -484,7 +484,7 @@ fn database_detail(db: &DbInstance) -> (String, Vec<String>) {
 // --- logs ------------------------------------------------------------------------------
 
 /// The line at the bottom of the logs view (the newest, or `scroll` lines up when paused).
-pub fn bottom_log_line(state: &AppState) -> Option<&LogLine> {
+pub fn bottom_log_line(state: &AppState) -> Option<LogLine<'_>> {
     let skip = if state.logs_pane.follow {
         0
     } else {

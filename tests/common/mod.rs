@@ -36,6 +36,7 @@ pub fn sandbox_dashboard(
     );
     sandbox.advance(seconds * 1000);
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let mut state = runtime

@@ -1,0 +1,244 @@
+//! `opsdeck logs`: the service's logs on stdout, like `aws logs tail`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::io::AsyncWriteExt;
+
+use super::buffer::{stream_container, stream_task_id};
+use super::line::{Severity, iso_timestamp, severity};
+use super::sanitize::{is_unsafe_char, sanitize};
+use super::{LogsError, Narrowing, PollOptions, RateLimiter, stack_streams, tail::LogTail};
+use crate::app::workers::wall_clock_ms;
+use crate::cli::LogsArgs;
+use crate::cloud::Cloud;
+use crate::model::{LogEvent, Millis, StackRef};
+
+/// Prints the stack service's logs until caught up, or until Ctrl-C or a closed pipe with
+/// `--follow`. A reader that goes away (`| head`) is a normal end, not an error.
+pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsArgs) -> Result<(), LogsError> {
+    let start = since_start(&args.since, wall_clock_ms())?;
+    let narrowing = Narrowing {
+        task: args.task.clone(),
+        container: args.container.clone(),
+    };
+    let selection = stack_streams(cloud, stack, &narrowing).await?;
+    let options = PollOptions {
+        filter_pattern: args.filter.clone(),
+        ..PollOptions::from(start)
+    };
+    // Until StartLiveTail lands every mode polls; `--poll` will then choose this source.
+    let limiter = Arc::new(RateLimiter::filter_log_events());
+    let mut tail = LogTail::polling(cloud.logs.clone(), limiter, selection, options);
+    let format = Format::for_stdout(args.json);
+    let mut stdout = tokio::io::stdout();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let batch = tokio::select! {
+            _ = &mut ctrl_c => return Ok(()),
+            batch = tail.next() => batch?,
+        };
+        let text = format.render(&batch.events);
+        match write_all(&mut stdout, text.as_bytes()).await {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            result => result.map_err(LogsError::Output)?,
+        }
+        if !args.follow && batch.caught_up {
+            return Ok(());
+        }
+    }
+}
+
+async fn write_all(stdout: &mut tokio::io::Stdout, bytes: &[u8]) -> std::io::Result<()> {
+    if !bytes.is_empty() {
+        stdout.write_all(bytes).await?;
+        stdout.flush().await?;
+    }
+    Ok(())
+}
+
+/// Where `--since` starts: a duration back from `now` (`30s`, `10m`, `2h`, `1d`, `1w`; a
+/// bare number is seconds) or an RFC 3339 time.
+pub fn since_start(since: &str, now: Millis) -> Result<Millis, LogsError> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(since) {
+        return Ok(at.timestamp_millis());
+    }
+    let bad = |reason: &str| LogsError::BadSince {
+        value: since.to_string(),
+        reason: reason.to_string(),
+    };
+    let split = since
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(since.len());
+    let (number, unit) = since.split_at(split);
+    let number: Millis = number.parse().map_err(|_| {
+        bad("give a duration such as 10m or 2h, or a time such as 2026-11-22T09:00:00Z")
+    })?;
+    let unit_ms: Millis = match unit {
+        "" | "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return Err(bad("the unit must be s, m, h, d or w")),
+    };
+    number
+        .checked_mul(unit_ms)
+        .map(|back| now.saturating_sub(back))
+        .ok_or_else(|| bad("that is too far back"))
+}
+
+/// How lines are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `TIMESTAMP TASK/CONTAINER MESSAGE`, messages sanitized; coloured only on a terminal.
+    Human { colour: bool },
+    /// One JSON object per line.
+    Json,
+}
+
+impl Format {
+    /// Colour only when stdout is a terminal and `NO_COLOR` is unset or empty.
+    pub fn for_stdout(json: bool) -> Format {
+        if json {
+            return Format::Json;
+        }
+        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Format::Human {
+            colour: std::io::stdout().is_terminal() && !no_colour,
+        }
+    }
+
+    pub fn render(self, events: &[LogEvent]) -> String {
+        let mut out = String::with_capacity(events.len() * 160);
+        for event in events {
+            match self {
+                Format::Human { colour } => human_line(event, colour, &mut out),
+                Format::Json => json_line(event, &mut out),
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+const RESET: &str = "\x1b[0m";
+/// Colours a task id may get: none of them is red or yellow, which mean severity.
+const TASK_COLOURS: &[&str] = &[
+    "\x1b[36m", "\x1b[32m", "\x1b[35m", "\x1b[34m", "\x1b[96m", "\x1b[92m", "\x1b[95m", "\x1b[94m",
+];
+
+fn human_line(event: &LogEvent, colour: bool, out: &mut String) {
+    let task = stream_task_id(&event.stream);
+    let container = stream_container(&event.stream);
+    let timestamp = iso_timestamp(event.timestamp);
+    // Always sanitized, terminal or not: a file written now is often `cat` later.
+    let message = sanitize(&event.message);
+    if !colour {
+        out.push_str(&format!("{timestamp} {task}/{container} {message}"));
+        return;
+    }
+    let task_colour = TASK_COLOURS[stable_hash(task) as usize % TASK_COLOURS.len()];
+    let message_colour = match severity(&message) {
+        Some(Severity::Error) => Some("\x1b[31m"),
+        Some(Severity::Warn) => Some("\x1b[33m"),
+        Some(Severity::Debug) => Some("\x1b[2m"),
+        Some(Severity::Info) | None => None,
+    };
+    out.push_str(&format!(
+        "\x1b[2m{timestamp}{RESET} {task_colour}{task}/{container}{RESET} "
+    ));
+    match message_colour {
+        Some(colour) => out.push_str(&format!("{colour}{message}{RESET}")),
+        None => out.push_str(&message),
+    }
+}
+
+/// FNV-1a: the same task gets the same colour in every run.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    timestamp: String,
+    stream: &'a str,
+    task: &'a str,
+    container: &'a str,
+    message: &'a str,
+    event_id: &'a str,
+}
+
+/// The message is kept exactly; characters a terminal could act on are written as JSON
+/// `\u` escapes (serde_json escapes only those below 0x20), which decode to the same text.
+fn json_line(event: &LogEvent, out: &mut String) {
+    let line = JsonLine {
+        timestamp: iso_timestamp(event.timestamp),
+        stream: &event.stream,
+        task: stream_task_id(&event.stream),
+        container: stream_container(&event.stream),
+        message: &event.message,
+        event_id: &event.event_id,
+    };
+    let json = serde_json::to_string(&line).unwrap_or_default();
+    for c in json.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Millis = 1_795_338_000_000;
+
+    #[test]
+    fn since_takes_durations_and_times() {
+        assert_eq!(since_start("10m", NOW).ok(), Some(NOW - 600_000));
+        assert_eq!(since_start("90", NOW).ok(), Some(NOW - 90_000));
+        assert_eq!(
+            since_start("2026-11-22T08:00:00Z", NOW).ok(),
+            Some(NOW - 3_600_000)
+        );
+        assert!(since_start("10y", NOW).is_err());
+        assert!(since_start("soon", NOW).is_err());
+    }
+
+    fn event(message: &str) -> LogEvent {
+        LogEvent {
+            event_id: "42".into(),
+            timestamp: NOW,
+            ingestion_time: NOW,
+            stream: "ecs/umami/0f1e2d".into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn human_lines_are_sanitized_and_plain_without_colour() {
+        let text = Format::Human { colour: false }.render(&[event("GET /\u{1b}[2J 404")]);
+        assert_eq!(
+            text,
+            "2026-11-22T09:00:00.000Z 0f1e2d/umami GET /^[[2J 404\n"
+        );
+    }
+
+    #[test]
+    fn json_lines_keep_the_message_and_escape_terminal_controls() {
+        let text = Format::Json.render(&[event("a\u{1b}[31m\u{9b}\u{202e}b")]);
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{9b}') && !text.contains('\u{202e}'));
+        let value: serde_json::Value = serde_json::from_str(text.trim_end()).expect("json");
+        assert_eq!(value["message"], "a\u{1b}[31m\u{9b}\u{202e}b");
+        assert_eq!(value["task"], "0f1e2d");
+        assert_eq!(value["container"], "umami");
+        assert_eq!(value["timestamp"], "2026-11-22T09:00:00.000Z");
+    }
+}
