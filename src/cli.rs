@@ -73,6 +73,9 @@ impl GlobalArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// One-shot summary of the stack: services, deployments, tasks, targets, RDS, findings.
+    /// Exit code 0 healthy, 1 degraded, 2 error.
+    Status(StatusArgs),
     /// Render the dashboard of a sandbox scenario once, as SVG or text (for the README).
     #[command(hide = true)]
     Screenshot(ScreenshotArgs),
@@ -93,4 +96,11 @@ pub struct ScreenshotArgs {
     /// Plain text instead of SVG.
     #[arg(long)]
     pub text: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// A stable JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,5 +1,7 @@
 //! Workflows shared by the TUI and the CLI.
 
 pub mod discover;
+pub mod findings;
 pub mod graph;
+pub mod status;
 pub mod tail;
