@@ -319,3 +319,47 @@ fn no_credentials_anywhere_says_where_to_get_them() {
         "opsdeck: no AWS credentials found: set AWS_PROFILE, run `aws configure`, or try --sandbox"
     );
 }
+
+#[tokio::test]
+async fn a_log_query_sends_stream_names_or_a_prefix_never_both() {
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
+    use opsdeck::cloud::LogsApi;
+    use opsdeck::cloud::aws::logs::AwsLogs;
+    use opsdeck::model::LogQuery;
+
+    let by_prefix = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+        .match_requests(|r| {
+            r.log_stream_name_prefix() == Some("umami/umami/") && r.log_stream_names().is_empty()
+        })
+        .then_output(|| FilterLogEventsOutput::builder().next_token("more").build());
+    let by_name = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+        .match_requests(|r| {
+            r.log_stream_name_prefix().is_none()
+                && r.log_stream_names() == ["umami/umami/task1"]
+                && r.next_token() == Some("more")
+        })
+        .then_output(|| FilterLogEventsOutput::builder().build());
+    let calls = CallCounter::new();
+    let logs = AwsLogs::new(
+        mocked!(
+            aws_sdk_cloudwatchlogs,
+            [&by_prefix, &by_name],
+            RuleMode::MatchAny,
+            calls
+        ),
+        context(None),
+    );
+    let mut query = LogQuery {
+        group: "/ecs/umami".into(),
+        stream_prefix: Some("umami/umami/".into()),
+        ..LogQuery::default()
+    };
+
+    let page = logs.filter_log_events(&query, None).await.unwrap();
+    assert_eq!(page.next_token.as_deref(), Some("more"));
+    query.streams = vec!["umami/umami/task1".into()];
+    let page = logs.filter_log_events(&query, Some("more")).await.unwrap();
+    assert_eq!(page.next_token, None);
+    assert_eq!(by_prefix.num_calls(), 1);
+    assert_eq!(by_name.num_calls(), 1);
+}

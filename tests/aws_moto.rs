@@ -347,11 +347,21 @@ async fn refresh_calls(moto: &Moto, stack: &StackRef) -> BTreeMap<String, u64> {
     calls.calls()
 }
 
+fn print_calls(title: &str, counted: &BTreeMap<String, u64>) {
+    println!("{title}: {} calls", counted.values().sum::<u64>());
+    for (operation, n) in counted {
+        println!("  {operation:<56} {n}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_dashboard_refresh_grows_with_services_over_10_and_tasks_over_100() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
-    let umami = build_umami(&config, "fifty", 0).await;
+    let umami = build_umami(&config, "fifty", 2).await;
+    let small = refresh_calls(&moto, &umami.stack()).await;
+    print_calls("one refresh, 1 service and 2 tasks", &small);
+
     let ecs = aws_sdk_ecs::Client::new(&config);
     moto::add_services(&ecs, "fifty", &umami.task_definition, 49).await;
     let network = aws_sdk_ecs::types::NetworkConfiguration::builder()
@@ -363,29 +373,30 @@ async fn one_dashboard_refresh_grows_with_services_over_10_and_tasks_over_100() 
                 .unwrap(),
         )
         .build();
-    moto::run_tasks(&ecs, "fifty", &umami.task_definition, &network, 500).await;
+    moto::run_tasks(&ecs, "fifty", &umami.task_definition, &network, 498).await;
+    let big = refresh_calls(&moto, &umami.stack()).await;
+    print_calls("one refresh, 50 services and 500 tasks", &big);
 
-    let counted = refresh_calls(&moto, &umami.stack()).await;
-    let total: u64 = counted.values().sum();
-    println!("one refresh, 50 services and 500 tasks: {total} calls");
-    for (operation, n) in &counted {
-        println!("  {operation:<45} {n}");
-    }
-    // ECS: 5 batches of 10 services (+1 for the stack's own service in topology),
-    // 5 batches of 100 tasks; everything else is per stack, not per task.
-    assert_eq!(counted["ECS.DescribeServices"], 5 + 1);
-    assert_eq!(counted["ECS.DescribeTasks"], 5);
-    assert_eq!(counted["ECS.ListServices"], 1);
-    assert_eq!(counted["ECS.ListTasks"], 2);
-    assert_eq!(
-        counted["RDS.DescribeDBInstances"], 2,
-        "topology + databases feed"
-    );
-    assert_eq!(
-        counted["Elastic Load Balancing v2.DescribeTargetHealth"], 1,
-        "{counted:?}"
-    );
-    assert!(total <= 35, "{total} calls: {counted:?}");
+    // ECS: batches of 10 services (+1 for the stack's own service in topology) and of 100
+    // tasks; everything else is per stack, not per service or task.
+    assert_eq!(big["ECS.DescribeServices"], 5 + 1);
+    assert_eq!(big["ECS.DescribeTasks"], 5);
+    assert_eq!(big["ECS.ListServices"], 1);
+    assert_eq!(big["ECS.ListTasks"], 2);
+    let grew: BTreeMap<&String, u64> = big
+        .iter()
+        .filter_map(|(op, n)| {
+            let before = small.get(op).copied().unwrap_or(0);
+            (*n != before).then_some((op, n - before))
+        })
+        .collect();
+    let expected: BTreeMap<String, u64> = [
+        ("ECS.DescribeServices".to_string(), 4),
+        ("ECS.DescribeTasks".to_string(), 4),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(grew, expected.iter().map(|(k, v)| (k, *v)).collect());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -483,4 +494,188 @@ async fn picks_the_only_cluster_and_service_and_names_the_choices_otherwise() {
         stderr.contains("there are 3; pass --service with one of: svc-000, svc-001, umami"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_read_by_stream_and_streams_listed() {
+    use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+    use opsdeck::model::LogQuery;
+
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    logs.create_log_group()
+        .log_group_name("/ecs/umami")
+        .send()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    for (stream, lines) in [("umami/umami/task1", 3), ("other/sidecar/task1", 2)] {
+        logs.create_log_stream()
+            .log_group_name("/ecs/umami")
+            .log_stream_name(stream)
+            .send()
+            .await
+            .unwrap();
+        let events: Vec<InputLogEvent> = (0..lines)
+            .map(|i| {
+                InputLogEvent::builder()
+                    .timestamp(now + i)
+                    .message(format!("{stream} line {i}"))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        logs.put_log_events()
+            .log_group_name("/ecs/umami")
+            .log_stream_name(stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (cloud, calls) = moto.cloud().await;
+
+    let page = cloud
+        .logs
+        .filter_log_events(
+            &LogQuery {
+                group: "/ecs/umami".into(),
+                // moto ignores logStreamNamePrefix; aws_mocks checks that it is sent.
+                streams: vec!["umami/umami/task1".into()],
+                start: Some(now - 60_000),
+                ..LogQuery::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let messages: Vec<&str> = page.events.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "umami/umami/task1 line 0",
+            "umami/umami/task1 line 1",
+            "umami/umami/task1 line 2"
+        ]
+    );
+    assert!(
+        page.events
+            .iter()
+            .all(|e| e.stream == "umami/umami/task1" && !e.event_id.is_empty())
+    );
+    assert_eq!(page.events[0].timestamp, now);
+
+    let streams = cloud
+        .logs
+        .describe_log_streams("/ecs/umami", Some("umami/"))
+        .await
+        .unwrap();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0].name, "umami/umami/task1");
+    assert_eq!(calls.total_calls(), 2);
+
+    let err = cloud
+        .logs
+        .describe_log_streams("/ecs/missing", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CloudError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_revision_keeps_what_the_model_does_not_carry_and_rolls_out() {
+    use opsdeck::model::{NewTaskDefinition, ServiceUpdate};
+
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let umami = build_umami(&config, "umami", 2).await;
+    let (cloud, _) = moto.cloud().await;
+
+    let current = cloud
+        .ecs
+        .describe_task_definition(&umami.task_definition)
+        .await
+        .unwrap();
+    assert_eq!(current.revision, 1);
+    assert_eq!(current.containers[0].port, Some(3000));
+    assert_eq!(
+        current.containers[0].secrets,
+        vec![(
+            "DATABASE_URL".to_string(),
+            "arn:aws:secretsmanager:eu-west-2:123456789012:secret:umami-db".to_string()
+        )]
+    );
+    let mut containers = current.containers.clone();
+    containers[0].image = "ghcr.io/umami-software/umami:postgresql-v2.14.0".into();
+    let next = cloud
+        .ecs
+        .register_task_definition(NewTaskDefinition {
+            family: "umami".into(),
+            cpu: current.cpu.clone(),
+            memory: current.memory.clone(),
+            containers,
+        })
+        .await
+        .unwrap();
+    assert_eq!(next.revision, 2);
+    assert_eq!(
+        next.containers[0].image,
+        "ghcr.io/umami-software/umami:postgresql-v2.14.0"
+    );
+    assert_eq!(next.containers[0].port, Some(3000));
+    assert_eq!(next.containers[0].logs, current.containers[0].logs);
+    let raw = aws_sdk_ecs::Client::new(&config)
+        .describe_task_definition()
+        .task_definition(&next.arn)
+        .send()
+        .await
+        .unwrap()
+        .task_definition
+        .unwrap();
+    assert_eq!(
+        raw.execution_role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/umami-execution"),
+        "the execution role survives, or the new tasks could not pull or log"
+    );
+    assert_eq!(
+        raw.network_mode,
+        Some(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+    );
+
+    let revisions = cloud.ecs.list_task_definitions("umami").await.unwrap();
+    assert_eq!(
+        revisions,
+        vec![next.arn.clone(), umami.task_definition.clone()]
+    );
+
+    let service = cloud
+        .ecs
+        .update_service(
+            "umami",
+            "umami",
+            ServiceUpdate {
+                task_definition: Some(next.arn.clone()),
+                ..ServiceUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(service.task_definition, next.arn);
+
+    cloud
+        .ecs
+        .stop_task("umami", &umami.tasks[0], "opsdeck test")
+        .await
+        .unwrap();
+    let stopped = cloud
+        .ecs
+        .list_tasks(
+            "umami",
+            Some("umami"),
+            opsdeck::cloud::DesiredStatus::Stopped,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stopped, vec![umami.tasks[0].clone()]);
 }

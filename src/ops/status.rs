@@ -204,10 +204,10 @@ impl StatusReport {
             for d in &s.deployments {
                 let _ = writeln!(
                     out,
-                    "    {:<22} {:?} {:?}  {}/{}  {}{}",
+                    "    {:<22} {} {}  {}/{}  {}{}",
                     d.id,
-                    d.status,
-                    d.rollout_state,
+                    api_name(&d.status),
+                    api_name(&d.rollout_state),
                     d.running,
                     d.desired,
                     d.task_definition,
@@ -343,7 +343,7 @@ fn task_counts(tasks: &[Task]) -> TaskCounts {
         .iter()
         .filter(|t| t.last_status == TaskStatus::Stopped && t.stopped_reason.is_some())
         .collect();
-    stopped.sort_by(|a, b| b.stopped_at.cmp(&a.stopped_at));
+    stopped.sort_by_key(|t| std::cmp::Reverse(t.stopped_at));
     TaskCounts {
         by_state,
         stopped_reasons: stopped
@@ -412,6 +412,14 @@ fn health_word(health: Health) -> &'static str {
         Health::Failed => "failed",
         Health::Unknown => "unknown",
     }
+}
+
+/// The name AWS uses for an enum value (`PRIMARY`, `IN_PROGRESS`), as the JSON has it.
+fn api_name<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn yes_no(b: bool) -> &'static str {

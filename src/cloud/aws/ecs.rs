@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
+use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types as sdk;
 
 use super::convert::{count, in_batches, millis, owned, port, text};
@@ -11,7 +12,7 @@ use crate::model::{
     AwsLogsConfig, CircuitBreaker, Container, ContainerDefinition, Deployment,
     DeploymentController, DeploymentStatus, NetworkConfig, NewTaskDefinition, RolloutState,
     Service, ServiceEvent, ServiceLoadBalancer, ServiceUpdate, Task, TaskDefinition,
-    TaskDefinitionStatus, TaskHealth, TaskStatus, family_revision,
+    TaskDefinitionStatus, TaskHealth, TaskStatus, family_revision, revision_of,
 };
 
 /// DescribeServices takes at most 10 services per call.
@@ -61,14 +62,21 @@ impl AwsEcs {
 
     /// The full SDK shape of the newest revision, so a new revision keeps what opsdeck's
     /// model does not carry (roles, network mode, port mappings, health checks, volumes).
-    async fn latest_revision(&self, family: &str) -> Option<sdk::TaskDefinition> {
-        self.client
+    async fn latest_revision(&self, family: &str) -> CloudResult<Option<sdk::TaskDefinition>> {
+        match self
+            .client
             .describe_task_definition()
             .task_definition(family)
             .send()
             .await
-            .ok()?
-            .task_definition
+        {
+            Ok(output) => Ok(output.task_definition),
+            // ECS answers ClientException for a family with no revision yet.
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ClientException") => {
+                Ok(None)
+            }
+            Err(e) => Err(self.context.error("ecs:DescribeTaskDefinition", family, e)),
+        }
     }
 }
 
@@ -182,21 +190,24 @@ impl EcsApi for AwsEcs {
             .await
             .map_err(|e| self.context.error("ecs:ListTaskDefinitions", family, e))?;
         // familyPrefix is a prefix: `umami` also matches `umami-worker`.
-        Ok(arns
+        let mut arns: Vec<String> = arns
             .into_iter()
             .filter(|arn| {
                 family_revision(arn)
                     .rsplit_once(':')
                     .is_some_and(|(f, _)| f == family)
             })
-            .collect())
+            .collect();
+        // Newest first is the contract; not every AWS-compatible endpoint honours `sort`.
+        arns.sort_by_key(|arn| std::cmp::Reverse(revision_of(arn)));
+        Ok(arns)
     }
 
     async fn register_task_definition(
         &self,
         definition: NewTaskDefinition,
     ) -> CloudResult<TaskDefinition> {
-        let base = self.latest_revision(&definition.family).await;
+        let base = self.latest_revision(&definition.family).await?;
         let request = registration(&self.client, base, definition);
         let family = request.get_family().clone().unwrap_or_default();
         let output = request
