@@ -128,11 +128,12 @@ impl CallContext {
     fn credentials_error(&self, action: &str, error: &CredentialsError) -> CloudError {
         let chain = chain_text(error);
         let sso = chain.contains("SSO") || chain.contains("sso");
-        match (error, sso, &self.profile) {
-            (_, true, Some(profile)) => CloudError::SsoExpired {
-                profile: profile.clone(),
+        match (error, sso) {
+            // With no profile named, the SDK used the `default` one.
+            (_, true) => CloudError::SsoExpired {
+                profile: self.profile.clone().unwrap_or_else(|| "default".into()),
             },
-            (CredentialsError::CredentialsNotLoaded(_), _, _) => CloudError::NoCredentials,
+            (CredentialsError::CredentialsNotLoaded(_), _) => CloudError::NoCredentials,
             _ => CloudError::Other {
                 operation: action.to_string(),
                 message: format!("cannot load AWS credentials: {}", first_line(&chain)),
