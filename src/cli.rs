@@ -73,6 +73,9 @@ impl GlobalArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// One-shot summary of the stack: services, deployments, tasks, targets, RDS, findings.
+    /// Exit code 0 healthy, 1 degraded, 2 error.
+    Status(StatusArgs),
     /// Render the dashboard of a sandbox scenario once, as SVG or text (for the README).
     #[command(hide = true)]
     Screenshot(ScreenshotArgs),
@@ -120,4 +123,11 @@ pub struct LogsArgs {
     /// Poll FilterLogEvents instead of using a live tail.
     #[arg(long)]
     pub poll: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// A stable JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -8,12 +8,14 @@ use color_eyre::eyre::{Context, eyre};
 use opsdeck::app::oneshot::load_dashboard;
 use opsdeck::app::run::{Session, run};
 use opsdeck::app::screenshot;
-use opsdeck::cli::{Cli, Command, GlobalArgs, ScreenshotArgs};
+use opsdeck::cli::{Cli, Command, GlobalArgs, ScreenshotArgs, StatusArgs};
 use opsdeck::cloud::Cloud;
+use opsdeck::cloud::aws;
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox};
 use opsdeck::config::keymap::Keymap;
 use opsdeck::config::{self, Config};
 use opsdeck::model::StackRef;
+use opsdeck::ops::status;
 use opsdeck::ui::{self, Theme};
 
 /// Exit code for a usage or start-up error the user can fix (bad file, unknown stack).
@@ -67,7 +69,7 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => {
             let keymap = load_keymap(&cli.global)?;
-            let (cloud, stack) = backend(&cli.global, &config)?;
+            let (cloud, stack) = backend(&cli.global, &config).await?;
             let read_only = cli.global.read_only || config.read_only;
             run(Session {
                 cloud,
@@ -80,12 +82,13 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Status(args)) => status_command(&cli.global, &config, &args).await,
         Some(Command::Screenshot(args)) => {
             screenshot_command(&cli.global, &config, &args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Logs(args)) => {
-            let (cloud, stack) = backend(&cli.global, &config)?;
+            let (cloud, stack) = backend(&cli.global, &config).await?;
             opsdeck::ops::logs::command::run(&cloud, &stack, &args).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -117,11 +120,9 @@ fn sandbox_stack(global: &GlobalArgs) -> StackRef {
     }
 }
 
-fn backend(global: &GlobalArgs, _config: &Config) -> color_eyre::Result<(Cloud, StackRef)> {
+async fn backend(global: &GlobalArgs, config: &Config) -> color_eyre::Result<(Cloud, StackRef)> {
     if !global.use_sandbox() {
-        return Err(eyre!(
-            "this build talks only to the sandbox so far; run `opsdeck --sandbox` to try it"
-        ));
+        return aws_backend(global, config).await;
     }
     if !(global.speed.is_finite() && global.speed > 0.0) {
         return Err(eyre!(
@@ -138,6 +139,53 @@ fn backend(global: &GlobalArgs, _config: &Config) -> color_eyre::Result<(Cloud, 
         },
     );
     Ok((sandbox.cloud(), sandbox_stack(global)))
+}
+
+/// The AWS account named by the flags, the environment and `--stack`; flags win over the file.
+async fn aws_backend(
+    global: &GlobalArgs,
+    config: &Config,
+) -> color_eyre::Result<(Cloud, StackRef)> {
+    let named = match &global.stack {
+        Some(name) => config.stacks.get(name).cloned().ok_or_else(|| {
+            let known: Vec<&str> = config.stacks.keys().map(String::as_str).collect();
+            eyre!(
+                "no stack named {name} in the config file (known: {})",
+                known.join(", ")
+            )
+        })?,
+        None => Default::default(),
+    };
+    let cloud = aws::connect(aws::ConnectOptions {
+        profile: global.profile.clone().or(named.profile),
+        region: global.region.clone().or(named.region),
+        endpoint_url: global.endpoint_url.clone(),
+        calls: None,
+    })
+    .await?;
+    let stack = aws::resolve_stack(
+        &cloud,
+        global.stack.clone(),
+        global.cluster.clone().or(named.cluster),
+        global.service.clone().or(named.service),
+    )
+    .await?;
+    Ok((cloud, stack))
+}
+
+async fn status_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &StatusArgs,
+) -> color_eyre::Result<ExitCode> {
+    let (cloud, stack) = backend(global, config).await?;
+    let report = status::collect(&cloud, &stack).await?;
+    if args.json {
+        print!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 async fn screenshot_command(

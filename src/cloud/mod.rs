@@ -3,6 +3,7 @@
 //! Implementations page and batch inside (callers pass any number of names or ARNs) and map
 //! their errors to [`CloudError`], which says what the user can do about a failure.
 
+pub mod aws;
 pub mod sandbox;
 
 use std::sync::Arc;

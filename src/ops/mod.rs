@@ -1,7 +1,9 @@
 //! Workflows shared by the TUI and the CLI.
 
 pub mod discover;
+pub mod findings;
 pub mod graph;
 pub mod logs;
+pub mod status;
 
 pub use logs::tail;

@@ -1,0 +1,183 @@
+//! The AWS backend: the cloud traits over the AWS SDK for Rust, one file per service area.
+//!
+//! SDK types and `SdkError` stay in here; callers see opsdeck's model and [`CloudError`].
+
+mod calls;
+mod convert;
+pub mod ec2;
+pub mod ecs;
+pub mod edge;
+pub mod elb;
+pub mod errors;
+pub mod logs;
+pub mod rds;
+pub mod sts;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use calls::CallCounter;
+pub use errors::CallContext;
+
+use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult};
+use crate::model::StackRef;
+
+/// How to reach an account, as the AWS CLI's flags and environment say it.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Counts every API call the clients make (for tests and `--debug` numbers).
+    pub calls: Option<CallCounter>,
+}
+
+/// Resolves credentials and region through aws-config's default chain (env, profiles, SSO,
+/// assume-role, web identity). Makes no network call: credentials load on the first request.
+pub async fn connect(options: ConnectOptions) -> Result<Cloud, CloudError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let profile = options
+        .profile
+        .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    from_sdk_config(&config, profile, options.calls)
+}
+
+/// One service client from the shared configuration, with the call counter attached.
+macro_rules! client {
+    ($krate:ident, $config:expr, $calls:expr) => {{
+        let mut builder = $krate::config::Builder::from($config);
+        if let Some(calls) = $calls {
+            builder = builder.interceptor(calls.clone());
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
+}
+
+/// Builds every service client from one loaded configuration.
+pub fn from_sdk_config(
+    config: &SdkConfig,
+    profile: Option<String>,
+    calls: Option<CallCounter>,
+) -> Result<Cloud, CloudError> {
+    let region = config
+        .region()
+        .map(|r| r.to_string())
+        .ok_or_else(|| CloudError::Other {
+            operation: "configuration".into(),
+            message: "no AWS region: pass --region, set AWS_REGION, or add one to the profile"
+                .into(),
+        })?;
+    let endpoint = config
+        .endpoint_url()
+        .map_or_else(|| format!("AWS in {region}"), str::to_string);
+    let context = CallContext {
+        profile: profile.clone(),
+        endpoint: endpoint.clone(),
+    };
+    let calls = calls.as_ref();
+    Ok(Cloud {
+        kind: BackendKind::Aws {
+            profile,
+            region,
+            endpoint: config.endpoint_url().map(str::to_string),
+        },
+        identity: Arc::new(sts::AwsIdentity::new(
+            client!(aws_sdk_sts, config, calls),
+            context.clone(),
+        )),
+        ecs: Arc::new(ecs::AwsEcs::new(
+            client!(aws_sdk_ecs, config, calls),
+            context.clone(),
+        )),
+        elb: Arc::new(elb::AwsLoadBalancing::new(
+            client!(aws_sdk_elasticloadbalancingv2, config, calls),
+            context.clone(),
+        )),
+        rds: Arc::new(rds::AwsRds::new(
+            client!(aws_sdk_rds, config, calls),
+            context.clone(),
+        )),
+        network: Arc::new(ec2::AwsNetwork::new(
+            client!(aws_sdk_ec2, config, calls),
+            context.clone(),
+        )),
+        edge: Arc::new(edge::AwsEdge::new(
+            client!(aws_sdk_route53, config, calls),
+            client!(aws_sdk_acm, config, calls),
+            context.clone(),
+        )),
+        logs: Arc::new(logs::AwsLogs::new(
+            client!(aws_sdk_cloudwatchlogs, config, calls),
+            context,
+        )),
+    })
+}
+
+/// Fills in the cluster and service a user left out when the account leaves no doubt
+/// (exactly one cluster, exactly one service); otherwise names the choices.
+pub async fn resolve_stack(
+    cloud: &Cloud,
+    name: Option<String>,
+    cluster: Option<String>,
+    service: Option<String>,
+) -> CloudResult<StackRef> {
+    let region = match &cloud.kind {
+        BackendKind::Aws { region, .. } => region.clone(),
+        BackendKind::Sandbox { .. } => String::new(),
+    };
+    let cluster = match cluster {
+        Some(cluster) => cluster,
+        None => only_one("cluster", "--cluster", cloud.ecs.list_clusters().await?)?,
+    };
+    let service = match service {
+        Some(service) => service,
+        None => only_one(
+            "service",
+            "--service",
+            cloud.ecs.list_services(&cluster).await?,
+        )?,
+    };
+    Ok(StackRef {
+        name: name.unwrap_or_else(|| service.clone()),
+        region,
+        cluster,
+        service,
+    })
+}
+
+fn only_one(kind: &'static str, flag: &str, arns: Vec<String>) -> CloudResult<String> {
+    let names: Vec<&str> = arns.iter().map(|a| last_segment(a)).collect();
+    match names.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err(CloudError::NotFound {
+            kind,
+            name: "any".into(),
+            hint: Some("this account and region have none; check --profile and --region".into()),
+        }),
+        many => Err(CloudError::Rejected {
+            operation: format!("choosing a {kind}"),
+            message: format!(
+                "there are {}; pass {flag} with one of: {}{}",
+                many.len(),
+                many.iter().take(10).copied().collect::<Vec<_>>().join(", "),
+                if many.len() > 10 { ", ..." } else { "" }
+            ),
+        }),
+    }
+}
+
+/// `arn:...:service/cluster/name` -> `name`.
+pub(crate) fn last_segment(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}

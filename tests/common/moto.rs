@@ -1,0 +1,849 @@
+//! The moto harness: a `moto_server` on a free loopback port per test, and an Umami-like
+//! stack built in it through the SDK, the way Terraform would build it.
+#![allow(dead_code)]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use opsdeck::cloud::Cloud;
+use opsdeck::cloud::aws::{self, CallCounter};
+use opsdeck::model::StackRef;
+
+pub const REGION: &str = "eu-west-2";
+/// Every service reports this many running tasks (moto does not schedule tasks itself).
+pub const RUNNING_PER_SERVICE: u32 = 2;
+
+/// A running `moto_server`, killed when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    /// Starts moto or fails the test saying how to install it: never a silent pass.
+    pub fn start() -> Moto {
+        let program = find_moto_server().unwrap_or_else(|| {
+            panic!(
+                "moto_server not found: install it as the README's test command says \
+                 (python3 -m venv .venv && .venv/bin/pip install 'moto[server]'), \
+                 or set OPSDECK_MOTO_SERVER to its path"
+            )
+        });
+        let port = free_port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ECS_SERVICE_RUNNING", RUNNING_PER_SERVICE.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+        let moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        moto.wait_until_listening(port);
+        moto.keep_tasks_running(port);
+        moto
+    }
+
+    /// moto moves a task one state towards STOPPED on every DescribeTasks; a dashboard
+    /// describes tasks all the time, so hold them where ECS would: RUNNING.
+    fn keep_tasks_running(&self, port: u16) {
+        use std::io::{Read, Write};
+        let body =
+            r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
+        let request = format!(
+            "POST /moto-api/state-manager/set-transition HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read from moto");
+        assert!(
+            answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.1 200"),
+            "{answer}"
+        );
+    }
+
+    fn wait_until_listening(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not answer on port {port} within 60 s");
+    }
+
+    /// SDK configuration pointing at this moto, with fake static credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        sdk_config_for(&self.endpoint).await
+    }
+
+    /// opsdeck's AWS backend against this moto, counting its calls.
+    pub async fn cloud(&self) -> (Cloud, CallCounter) {
+        let calls = CallCounter::new();
+        let cloud = aws::from_sdk_config(&self.sdk_config().await, None, Some(calls.clone()))
+            .expect("region is set");
+        (cloud, calls)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+fn find_moto_server() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("OPSDECK_MOTO_SERVER").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("moto_server"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A port nothing listens on right now: the OS picks it, we let it go.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind a loopback port")
+}
+
+/// Environment for running the opsdeck binary against moto: fake keys, no profile, no
+/// instance metadata lookups (they would leave loopback), an empty home.
+pub fn binary_env(home: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", home.display().to_string()),
+        ("XDG_CONFIG_HOME", home.join("config").display().to_string()),
+        ("XDG_STATE_HOME", home.join("state").display().to_string()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        (
+            "AWS_CONFIG_FILE",
+            home.join("aws-config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("aws-credentials").display().to_string(),
+        ),
+    ]
+}
+
+/// Variables a developer's shell may carry that would steer the binary elsewhere.
+pub const SCRUBBED_ENV: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_DEFAULT_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
+
+// ---------------------------------------------------------------------------------------
+// The Umami-like stack
+// ---------------------------------------------------------------------------------------
+
+/// Ids of what the fixture built, to compare discovery against.
+#[derive(Debug, Clone)]
+pub struct Umami {
+    pub vpc: String,
+    pub public_subnets: Vec<String>,
+    pub private_subnets: Vec<String>,
+    pub internet_gateway: String,
+    pub nat_gateway: String,
+    pub public_route_table: String,
+    pub private_route_table: String,
+    pub alb_sg: String,
+    pub service_sg: String,
+    pub db_sg: String,
+    pub other_sg: String,
+    pub certificate: String,
+    pub load_balancer: String,
+    pub load_balancer_dns: String,
+    pub target_group: String,
+    pub database: String,
+    pub other_database: String,
+    pub log_group: String,
+    pub record: String,
+    pub cluster: String,
+    pub service: String,
+    pub task_definition: String,
+    pub tasks: Vec<String>,
+}
+
+impl Umami {
+    pub fn stack(&self) -> StackRef {
+        StackRef {
+            name: "umami".into(),
+            region: REGION.into(),
+            cluster: self.cluster.clone(),
+            service: self.service.clone(),
+        }
+    }
+}
+
+/// Builds the stack. `tasks` tasks run for the service and are registered as targets.
+pub async fn build_umami(config: &SdkConfig, cluster: &str, tasks: u32) -> Umami {
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let network = build_network(&ec2).await;
+    let groups = build_security_groups(&ec2, &network.vpc).await;
+
+    let acm = aws_sdk_acm::Client::new(config);
+    let certificate = acm
+        .request_certificate()
+        .domain_name("umami.example.com")
+        .send()
+        .await
+        .unwrap()
+        .certificate_arn
+        .unwrap();
+
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(config);
+    let (load_balancer, load_balancer_dns, zone_of_alb, target_group) =
+        build_load_balancer(&elb, &network, &groups, &certificate).await;
+
+    let rds = aws_sdk_rds::Client::new(config);
+    let (database, other_database) = build_databases(&rds, &network, &groups).await;
+
+    let log_group = "/ecs/umami".to_string();
+    aws_sdk_cloudwatchlogs::Client::new(config)
+        .create_log_group()
+        .log_group_name(&log_group)
+        .send()
+        .await
+        .unwrap();
+
+    let route53 = aws_sdk_route53::Client::new(config);
+    let record = build_dns(&route53, &load_balancer_dns, &zone_of_alb).await;
+
+    let ecs = aws_sdk_ecs::Client::new(config);
+    let (task_definition, task_arns) =
+        build_service(&ecs, cluster, &network, &groups, &target_group, tasks).await;
+    register_tasks_as_targets(&ecs, &elb, cluster, &task_arns, &target_group).await;
+
+    Umami {
+        vpc: network.vpc,
+        public_subnets: network.public,
+        private_subnets: network.private,
+        internet_gateway: network.igw,
+        nat_gateway: network.nat,
+        public_route_table: network.public_rt,
+        private_route_table: network.private_rt,
+        alb_sg: groups.alb,
+        service_sg: groups.service,
+        db_sg: groups.db,
+        other_sg: groups.other,
+        certificate,
+        load_balancer,
+        load_balancer_dns,
+        target_group,
+        database,
+        other_database,
+        log_group,
+        record,
+        cluster: cluster.into(),
+        service: "umami".into(),
+        task_definition,
+        tasks: task_arns,
+    }
+}
+
+struct Network {
+    vpc: String,
+    public: Vec<String>,
+    private: Vec<String>,
+    igw: String,
+    nat: String,
+    public_rt: String,
+    private_rt: String,
+}
+
+async fn build_network(ec2: &aws_sdk_ec2::Client) -> Network {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .unwrap()
+        .vpc
+        .unwrap()
+        .vpc_id
+        .unwrap();
+    // As the usual Terraform VPC module sets it (and moto needs it to give tasks an ENI).
+    ec2.modify_vpc_attribute()
+        .vpc_id(&vpc)
+        .enable_dns_hostnames(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut public = Vec::new();
+    let mut private = Vec::new();
+    for (i, zone) in ["a", "b"].iter().enumerate() {
+        let az = format!("{REGION}{zone}");
+        public.push(subnet(ec2, &vpc, &format!("10.0.{i}.0/24"), &az).await);
+        private.push(subnet(ec2, &vpc, &format!("10.0.1{i}.0/24"), &az).await);
+    }
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .unwrap()
+        .internet_gateway
+        .unwrap()
+        .internet_gateway_id
+        .unwrap();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let eip = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .unwrap()
+        .allocation_id
+        .unwrap();
+    // One NAT gateway for both zones: the cheap layout, and a finding.
+    let nat = ec2
+        .create_nat_gateway()
+        .subnet_id(&public[0])
+        .allocation_id(eip)
+        .send()
+        .await
+        .unwrap()
+        .nat_gateway
+        .unwrap()
+        .nat_gateway_id
+        .unwrap();
+    let public_rt = route_table(ec2, &vpc, &public).await;
+    ec2.create_route()
+        .route_table_id(&public_rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    let private_rt = route_table(ec2, &vpc, &private).await;
+    ec2.create_route()
+        .route_table_id(&private_rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .nat_gateway_id(&nat)
+        .send()
+        .await
+        .unwrap();
+    Network {
+        vpc,
+        public,
+        private,
+        igw,
+        nat,
+        public_rt,
+        private_rt,
+    }
+}
+
+async fn subnet(ec2: &aws_sdk_ec2::Client, vpc: &str, cidr: &str, az: &str) -> String {
+    ec2.create_subnet()
+        .vpc_id(vpc)
+        .cidr_block(cidr)
+        .availability_zone(az)
+        .send()
+        .await
+        .unwrap()
+        .subnet
+        .unwrap()
+        .subnet_id
+        .unwrap()
+}
+
+async fn route_table(ec2: &aws_sdk_ec2::Client, vpc: &str, subnets: &[String]) -> String {
+    let table = ec2
+        .create_route_table()
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table
+        .unwrap()
+        .route_table_id
+        .unwrap();
+    for subnet in subnets {
+        ec2.associate_route_table()
+            .route_table_id(&table)
+            .subnet_id(subnet)
+            .send()
+            .await
+            .unwrap();
+    }
+    table
+}
+
+struct Groups {
+    alb: String,
+    service: String,
+    db: String,
+    other: String,
+}
+
+async fn build_security_groups(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Groups {
+    let alb = security_group(ec2, vpc, "umami-alb").await;
+    let service = security_group(ec2, vpc, "umami-service").await;
+    let db = security_group(ec2, vpc, "umami-db").await;
+    let other = security_group(ec2, vpc, "reporting-db").await;
+    for port in [80, 443] {
+        ingress_from_cidr(ec2, &alb, port, "0.0.0.0/0").await;
+    }
+    ingress_from_group(ec2, &service, 3000, &alb).await;
+    ingress_from_group(ec2, &db, 5432, &service).await;
+    // A database in the same VPC that the service cannot reach: not part of the stack.
+    ingress_from_cidr(ec2, &other, 5432, "10.0.99.0/24").await;
+    Groups {
+        alb,
+        service,
+        db,
+        other,
+    }
+}
+
+async fn security_group(ec2: &aws_sdk_ec2::Client, vpc: &str, name: &str) -> String {
+    ec2.create_security_group()
+        .group_name(name)
+        .description(name)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap()
+}
+
+pub async fn ingress_from_cidr(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, cidr: &str) {
+    let permission = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip(cidr).build())
+        .build();
+    ec2.authorize_security_group_ingress()
+        .group_id(group)
+        .ip_permissions(permission)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn ingress_from_group(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, source: &str) {
+    let permission = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .user_id_group_pairs(
+            aws_sdk_ec2::types::UserIdGroupPair::builder()
+                .group_id(source)
+                .build(),
+        )
+        .build();
+    ec2.authorize_security_group_ingress()
+        .group_id(group)
+        .ip_permissions(permission)
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn build_load_balancer(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    network: &Network,
+    groups: &Groups,
+    certificate: &str,
+) -> (String, String, String, String) {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
+        RedirectActionStatusCodeEnum, TargetTypeEnum,
+    };
+    let lb = elb
+        .create_load_balancer()
+        .name("umami-alb")
+        .set_subnets(Some(network.public.clone()))
+        .security_groups(&groups.alb)
+        .send()
+        .await
+        .unwrap()
+        .load_balancers
+        .unwrap()
+        .remove(0);
+    let lb_arn = lb.load_balancer_arn.unwrap();
+    let target_group = elb
+        .create_target_group()
+        .name("umami-tg")
+        .protocol(ProtocolEnum::Http)
+        .port(3000)
+        .vpc_id(&network.vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path("/api/heartbeat")
+        .send()
+        .await
+        .unwrap()
+        .target_groups
+        .unwrap()
+        .remove(0)
+        .target_group_arn
+        .unwrap();
+    let redirect = Action::builder()
+        .r#type(ActionTypeEnum::Redirect)
+        .redirect_config(
+            RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .status_code(RedirectActionStatusCodeEnum::Http301)
+                .build(),
+        )
+        .build();
+    elb.create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(redirect)
+        .send()
+        .await
+        .unwrap();
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(&target_group)
+        .build();
+    elb.create_listener()
+        .load_balancer_arn(&lb_arn)
+        .protocol(ProtocolEnum::Https)
+        .port(443)
+        .certificates(Certificate::builder().certificate_arn(certificate).build())
+        .default_actions(forward)
+        .send()
+        .await
+        .unwrap();
+    (
+        lb_arn,
+        lb.dns_name.unwrap(),
+        lb.canonical_hosted_zone_id
+            .unwrap_or_else(|| "ZHURV8PSTC4K8".into()),
+        target_group,
+    )
+}
+
+async fn build_databases(
+    rds: &aws_sdk_rds::Client,
+    network: &Network,
+    groups: &Groups,
+) -> (String, String) {
+    rds.create_db_subnet_group()
+        .db_subnet_group_name("umami-db")
+        .db_subnet_group_description("umami private subnets")
+        .set_subnet_ids(Some(network.private.clone()))
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (id, group) in [("umami-db", &groups.db), ("reporting-db", &groups.other)] {
+        rds.create_db_instance()
+            .db_instance_identifier(id)
+            .engine("postgres")
+            .engine_version("16.3")
+            .db_instance_class("db.t4g.micro")
+            .allocated_storage(20)
+            .master_username("umami")
+            .manage_master_user_password(true)
+            .db_subnet_group_name("umami-db")
+            .vpc_security_group_ids(group)
+            .multi_az(false)
+            .backup_retention_period(7)
+            .deletion_protection(true)
+            .publicly_accessible(false)
+            .send()
+            .await
+            .unwrap();
+        ids.push(id.to_string());
+    }
+    (ids.remove(0), ids.remove(0))
+}
+
+async fn build_dns(route53: &aws_sdk_route53::Client, alb_dns: &str, alb_zone: &str) -> String {
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
+    };
+    let zone = route53
+        .create_hosted_zone()
+        .name("example.com")
+        .caller_reference("opsdeck-test")
+        .send()
+        .await
+        .unwrap()
+        .hosted_zone
+        .unwrap()
+        .id;
+    let record = "umami.example.com";
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(
+            ResourceRecordSet::builder()
+                .name(record)
+                .r#type(RrType::A)
+                .alias_target(
+                    AliasTarget::builder()
+                        .hosted_zone_id(alb_zone)
+                        .dns_name(format!("dualstack.{alb_dns}"))
+                        .evaluate_target_health(true)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    record.into()
+}
+
+async fn build_service(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    network: &Network,
+    groups: &Groups,
+    target_group: &str,
+    tasks: u32,
+) -> (String, Vec<String>) {
+    use aws_sdk_ecs::types::{
+        AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
+        DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType, LoadBalancer,
+        LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping, Secret,
+    };
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .unwrap();
+    let container = ContainerDefinition::builder()
+        .name("umami")
+        .image("ghcr.io/umami-software/umami:postgresql-v2.13.2")
+        .essential(true)
+        // moto cannot run tasks whose containers leave memory to the task level.
+        .memory(1024)
+        .port_mappings(PortMapping::builder().container_port(3000).build())
+        .environment(
+            KeyValuePair::builder()
+                .name("DATABASE_TYPE")
+                .value("postgresql")
+                .build(),
+        )
+        .secrets(
+            Secret::builder()
+                .name("DATABASE_URL")
+                .value_from("arn:aws:secretsmanager:eu-west-2:123456789012:secret:umami-db")
+                .build()
+                .unwrap(),
+        )
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", "/ecs/umami")
+                .options("awslogs-region", REGION)
+                .options("awslogs-stream-prefix", "umami")
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let task_definition = ecs
+        .register_task_definition()
+        .family("umami")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("512")
+        .memory("1024")
+        .execution_role_arn("arn:aws:iam::123456789012:role/umami-execution")
+        .container_definitions(container)
+        .send()
+        .await
+        .unwrap()
+        .task_definition
+        .unwrap()
+        .task_definition_arn
+        .unwrap();
+    let network_configuration = NetworkConfiguration::builder()
+        .awsvpc_configuration(
+            AwsVpcConfiguration::builder()
+                .set_subnets(Some(network.private.clone()))
+                .security_groups(&groups.service)
+                .assign_public_ip(AssignPublicIp::Disabled)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    ecs.create_service()
+        .cluster(cluster)
+        .service_name("umami")
+        .task_definition(&task_definition)
+        .desired_count(RUNNING_PER_SERVICE as i32)
+        .launch_type(LaunchType::Fargate)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(target_group)
+                .container_name("umami")
+                .container_port(3000)
+                .build(),
+        )
+        .network_configuration(network_configuration.clone())
+        .deployment_configuration(
+            DeploymentConfiguration::builder()
+                .deployment_circuit_breaker(
+                    DeploymentCircuitBreaker::builder()
+                        .enable(true)
+                        .rollback(true)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let task_arns = run_tasks(
+        ecs,
+        cluster,
+        &task_definition,
+        &network_configuration,
+        tasks,
+    )
+    .await;
+    (task_definition, task_arns)
+}
+
+/// Starts `count` Fargate tasks for the `umami` service, 10 per call as ECS allows.
+pub async fn run_tasks(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    task_definition: &str,
+    network: &aws_sdk_ecs::types::NetworkConfiguration,
+    count: u32,
+) -> Vec<String> {
+    let mut arns = Vec::new();
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(10);
+        let output = ecs
+            .run_task()
+            .cluster(cluster)
+            .task_definition(task_definition)
+            .count(batch as i32)
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .group("service:umami")
+            .started_by("ecs-svc/0000000000000000000")
+            .network_configuration(network.clone())
+            .send()
+            .await
+            .unwrap();
+        arns.extend(output.tasks().iter().filter_map(|t| t.task_arn.clone()));
+        left -= batch;
+    }
+    arns
+}
+
+async fn register_tasks_as_targets(
+    ecs: &aws_sdk_ecs::Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    cluster: &str,
+    tasks: &[String],
+    target_group: &str,
+) {
+    if tasks.is_empty() {
+        return;
+    }
+    let described = ecs
+        .describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(tasks.iter().take(100).cloned().collect()))
+        .send()
+        .await
+        .unwrap();
+    let targets: Vec<_> = described
+        .tasks()
+        .iter()
+        .flat_map(|t| t.attachments())
+        .flat_map(|a| a.details())
+        .filter(|d| d.name() == Some("privateIPv4Address"))
+        .filter_map(|d| d.value())
+        .map(|ip| {
+            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                .id(ip)
+                .port(3000)
+                .build()
+        })
+        .collect();
+    elb.register_targets()
+        .target_group_arn(target_group)
+        .set_targets(Some(targets))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Adds `count` services to a cluster (no load balancer): the "big cluster" of other teams.
+pub async fn add_services(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    task_definition: &str,
+    count: u32,
+) {
+    for i in 0..count {
+        ecs.create_service()
+            .cluster(cluster)
+            .service_name(format!("svc-{i:03}"))
+            .task_definition(task_definition)
+            .desired_count(RUNNING_PER_SERVICE as i32)
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .send()
+            .await
+            .unwrap();
+    }
+}
