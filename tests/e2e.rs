@@ -147,14 +147,23 @@ fn a_bad_keymap_stops_start_up_with_file_and_line_and_leaves_the_terminal_alone(
 }
 
 #[test]
-fn without_sandbox_or_aws_the_error_says_what_to_do() {
+fn without_credentials_the_error_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .env("HOME", dir.path())
+        .env("AWS_REGION", "eu-west-2")
+        // No instance-metadata lookup: tests talk only to loopback.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .unwrap();
-    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no AWS credentials"), "{stderr}");
     assert!(stderr.contains("--sandbox"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(output.stdout.is_empty(), "the terminal was left alone");
 }
