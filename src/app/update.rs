@@ -1,16 +1,27 @@
 //! The pure state transition: `update(state, action)` changes state and names the effects
 //! (work for the workers) it needs; it never does I/O itself.
 
+use std::path::PathBuf;
+
+use chrono::{NaiveTime, TimeDelta};
+
 use crate::app::action::{Action, Command, Feed, FeedData, PaneId};
-use crate::app::state::{AppState, EcsLevel, FilterInput, Popup};
+use crate::app::state::{
+    AppState, EcsLevel, FilterInput, InputKind, Popup, StreamChoice, VisibleLogs,
+};
+use crate::model::Millis;
 use crate::ops;
+use crate::ops::logs::{FilterError, FilterSpec, FilteredLines, LineFilter, Narrowing};
 use crate::ui;
 
 /// Work that `update` asks the event loop to start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Reload every feed now instead of waiting for its interval.
     RefreshAll,
+    /// Write the logs pane's lines to `path`, off the UI task; the outcome comes back as
+    /// [`Action::LogsExported`].
+    ExportLogs { path: PathBuf, lines: VisibleLogs },
 }
 
 /// Lines the mouse wheel moves.
@@ -21,30 +32,18 @@ const POPUP_SCROLL_MAX: usize = 500;
 pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
         Action::Run(command) => return run(state, command),
-        Action::Input(c) => {
-            if let Some(input) = &mut state.input {
-                input.text.push(c);
-                reset_selection(state, state.input.as_ref().map_or(state.focus, |i| i.pane));
-            }
-        }
-        Action::InputBackspace => {
-            if let Some(input) = &mut state.input {
-                input.text.pop();
-            }
-        }
-        Action::InputCommit => {
-            if let Some(input) = state.input.take() {
-                if input.text.is_empty() {
-                    state.filters.remove(&input.pane);
-                } else {
-                    state.filters.insert(input.pane, input.text);
-                }
-            }
-        }
+        Action::Input(c) => edit_input(state, |text| text.push(c)),
+        Action::InputBackspace => edit_input(state, |text| {
+            text.pop();
+        }),
+        Action::InputCommit => commit_input(state),
         Action::InputCancel => {
-            if let Some(input) = state.input.take() {
+            if let Some(input) = state.input.take()
+                && input.kind == InputKind::Filter
+            {
                 state.filters.remove(&input.pane);
                 reset_selection(state, input.pane);
+                refresh_log_view(state);
             }
         }
         Action::PendingKeys(keys) => state.pending_keys = keys,
@@ -80,11 +79,56 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
             state.last_error = Some(format!("{label}: {error}"));
         }
+        Action::LogsExported { path, result } => match result {
+            Ok(lines) => {
+                state.notice = Some(format!("exported {lines} log lines to {}", path.display()));
+            }
+            Err(error) => state.last_error = Some(format!("export: {error}")),
+        },
     }
     None
 }
 
+/// Edits the text being typed. A filter applies at once; a time waits for Enter.
+fn edit_input(state: &mut AppState, edit: impl FnOnce(&mut String)) {
+    let Some(input) = &mut state.input else {
+        return;
+    };
+    edit(&mut input.text);
+    input.error = None;
+    if input.kind == InputKind::Filter {
+        let pane = input.pane;
+        reset_selection(state, pane);
+        refresh_log_view(state);
+    }
+}
+
+fn commit_input(state: &mut AppState) {
+    let Some(input) = state.input.take() else {
+        return;
+    };
+    match input.kind {
+        InputKind::Filter => {
+            if input.text.is_empty() {
+                state.filters.remove(&input.pane);
+            } else {
+                state.filters.insert(input.pane, input.text);
+            }
+        }
+        InputKind::JumpToTime => {
+            if let Err(error) = jump_to_time(state, &input.text) {
+                // Nothing is lost: the text stays for the user to correct.
+                state.input = Some(FilterInput {
+                    error: Some(error),
+                    ..input
+                });
+            }
+        }
+    }
+}
+
 fn run(state: &mut AppState, command: Command) -> Option<Effect> {
+    state.notice = None;
     match command {
         Command::Quit => state.should_quit = true,
         Command::Help => {
@@ -105,10 +149,7 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         Command::Zoom => state.zoomed = !state.zoomed,
         Command::Filter => {
             let text = state.filters.get(&state.focus).cloned().unwrap_or_default();
-            state.input = Some(FilterInput {
-                pane: state.focus,
-                text,
-            });
+            state.input = Some(FilterInput::filter(state.focus, text));
         }
         Command::Refresh => {
             state.last_error = None;
@@ -129,8 +170,192 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         }
         Command::ToggleWrap => state.logs_pane.wrap = !state.logs_pane.wrap,
         Command::ToggleTimestamps => state.logs_pane.timestamps = !state.logs_pane.timestamps,
+        Command::ToggleRegex => {
+            state.logs_pane.regex = !state.logs_pane.regex;
+            refresh_log_view(state);
+        }
+        Command::ToggleCase => {
+            state.logs_pane.case_sensitive = !state.logs_pane.case_sensitive;
+            refresh_log_view(state);
+        }
+        Command::ToggleJson => state.logs_pane.pretty_json = !state.logs_pane.pretty_json,
+        Command::JumpToTime => state.input = Some(FilterInput::jump_to_time()),
+        Command::ChooseStream => open_stream_picker(state),
+        Command::ExportLogs => {
+            return Some(Effect::ExportLogs {
+                path: state.default_export_path(),
+                lines: state.visible_logs(),
+            });
+        }
     }
     None
+}
+
+/// Rebuilds the logs pane's cache of shown lines when the filter or narrowing changed:
+/// the one full scan of the buffer, done here so that frames never filter.
+fn refresh_log_view(state: &mut AppState) {
+    let pattern = state.filter_for(PaneId::Logs).unwrap_or("").to_string();
+    let pane = &mut state.logs_pane;
+    let spec = FilterSpec {
+        pattern,
+        regex: pane.regex,
+        case_sensitive: pane.case_sensitive,
+    };
+    // A regex still being typed is often invalid: say so and show the lines unfiltered.
+    let filter = match LineFilter::new(spec) {
+        Ok(filter) => {
+            pane.filter_error = None;
+            filter
+        }
+        Err(FilterError::BadRegex(why)) => {
+            pane.filter_error = Some(regex_error_summary(&why));
+            LineFilter::substring("")
+        }
+    };
+    if filter.spec().pattern.is_empty() && pane.narrowing.is_everything() {
+        pane.shown = None;
+        return;
+    }
+    let unchanged = pane
+        .shown
+        .as_ref()
+        .is_some_and(|shown| shown.filter() == &filter && shown.narrowing() == &pane.narrowing);
+    if unchanged {
+        return;
+    }
+    let mut shown = FilteredLines::new(filter).narrowed(pane.narrowing.clone());
+    shown.update(&state.logs);
+    pane.scroll = pane.scroll.min(shown.len().saturating_sub(1));
+    pane.shown = Some(shown);
+}
+
+/// The regex crate explains a syntax error over several lines with a caret under the
+/// pattern; a pane title has room for its last line only (`unclosed group`).
+fn regex_error_summary(why: &str) -> String {
+    let last = why
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(why);
+    format!("bad regex: {}", last.trim().trim_start_matches("error: "))
+}
+
+/// The picker lists every task and container with lines in the buffer, most lines first,
+/// after the choice of every stream.
+fn open_stream_picker(state: &mut AppState) {
+    let mut counts = vec![0usize; state.logs.streams().count()];
+    for (_, stream, _) in state.logs.scan_from(state.logs.first_seq()) {
+        if let Some(count) = counts.get_mut(stream) {
+            *count += 1;
+        }
+    }
+    let mut streams: Vec<StreamChoice> = state
+        .logs
+        .streams()
+        .zip(counts)
+        .filter(|(_, lines)| *lines > 0)
+        .map(|(stream, lines)| StreamChoice {
+            narrowing: stream_narrowing(stream),
+            lines,
+        })
+        .collect();
+    streams.sort_by(|a, b| {
+        b.lines
+            .cmp(&a.lines)
+            .then(a.narrowing.task.cmp(&b.narrowing.task))
+    });
+    let mut choices = vec![StreamChoice {
+        narrowing: Narrowing::default(),
+        lines: state.logs.len(),
+    }];
+    choices.extend(streams);
+    let selected = choices
+        .iter()
+        .position(|c| c.narrowing == state.logs_pane.narrowing)
+        .unwrap_or(0);
+    state.popup = Some(Popup::StreamPicker { choices, selected });
+}
+
+/// The task and container of an awslogs stream name.
+fn stream_narrowing(stream: &str) -> Narrowing {
+    let line = ops::logs::LogLine {
+        timestamp: 0,
+        stream,
+        message: "",
+    };
+    let container = line.container();
+    Narrowing {
+        task: Some(line.task_id().to_string()),
+        container: (!container.is_empty()).then(|| container.to_string()),
+    }
+}
+
+fn choose_stream(state: &mut AppState, narrowing: Narrowing) {
+    state.popup = None;
+    state.logs_pane.narrowing = narrowing;
+    state.logs_pane.scroll = 0;
+    state.logs_pane.follow = true;
+    refresh_log_view(state);
+}
+
+/// Scrolls the logs to the first line at or after the time typed, and pauses there.
+fn jump_to_time(state: &mut AppState, text: &str) -> Result<(), String> {
+    let target = parse_jump_time(text, state.now)?;
+    // The view is in arrival order, which is time order but for a few lines at the edges
+    // of bursts: counting back from the newest finds the first line at the target.
+    let after = (0..state.log_view_len())
+        .take_while(|&n| {
+            state
+                .log_line_back(n)
+                .is_some_and(|l| l.timestamp >= target)
+        })
+        .count();
+    if after == 0 {
+        return Err(format!(
+            "no log lines at or after {}",
+            crate::ops::logs::iso_timestamp(target)
+        ));
+    }
+    // The line is put at the top of the pane, so what happened next is in view.
+    let rows = ui::page_rows(state, PaneId::Logs) + 2;
+    state.logs_pane.scroll = after.saturating_sub(rows.max(1));
+    state.logs_pane.follow = false;
+    Ok(())
+}
+
+/// `HH:MM` or `HH:MM:SS` in UTC (as the pane shows times), the latest such time not after
+/// `now`; or `-30s`, `-5m`, `-2h` back from `now`.
+pub fn parse_jump_time(text: &str, now: Millis) -> Result<Millis, String> {
+    let text = text.trim();
+    let expected = || format!("{text:?} is not a time: type HH:MM, HH:MM:SS (UTC) or -5m");
+    if let Some(ago) = text.strip_prefix('-') {
+        let split = ago.len().saturating_sub(1);
+        let (amount, unit) =
+            ago.split_at(ago.is_char_boundary(split).then_some(split).unwrap_or(0));
+        let amount: i64 = amount.parse().map_err(|_| expected())?;
+        let unit_ms = match unit {
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(expected()),
+        };
+        return Ok(now - amount.saturating_mul(unit_ms));
+    }
+    let time = NaiveTime::parse_from_str(text, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
+        .map_err(|_| expected())?;
+    let today = chrono::DateTime::from_timestamp_millis(now)
+        .ok_or_else(expected)?
+        .date_naive()
+        .and_time(time)
+        .and_utc();
+    let at = if today.timestamp_millis() > now {
+        today - TimeDelta::days(1)
+    } else {
+        today
+    };
+    Ok(at.timestamp_millis())
 }
 
 fn focus(state: &mut AppState, pane: PaneId) {
@@ -145,6 +370,11 @@ fn back(state: &mut AppState) {
     }
     if state.filters.remove(&state.focus).is_some() {
         reset_selection(state, state.focus);
+        refresh_log_view(state);
+        return;
+    }
+    if state.focus == PaneId::Logs && !state.logs_pane.narrowing.is_everything() {
+        choose_stream(state, Narrowing::default());
         return;
     }
     if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Tasks {
@@ -156,6 +386,11 @@ fn back(state: &mut AppState) {
 }
 
 fn enter(state: &mut AppState) {
+    if let Some(Popup::StreamPicker { choices, selected }) = &state.popup {
+        let chosen = choices.get(*selected).map(|c| c.narrowing.clone());
+        choose_stream(state, chosen.unwrap_or_default());
+        return;
+    }
     if state.popup.is_some() {
         return;
     }
@@ -196,20 +431,32 @@ fn step(state: &mut AppState, by: usize, down: bool) {
 }
 
 fn scroll_popup(state: &mut AppState, by: usize, down: bool) {
-    if let Some(Popup::Help { scroll } | Popup::Detail { scroll, .. }) = &mut state.popup {
-        *scroll = if down {
-            scroll.saturating_add(by).min(POPUP_SCROLL_MAX)
-        } else {
-            scroll.saturating_sub(by)
-        };
+    match &mut state.popup {
+        Some(Popup::Help { scroll } | Popup::Detail { scroll, .. }) => {
+            *scroll = if down {
+                scroll.saturating_add(by).min(POPUP_SCROLL_MAX)
+            } else {
+                scroll.saturating_sub(by)
+            };
+        }
+        Some(Popup::StreamPicker { choices, selected }) => {
+            *selected = if down {
+                selected
+                    .saturating_add(by)
+                    .min(choices.len().saturating_sub(1))
+            } else {
+                selected.saturating_sub(by)
+            };
+        }
+        None => {}
     }
 }
 
 /// Moves a pane's selection; for logs, scrolls through history (up pauses following).
 fn move_selection(state: &mut AppState, pane: PaneId, by: usize, down: bool) {
     if pane == PaneId::Logs {
+        let max = state.log_view_len().saturating_sub(1);
         let logs = &mut state.logs_pane;
-        let max = state.logs.len().saturating_sub(1);
         logs.scroll = if down {
             logs.scroll.saturating_sub(by)
         } else {
@@ -276,13 +523,17 @@ fn loaded(state: &mut AppState, data: FeedData, at: i64) {
             state.rds.error = None;
         }
         FeedData::Logs(events) => {
-            // A paused view stays on the same lines while new ones arrive below it.
-            if !state.logs_pane.follow {
-                state.logs_pane.scroll = (state.logs_pane.scroll + events.len())
-                    .min(state.logs.capacity().saturating_sub(1));
-            }
             for event in &events {
                 state.logs.push(event);
+            }
+            let arrived = match &mut state.logs_pane.shown {
+                Some(shown) => shown.update(&state.logs),
+                None => events.len(),
+            };
+            // A paused view stays on the same lines while new ones arrive below it.
+            if !state.logs_pane.follow {
+                state.logs_pane.scroll =
+                    (state.logs_pane.scroll + arrived).min(state.log_view_len().saturating_sub(1));
             }
             state.logs_at = Some(at);
             state.logs_error = None;
