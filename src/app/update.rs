@@ -756,6 +756,276 @@ mod tests {
         assert_eq!(s.last_error, None);
     }
 
+    fn logs_from(state: &mut AppState, stream: &str, messages: &[&str], first_ms: i64) {
+        let events = messages
+            .iter()
+            .enumerate()
+            .map(|(i, message)| LogEvent {
+                event_id: format!("{stream}-{first_ms}-{i}"),
+                timestamp: first_ms + i as i64 * 1000,
+                ingestion_time: first_ms,
+                stream: stream.into(),
+                message: (*message).into(),
+            })
+            .collect();
+        update(
+            state,
+            Action::Loaded {
+                data: FeedData::Logs(events),
+                at: 1,
+            },
+        );
+    }
+
+    fn type_filter(state: &mut AppState, text: &str) {
+        update(state, Action::Run(Command::FocusLogs));
+        update(state, Action::Run(Command::Filter));
+        for c in text.chars() {
+            update(state, Action::Input(c));
+        }
+    }
+
+    fn shown_messages(state: &AppState) -> Vec<String> {
+        state
+            .visible_logs()
+            .lines()
+            .map(|l| l.message.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn regex_and_case_toggles_refilter_and_a_bad_regex_is_reported_not_applied() {
+        let mut s = state();
+        logs_from(
+            &mut s,
+            "ecs/umami/abc",
+            &["GET /a 500", "get /b 200", "POST /c 502"],
+            0,
+        );
+        type_filter(&mut s, "get");
+        assert_eq!(s.log_view_len(), 2, "substring, any case, by default");
+        update(&mut s, Action::Run(Command::ToggleCase));
+        assert_eq!(shown_messages(&s), ["get /b 200"]);
+        update(&mut s, Action::Run(Command::ToggleCase));
+        for _ in 0..3 {
+            update(&mut s, Action::InputBackspace);
+        }
+        for c in " 5\\d\\d".chars() {
+            update(&mut s, Action::Input(c));
+        }
+        assert_eq!(
+            s.log_view_len(),
+            0,
+            "a substring: the backslashes are literal"
+        );
+        update(&mut s, Action::Run(Command::ToggleRegex));
+        assert_eq!(shown_messages(&s), ["GET /a 500", "POST /c 502"]);
+        update(&mut s, Action::Input('('));
+        assert_eq!(
+            s.logs_pane.filter_error.as_deref(),
+            Some("bad regex: unclosed group")
+        );
+        assert_eq!(s.log_view_len(), 3, "an invalid regex does not filter");
+        update(&mut s, Action::InputBackspace);
+        assert_eq!(
+            (s.logs_pane.filter_error.clone(), s.log_view_len()),
+            (None, 2)
+        );
+    }
+
+    #[test]
+    fn filtered_lines_follow_new_lines_and_keep_a_paused_view_still() {
+        let mut s = state();
+        logs_from(&mut s, "ecs/umami/abc", &["error 1", "ok", "error 2"], 0);
+        type_filter(&mut s, "error");
+        update(&mut s, Action::InputCommit);
+        update(&mut s, Action::Run(Command::Up));
+        assert_eq!(s.logs_pane.scroll, 1);
+        logs_from(&mut s, "ecs/umami/abc", &["error 3", "fine"], 10_000);
+        assert_eq!(s.log_view_len(), 3);
+        assert_eq!(s.logs_pane.scroll, 2, "one matching line arrived below");
+    }
+
+    #[test]
+    fn jump_times_parse_as_utc_clock_times_or_relative() {
+        // 2026-11-22 09:00:00.123 UTC.
+        let now = 1_795_338_000_123;
+        assert_eq!(parse_jump_time("-5m", now), Ok(now - 300_000));
+        assert_eq!(parse_jump_time(" -30s ", now), Ok(now - 30_000));
+        assert_eq!(parse_jump_time("08:59", now), Ok(1_795_337_940_000));
+        assert_eq!(parse_jump_time("08:59:30", now), Ok(1_795_337_970_000));
+        assert_eq!(
+            parse_jump_time("09:30", now),
+            Ok(1_795_339_800_000 - 86_400_000),
+            "a time later than now is yesterday's"
+        );
+        for bad in ["", "9", "25:00", "-5", "-m", "-5y", "12:3x", "-é"] {
+            let error = parse_jump_time(bad, now).expect_err(bad);
+            assert!(error.contains("HH:MM"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn jumping_to_a_time_scrolls_there_and_pauses_and_a_bad_time_keeps_the_text() {
+        let mut s = state();
+        s.height = 24;
+        s.width = 80;
+        let messages: Vec<String> = (0..100).map(|i| format!("line {i}")).collect();
+        let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+        // One line a second from 09:00:00.
+        logs_from(&mut s, "ecs/umami/abc", &refs, 1_795_338_000_000);
+        update(&mut s, Action::Tick(1_795_338_600_000));
+        update(&mut s, Action::Run(Command::FocusLogs));
+
+        update(&mut s, Action::Run(Command::JumpToTime));
+        for c in "9:0x".chars() {
+            update(&mut s, Action::Input(c));
+        }
+        update(&mut s, Action::InputCommit);
+        let input = s.input.clone().expect("the input stays open");
+        assert_eq!(input.text, "9:0x");
+        assert!(input.error.is_some_and(|e| e.contains("not a time")));
+        assert!(s.logs_pane.follow, "nothing changed");
+
+        update(&mut s, Action::InputBackspace);
+        for c in "0:30".chars() {
+            update(&mut s, Action::Input(c));
+        }
+        update(&mut s, Action::InputCommit);
+        assert_eq!(s.input, None);
+        assert!(!s.logs_pane.follow);
+        let top = ui::page_rows(&s, PaneId::Logs) + 2;
+        let at_top = s.log_line_back(s.logs_pane.scroll + top - 1);
+        assert_eq!(at_top.map(|l| l.message), Some("line 30"));
+
+        update(&mut s, Action::Run(Command::JumpToTime));
+        for c in "-1m".chars() {
+            update(&mut s, Action::Input(c));
+        }
+        update(&mut s, Action::InputCommit);
+        assert!(
+            s.input
+                .as_ref()
+                .and_then(|i| i.error.as_deref())
+                .is_some_and(|e| e.contains("no log lines at or after")),
+            "{:?}",
+            s.input
+        );
+        update(&mut s, Action::InputCancel);
+        assert_eq!(s.input, None);
+    }
+
+    #[test]
+    fn the_stream_picker_lists_tasks_and_narrows_the_pane() {
+        let mut s = state();
+        logs_from(&mut s, "ecs/web/task-a", &["a1", "a2", "a3"], 0);
+        logs_from(&mut s, "ecs/web/task-b", &["b1"], 5_000);
+        logs_from(&mut s, "ecs/sidecar/task-a", &["s1", "s2"], 9_000);
+        update(&mut s, Action::Run(Command::FocusLogs));
+        update(&mut s, Action::Run(Command::ChooseStream));
+        let Some(Popup::StreamPicker { choices, selected }) = s.popup.clone() else {
+            panic!("picker open: {:?}", s.popup);
+        };
+        let listed: Vec<(Option<&str>, Option<&str>, usize)> = choices
+            .iter()
+            .map(|c| {
+                (
+                    c.narrowing.task.as_deref(),
+                    c.narrowing.container.as_deref(),
+                    c.lines,
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (None, None, 6),
+                (Some("task-a"), Some("web"), 3),
+                (Some("task-a"), Some("sidecar"), 2),
+                (Some("task-b"), Some("web"), 1),
+            ]
+        );
+        assert_eq!(selected, 0);
+        update(&mut s, Action::Run(Command::Down));
+        update(&mut s, Action::Run(Command::Down));
+        update(&mut s, Action::Run(Command::Enter));
+        assert_eq!(s.popup, None);
+        assert_eq!(shown_messages(&s), ["s1", "s2"]);
+
+        logs_from(&mut s, "ecs/sidecar/task-a", &["s3"], 20_000);
+        logs_from(&mut s, "ecs/web/task-a", &["a4"], 20_000);
+        assert_eq!(
+            shown_messages(&s),
+            ["s1", "s2", "s3"],
+            "new lines narrowed too"
+        );
+
+        type_filter(&mut s, "3");
+        assert_eq!(shown_messages(&s), ["s3"], "filter and narrowing together");
+        update(&mut s, Action::InputCommit);
+        update(&mut s, Action::Run(Command::Back));
+        assert_eq!(s.log_view_len(), 3, "Esc drops the filter first");
+        update(&mut s, Action::Run(Command::Back));
+        assert_eq!(s.log_view_len(), 8, "then the narrowing");
+    }
+
+    #[test]
+    fn export_asks_for_the_visible_lines_and_reports_back() {
+        let mut s = state();
+        update(&mut s, Action::Tick(1_795_338_000_123));
+        logs_from(&mut s, "ecs/umami/abc", &["error 1", "ok", "error 2"], 0);
+        type_filter(&mut s, "error");
+        update(&mut s, Action::InputCommit);
+        let Some(Effect::ExportLogs { path, lines }) =
+            update(&mut s, Action::Run(Command::ExportLogs))
+        else {
+            panic!("an export effect");
+        };
+        assert_eq!(
+            path,
+            PathBuf::from("./opsdeck-logs-umami-20261122T090000Z.log")
+        );
+        let exported: Vec<&str> = lines.lines().map(|l| l.message).collect();
+        assert_eq!(exported, ["error 1", "error 2"]);
+        assert_eq!(lines.len(), 2);
+
+        update(
+            &mut s,
+            Action::LogsExported {
+                path: path.clone(),
+                result: Ok(2),
+            },
+        );
+        assert_eq!(
+            s.notice.as_deref(),
+            Some("exported 2 log lines to ./opsdeck-logs-umami-20261122T090000Z.log")
+        );
+        update(
+            &mut s,
+            Action::LogsExported {
+                path,
+                result: Err("cannot write x: permission denied".into()),
+            },
+        );
+        assert_eq!(
+            s.last_error.as_deref(),
+            Some("export: cannot write x: permission denied")
+        );
+    }
+
+    #[test]
+    fn toggles_flip_the_pane_modes() {
+        let mut s = state();
+        update(&mut s, Action::Run(Command::ToggleJson));
+        assert!(s.logs_pane.pretty_json);
+        update(&mut s, Action::Run(Command::ToggleJson));
+        assert!(!s.logs_pane.pretty_json);
+        update(&mut s, Action::Run(Command::ToggleRegex));
+        update(&mut s, Action::Run(Command::ToggleCase));
+        assert!(s.logs_pane.regex && s.logs_pane.case_sensitive);
+        assert_eq!(s.logs_pane.shown, None, "no filter typed: nothing to cache");
+    }
+
     #[test]
     fn quit_sets_should_quit() {
         let mut s = state();
