@@ -21,7 +21,11 @@ pub enum Effect {
     RefreshAll,
     /// Write the logs pane's lines to `path`, off the UI task; the outcome comes back as
     /// [`Action::LogsExported`].
-    ExportLogs { path: PathBuf, lines: VisibleLogs },
+    ExportLogs {
+        path: PathBuf,
+        /// Boxed: a copy of the buffer is large beside the other effects.
+        lines: Box<VisibleLogs>,
+    },
 }
 
 /// Lines the mouse wheel moves.
@@ -184,7 +188,7 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         Command::ExportLogs => {
             return Some(Effect::ExportLogs {
                 path: state.default_export_path(),
-                lines: state.visible_logs(),
+                lines: Box::new(state.visible_logs()),
             });
         }
     }
@@ -329,18 +333,16 @@ pub fn parse_jump_time(text: &str, now: Millis) -> Result<Millis, String> {
     let text = text.trim();
     let expected = || format!("{text:?} is not a time: type HH:MM, HH:MM:SS (UTC) or -5m");
     if let Some(ago) = text.strip_prefix('-') {
-        let split = ago.len().saturating_sub(1);
-        let (amount, unit) =
-            ago.split_at(ago.is_char_boundary(split).then_some(split).unwrap_or(0));
-        let amount: i64 = amount.parse().map_err(|_| expected())?;
-        let unit_ms = match unit {
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
+        let mut chars = ago.chars();
+        let unit_ms = match chars.next_back() {
+            Some('s') => 1_000,
+            Some('m') => 60_000,
+            Some('h') => 3_600_000,
+            Some('d') => 86_400_000,
             _ => return Err(expected()),
         };
-        return Ok(now - amount.saturating_mul(unit_ms));
+        let amount: u32 = chars.as_str().parse().map_err(|_| expected())?;
+        return Ok(now - i64::from(amount).saturating_mul(unit_ms));
     }
     let time = NaiveTime::parse_from_str(text, "%H:%M:%S")
         .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
@@ -859,7 +861,7 @@ mod tests {
             Ok(1_795_339_800_000 - 86_400_000),
             "a time later than now is yesterday's"
         );
-        for bad in ["", "9", "25:00", "-5", "-m", "-5y", "12:3x", "-é"] {
+        for bad in ["", "9", "25:00", "-5", "-m", "-5y", "--5m", "12:3x", "-é"] {
             let error = parse_jump_time(bad, now).expect_err(bad);
             assert!(error.contains("HH:MM"), "{bad}: {error}");
         }

@@ -280,4 +280,41 @@ mod tests {
         });
         assert!(matches!(error, Err(FilterError::BadRegex(_))));
     }
+
+    #[test]
+    fn narrowed_lines_keep_one_task_container_as_lines_arrive() {
+        use crate::model::LogEvent;
+        let event = |stream: &str, message: &str| LogEvent {
+            event_id: format!("{stream}{message}"),
+            timestamp: 0,
+            ingestion_time: 0,
+            stream: stream.into(),
+            message: message.into(),
+        };
+        let mut buffer = LogBuffer::new(100);
+        buffer.push(&event("app/web/t1", "error a"));
+        buffer.push(&event("app/web/t2", "error b"));
+        buffer.push(&event("app/sidecar/t1", "error c"));
+        let narrowing = Narrowing {
+            task: Some("t1".into()),
+            container: Some("web".into()),
+        };
+        let mut lines = FilteredLines::new(filter("error", false, false)).narrowed(narrowing);
+        assert_eq!(lines.update(&buffer), 1);
+        buffer.push(&event("app/web/t1", "error d"));
+        buffer.push(&event("app/web/t1", "fine"));
+        assert_eq!(lines.update(&buffer), 1, "only new lines are scanned");
+        let messages: Vec<&str> = lines.iter(&buffer).map(|l| l.message).collect();
+        assert_eq!(messages, ["error a", "error d"]);
+        let mut everything = FilteredLines::new(LineFilter::substring("")).narrowed(Narrowing {
+            task: Some("t1".into()),
+            container: None,
+        });
+        everything.update(&buffer);
+        assert_eq!(
+            everything.len(),
+            4,
+            "an empty filter keeps every narrowed line"
+        );
+    }
 }
