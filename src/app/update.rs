@@ -11,6 +11,7 @@ use crate::app::state::{
 };
 use crate::model::Millis;
 use crate::ops;
+use crate::ops::logs::buffer::{stream_container, stream_task_id};
 use crate::ops::logs::{FilterError, FilterSpec, FilteredLines, LineFilter, Narrowing};
 use crate::ui;
 
@@ -282,14 +283,9 @@ fn open_stream_picker(state: &mut AppState) {
 
 /// The task and container of an awslogs stream name.
 fn stream_narrowing(stream: &str) -> Narrowing {
-    let line = ops::logs::LogLine {
-        timestamp: 0,
-        stream,
-        message: "",
-    };
-    let container = line.container();
+    let container = stream_container(stream);
     Narrowing {
-        task: Some(line.task_id().to_string()),
+        task: Some(stream_task_id(stream).to_string()),
         container: (!container.is_empty()).then(|| container.to_string()),
     }
 }
@@ -320,9 +316,10 @@ fn jump_to_time(state: &mut AppState, text: &str) -> Result<(), String> {
             crate::ops::logs::iso_timestamp(target)
         ));
     }
-    // The line is put at the top of the pane, so what happened next is in view.
-    let rows = ui::page_rows(state, PaneId::Logs) + 2;
-    state.logs_pane.scroll = after.saturating_sub(rows.max(1));
+    // The line is put at the top of the pane (one row per line assumed), so what happened
+    // next is in view.
+    let rows = ui::page_rows(state, PaneId::Logs);
+    state.logs_pane.scroll = after.saturating_sub(rows);
     state.logs_pane.follow = false;
     Ok(())
 }
@@ -896,7 +893,7 @@ mod tests {
         update(&mut s, Action::InputCommit);
         assert_eq!(s.input, None);
         assert!(!s.logs_pane.follow);
-        let top = ui::page_rows(&s, PaneId::Logs) + 2;
+        let top = ui::page_rows(&s, PaneId::Logs);
         let at_top = s.log_line_back(s.logs_pane.scroll + top - 1);
         assert_eq!(at_top.map(|l| l.message), Some("line 30"));
 
