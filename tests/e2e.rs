@@ -91,6 +91,70 @@ fn sandbox_dashboard_opens_navigates_and_quits_cleanly() {
 }
 
 #[test]
+fn exporting_the_filtered_logs_writes_the_lines_shown_to_a_file() {
+    let mut app = PtyApp::start(&["--sandbox", "--seed", "7"], 120, 40);
+    app.wait_for("logs loaded", WAIT, |s| {
+        s.contains("[5] Logs") && s.contains("GET /")
+    });
+    // Focus the logs, filter them, then export: the file holds exactly the matching lines.
+    app.send("5");
+    app.send("/heartbeat\r");
+    app.wait_for("the filter applied", WAIT, |s| {
+        s.lines()
+            .any(|l| l.contains("[5] Logs") && l.contains("/heartbeat "))
+    });
+    let title = app.contents();
+    let matching: usize = title
+        .lines()
+        .find(|l| l.contains("[5] Logs"))
+        .and_then(|l| l.split_whitespace().find(|w| w.contains('/')))
+        .and_then(|counts| counts.split('/').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a match count in the title");
+    app.send("e");
+    app.wait_for("the export reported", WAIT, |s| s.contains("exported"));
+    let status = app.contents();
+    let line = status
+        .lines()
+        .find(|l| l.contains("exported"))
+        .unwrap_or_default()
+        .to_string();
+    let files: Vec<_> = std::fs::read_dir(app.home())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("opsdeck-logs-umami-") && n.ends_with(".log"))
+        })
+        .collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "one export in the working directory: {files:?}"
+    );
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        line.contains(&format!("exported {} log lines", lines.len())),
+        "{line}"
+    );
+    // New lines may have matched between reading the title and pressing the key.
+    assert!(
+        lines.len() >= matching && matching > 0,
+        "{matching} vs {}",
+        lines.len()
+    );
+    assert!(
+        lines.iter().all(|l| l.to_lowercase().contains("heartbeat")),
+        "only the filtered lines:\n{text}"
+    );
+    app.send("q");
+    assert_eq!(app.wait_exit(WAIT), 0);
+}
+
+#[test]
 fn sandbox_is_alive_without_key_presses() {
     // Speed 20: the routine deployment starts and rolls within seconds of real time.
     let app = PtyApp::start(&["--sandbox", "--speed", "20"], 120, 40);

@@ -190,3 +190,162 @@ fn a_terminal_below_the_minimum_gets_a_notice() {
     assert!(text.contains("too small"), "{text}");
     assert!(!text.contains("[1] Network"), "{text}");
 }
+
+fn type_text(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        update(state, Action::Input(c));
+    }
+}
+
+/// Rows of the logs pane, between its title and its bottom border.
+fn log_rows(text: &str) -> Vec<&str> {
+    text.lines()
+        .skip_while(|l| !l.contains("[5] Logs"))
+        .skip(1)
+        .take_while(|l| !l.starts_with('╰') && !l.starts_with('┗'))
+        .collect()
+}
+
+#[test]
+fn a_regex_filter_hides_other_lines_and_highlights_its_matches() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(
+            &mut state,
+            &[
+                Command::FocusLogs,
+                Command::Zoom,
+                Command::ToggleRegex,
+                Command::Filter,
+            ],
+        );
+        type_text(&mut state, "heartbeat|/\\.env");
+        update(&mut state, Action::InputCommit);
+        let text = screen(&state);
+        assert!(text.contains("regex"), "the mode is in the title:\n{text}");
+        let rows: Vec<&str> = log_rows(&text)
+            .into_iter()
+            .filter(|l| l.len() > 20)
+            .collect();
+        assert!(!rows.is_empty(), "{text}");
+        assert!(
+            rows.iter()
+                .all(|l| l.contains("heartbeat") || l.contains("/.env")),
+            "only matching lines:\n{text}"
+        );
+        // Every match is drawn in the match style.
+        let keymap = Keymap::embedded().unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(state.width, state.height)).unwrap();
+        terminal
+            .draw(|frame| ui::render(frame, &state, &keymap, &Theme::default()))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let highlighted: String = buffer
+            .content()
+            .iter()
+            .filter(|cell| cell.bg == Theme::default().filter_match.bg.unwrap())
+            .map(|cell| cell.symbol())
+            .collect();
+        assert!(
+            highlighted.starts_with("heartbeat") || highlighted.starts_with("/.env"),
+            "{highlighted}"
+        );
+        assert!(!highlighted.contains("GET"), "{highlighted}");
+        snapshot("logs_regex_filter", size, &text);
+    }
+}
+
+#[test]
+fn an_invalid_regex_says_why_in_the_title_and_filters_nothing() {
+    let mut state = dashboard(Scenario::Healthy, 90, (120, 40));
+    press(
+        &mut state,
+        &[Command::FocusLogs, Command::ToggleRegex, Command::Filter],
+    );
+    type_text(&mut state, "send(");
+    let text = screen(&state);
+    assert!(text.contains("✗ bad regex: unclosed group"), "{text}");
+    assert!(text.contains("GET /"), "lines stay unfiltered:\n{text}");
+}
+
+#[test]
+fn json_lines_pretty_printed_over_several_rows() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(
+            &mut state,
+            &[Command::FocusLogs, Command::Zoom, Command::ToggleJson],
+        );
+        let text = screen(&state);
+        assert!(text.contains("json"), "the mode is in the title:\n{text}");
+        assert!(
+            log_rows(&text).iter().any(|l| l
+                .trim_end_matches(['┃', ' '])
+                .ends_with("\"level\": \"error\",")),
+            "the level field on a row of its own:\n{text}"
+        );
+        snapshot("logs_json_pretty", size, &text);
+    }
+}
+
+#[test]
+fn the_stream_picker_lists_the_tasks_and_narrows_the_pane() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(&mut state, &[Command::FocusLogs, Command::ChooseStream]);
+        let text = screen(&state);
+        assert!(text.contains("Show logs of"), "{text}");
+        assert!(text.contains("▶ all streams"), "{text}");
+        assert!(text.contains("task 5ae30366/umami"), "{text}");
+        snapshot("logs_stream_picker", size, &text);
+
+        press(&mut state, &[Command::Down, Command::Enter]);
+        let narrowed = screen(&state);
+        let title = narrowed
+            .lines()
+            .find(|l| l.contains("[5] Logs"))
+            .unwrap_or_default();
+        let task = title
+            .split("task ")
+            .nth(1)
+            .and_then(|t| t.get(..8))
+            .expect("the task in the title");
+        let rows: Vec<&str> = log_rows(&narrowed)
+            .into_iter()
+            .filter(|l| l.len() > 20)
+            .collect();
+        assert!(!rows.is_empty(), "{narrowed}");
+        assert!(
+            rows.iter().all(|l| l.contains(task)),
+            "only task {task}:\n{narrowed}"
+        );
+    }
+}
+
+#[test]
+fn jump_to_time_input_refuses_a_bad_time_and_keeps_it() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        press(&mut state, &[Command::FocusLogs, Command::JumpToTime]);
+        type_text(&mut state, "09:61");
+        update(&mut state, Action::InputCommit);
+        let text = screen(&state);
+        assert!(text.contains("Jump to time"), "{text}");
+        assert!(text.contains("09:61▏"), "the text is kept:\n{text}");
+        assert!(text.contains("is not a time"), "{text}");
+        snapshot("logs_jump_input", size, &text);
+
+        for _ in 0..2 {
+            update(&mut state, Action::InputBackspace);
+        }
+        type_text(&mut state, "01");
+        update(&mut state, Action::InputCommit);
+        let jumped = screen(&state);
+        assert!(jumped.contains("paused"), "{jumped}");
+        let first = log_rows(&jumped)[0];
+        assert!(
+            first.contains("09:01:0"),
+            "the view starts at 09:01:\n{jumped}"
+        );
+    }
+}

@@ -5,8 +5,9 @@
 mod handmade;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use opsdeck::app::action::{Command, PaneId};
-use opsdeck::app::state::{AppState, EcsLevel, FilterInput, Popup};
+use opsdeck::app::action::{Action, Command, PaneId};
+use opsdeck::app::state::{AppState, EcsLevel, Popup};
+use opsdeck::app::update::update;
 use opsdeck::config::keymap::{Binding, KeyChord};
 use opsdeck::model::NodeKind;
 use opsdeck::ui::{self, HelpKeys, Theme, rows};
@@ -192,10 +193,11 @@ fn typing_a_filter_in_the_logs() {
     for (w, h) in SIZES {
         let mut state = sized(w, h);
         state.focus = PaneId::Logs;
-        state.input = Some(FilterInput {
-            pane: PaneId::Logs,
-            text: "error".into(),
-        });
+        // Through `update`, which keeps the pane's filtered lines.
+        update(&mut state, Action::Run(Command::Filter));
+        for c in "error".chars() {
+            update(&mut state, Action::Input(c));
+        }
         let text = screen(&state);
         assert!(
             text.contains("/error▏"),
@@ -286,7 +288,12 @@ fn list_lengths_match_the_rows_drawn() {
     assert_eq!(rows::list_len(&state, PaneId::Ecs), 4);
     state.filters.insert(PaneId::Targets, "ELB.".into());
     assert_eq!(rows::list_len(&state, PaneId::Targets), 1);
-    state.filters.insert(PaneId::Logs, "econnreset".into());
+    state.focus = PaneId::Logs;
+    update(&mut state, Action::Run(Command::Filter));
+    for c in "econnreset".chars() {
+        update(&mut state, Action::Input(c));
+    }
+    update(&mut state, Action::InputCommit);
     assert_eq!(rows::list_len(&state, PaneId::Logs), 5);
 }
 

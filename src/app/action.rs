@@ -1,6 +1,8 @@
 //! Everything that can change the app's state: commands bound to keys, input, and results
 //! that workers send back.
 
+use std::path::PathBuf;
+
 use serde::Deserialize;
 
 use crate::model::{
@@ -84,6 +86,18 @@ pub enum Command {
     ToggleWrap,
     /// Logs: show or hide timestamps.
     ToggleTimestamps,
+    /// Logs: read the filter as a regular expression or as plain text.
+    ToggleRegex,
+    /// Logs: make the filter case-sensitive or not.
+    ToggleCase,
+    /// Logs: draw JSON lines pretty-printed.
+    ToggleJson,
+    /// Logs: type a time (`09:30`, `-5m`) to scroll to.
+    JumpToTime,
+    /// Logs: narrow the pane to one task and container.
+    ChooseStream,
+    /// Logs: write the lines shown to a file.
+    ExportLogs,
 }
 
 impl Command {
@@ -112,6 +126,12 @@ impl Command {
         Command::ToggleFollow,
         Command::ToggleWrap,
         Command::ToggleTimestamps,
+        Command::ToggleRegex,
+        Command::ToggleCase,
+        Command::ToggleJson,
+        Command::JumpToTime,
+        Command::ChooseStream,
+        Command::ExportLogs,
     ];
 
     /// The name used in keymap files.
@@ -140,7 +160,19 @@ impl Command {
             Command::ToggleFollow => "toggle-follow",
             Command::ToggleWrap => "toggle-wrap",
             Command::ToggleTimestamps => "toggle-timestamps",
+            Command::ToggleRegex => "toggle-regex",
+            Command::ToggleCase => "toggle-case",
+            Command::ToggleJson => "toggle-json",
+            Command::JumpToTime => "jump-to-time",
+            Command::ChooseStream => "choose-stream",
+            Command::ExportLogs => "export-logs",
         }
+    }
+
+    /// Commands a key still runs while text is typed: the filter's own switches, so the
+    /// regex and case toggles can be flipped without leaving the filter.
+    pub fn works_while_typing(self) -> bool {
+        matches!(self, Command::ToggleRegex | Command::ToggleCase)
     }
 }
 
@@ -234,5 +266,10 @@ pub enum Action {
         feed: Feed,
         error: String,
         at: Millis,
+    },
+    /// The logs export finished: how many lines went to `path`, or why none did.
+    LogsExported {
+        path: PathBuf,
+        result: Result<usize, String>,
     },
 }

@@ -1,6 +1,7 @@
 //! The event loop: terminal in, actions through `update`, frames out when something changed.
 
 use std::io::{self, Stdout};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crossterm::event::{
@@ -15,16 +16,18 @@ use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::app::action::Action;
-use crate::app::state::{AppState, Popup};
+use crate::app::action::{Action, Command};
+use crate::app::state::{AppState, Popup, VisibleLogs};
 use crate::app::update::{Effect, update};
 use crate::app::workers::{Workers, wall_clock_ms};
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::config::keymap::{KeyChord, Keymap, Layer, Lookup};
 use crate::model::StackRef;
+use crate::ops::logs;
 use crate::ui::{self, Theme};
 
 /// At most this often a frame is drawn, however fast actions arrive.
@@ -79,7 +82,9 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let workers = Workers::spawn(cloud, stack, config.refresh.clone(), tx);
+    let workers = Workers::spawn(cloud, stack, config.refresh.clone(), tx.clone());
+    // File writes asked for by the user; awaited at the end so an export is never cut short.
+    let mut exports = JoinSet::new();
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -95,6 +100,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
                 None => break,
             },
             Some(action) = rx.recv() => vec![action],
+            Some(_) = exports.join_next(), if !exports.is_empty() => continue,
             _ = tick.tick() => vec![Action::Tick(wall_clock_ms())],
             () = tokio::time::sleep_until(next_frame), if dirty => {
                 terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
@@ -104,14 +110,27 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
             }
         };
         for action in actions {
-            if let Some(Effect::RefreshAll) = update(&mut state, action) {
-                workers.refresh_all();
+            match update(&mut state, action) {
+                Some(Effect::RefreshAll) => workers.refresh_all(),
+                Some(Effect::ExportLogs { path, lines }) => {
+                    let done = tx.clone();
+                    exports.spawn_blocking(move || export_logs(path, &lines, &done));
+                }
+                None => {}
             }
             dirty = true;
         }
     }
     workers.shutdown().await;
+    while exports.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Writes the lines (a blocking file write, so off the UI task) and reports how it went.
+fn export_logs(path: PathBuf, lines: &VisibleLogs, done: &mpsc::UnboundedSender<Action>) {
+    let result = logs::export_lines(&path, lines.lines()).map_err(|e| e.to_string());
+    // The receiver is gone only when the app is quitting; the file is written regardless.
+    let _ = done.send(Action::LogsExported { path, result });
 }
 
 /// Turns terminal events into actions: keys through the keymap (with sequences), text
@@ -145,7 +164,11 @@ impl KeySequence {
     }
 
     fn key(&mut self, state: &AppState, keymap: &Keymap, key: KeyEvent) -> Vec<Action> {
-        if state.input.is_some() {
+        if let Some(input) = &state.input {
+            let switch = KeyChord::from_event(&key);
+            if let Some(command) = switch_while_typing(keymap, ui::layer_of(input.pane), switch) {
+                return vec![Action::Run(command)];
+            }
             return typing(key);
         }
         let layers = active_layers(state);
@@ -177,6 +200,21 @@ impl KeySequence {
     }
 }
 
+/// A key bound in the typed-into pane's layer to one of the filter's switches (regex, case),
+/// which apply while typing. Only chords with Ctrl or Alt qualify, so letters stay text.
+fn switch_while_typing(keymap: &Keymap, layer: Layer, chord: KeyChord) -> Option<Command> {
+    if !chord
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    match keymap.lookup(&[layer], &[chord]) {
+        Lookup::Run(command) if command.works_while_typing() => Some(command),
+        _ => None,
+    }
+}
+
 /// Keys while a filter is typed edit the text; Enter keeps it, Esc drops it.
 fn typing(key: KeyEvent) -> Vec<Action> {
     match key.code {
@@ -198,6 +236,7 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
     let inner = match &state.popup {
         Some(Popup::Help { .. }) => Layer::Help,
         Some(Popup::Detail { .. }) => Layer::Detail,
+        Some(Popup::StreamPicker { .. }) => Layer::Picker,
         None => ui::layer_of(state.focus),
     };
     vec![inner, Layer::Global]

@@ -1,6 +1,7 @@
 //! The whole state of the TUI. Changed only by `update`; read by the render functions.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use crate::app::action::{EcsSnapshot, Feed, PaneId};
 use crate::cloud::BackendKind;
@@ -28,6 +29,7 @@ impl<T> Default for Loaded<T> {
 
 /// The logs pane's store; it lives with the tail engine in `ops::logs`.
 pub use crate::ops::logs::buffer::{LogBuffer, LogLine};
+use crate::ops::logs::{FilteredLines, LineFilter, Narrowing};
 
 /// Which part of the ECS pane the selection is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,10 +50,22 @@ pub struct EcsPane {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogsPane {
     pub follow: bool,
-    /// Lines scrolled up from the newest, when not following.
+    /// Lines of the view scrolled up from the newest, when not following.
     pub scroll: usize,
     pub wrap: bool,
     pub timestamps: bool,
+    /// Draw JSON lines pretty-printed over several rows.
+    pub pretty_json: bool,
+    /// Read the filter as a regular expression instead of a substring.
+    pub regex: bool,
+    pub case_sensitive: bool,
+    /// The task and container the pane is narrowed to; the default keeps every stream.
+    pub narrowing: Narrowing,
+    /// The lines shown while filtered or narrowed, kept up to date by `update` so a frame
+    /// never filters the buffer; `None` shows the whole buffer.
+    pub shown: Option<FilteredLines>,
+    /// Why the typed filter is not applied (a regex that does not compile).
+    pub filter_error: Option<String>,
 }
 
 impl Default for LogsPane {
@@ -61,7 +75,48 @@ impl Default for LogsPane {
             scroll: 0,
             wrap: false,
             timestamps: true,
+            pretty_json: false,
+            regex: false,
+            case_sensitive: false,
+            narrowing: Narrowing::default(),
+            shown: None,
+            filter_error: None,
         }
+    }
+}
+
+/// One entry of the stream picker: a task's container as found in the buffer, or every stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamChoice {
+    pub narrowing: Narrowing,
+    /// Buffered lines of this choice.
+    pub lines: usize,
+}
+
+/// The lines the logs pane shows, copied so a file can be written off the UI task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisibleLogs {
+    pub buffer: LogBuffer,
+    pub shown: Option<FilteredLines>,
+}
+
+impl VisibleLogs {
+    /// The lines, oldest first.
+    pub fn lines(&self) -> Box<dyn Iterator<Item = LogLine<'_>> + '_> {
+        match &self.shown {
+            Some(shown) => Box::new(shown.iter(&self.buffer)),
+            None => Box::new(self.buffer.iter()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.shown
+            .as_ref()
+            .map_or(self.buffer.len(), FilteredLines::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -75,13 +130,51 @@ pub enum Popup {
         lines: Vec<String>,
         scroll: usize,
     },
+    /// The logs pane's choice of task and container; the first choice is every stream.
+    StreamPicker {
+        choices: Vec<StreamChoice>,
+        selected: usize,
+    },
 }
 
-/// A filter being typed into the focused pane.
+/// What a line of typed text is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputKind {
+    /// The pane's filter, applied as it is typed.
+    #[default]
+    Filter,
+    /// A time for the logs pane to jump to, applied on Enter.
+    JumpToTime,
+}
+
+/// Text being typed into the focused pane: a filter, or a time to jump to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterInput {
     pub pane: PaneId,
     pub text: String,
+    pub kind: InputKind,
+    /// Why the text was refused on Enter; the text stays so it can be corrected.
+    pub error: Option<String>,
+}
+
+impl FilterInput {
+    pub fn filter(pane: PaneId, text: impl Into<String>) -> FilterInput {
+        FilterInput {
+            pane,
+            text: text.into(),
+            kind: InputKind::Filter,
+            error: None,
+        }
+    }
+
+    pub fn jump_to_time() -> FilterInput {
+        FilterInput {
+            pane: PaneId::Logs,
+            text: String::new(),
+            kind: InputKind::JumpToTime,
+            error: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +209,8 @@ pub struct AppState {
     /// Keys of an unfinished sequence, e.g. `g` while waiting for `gg`.
     pub pending_keys: String,
     pub last_error: Option<String>,
+    /// The outcome of the last thing the user asked for, e.g. where logs were exported.
+    pub notice: Option<String>,
     /// Wall-clock now, from the last tick.
     pub now: Millis,
     pub width: u16,
@@ -155,6 +250,7 @@ impl AppState {
             logs_pane: LogsPane::default(),
             pending_keys: String::new(),
             last_error: None,
+            notice: None,
             now: 0,
             width: 0,
             height: 0,
@@ -176,7 +272,9 @@ impl AppState {
     /// The filter applied to a pane: the one being typed, else the committed one.
     pub fn filter_for(&self, pane: PaneId) -> Option<&str> {
         match &self.input {
-            Some(input) if input.pane == pane => Some(input.text.as_str()),
+            Some(input) if input.pane == pane && input.kind == InputKind::Filter => {
+                Some(input.text.as_str())
+            }
             _ => self.filters.get(&pane).map(String::as_str),
         }
         .filter(|f| !f.is_empty())
@@ -190,5 +288,47 @@ impl AppState {
             .services
             .iter()
             .find(|s| s.name == self.stack.service)
+    }
+
+    /// How many lines the logs pane shows (filtered and narrowed).
+    pub fn log_view_len(&self) -> usize {
+        self.logs_pane
+            .shown
+            .as_ref()
+            .map_or(self.logs.len(), FilteredLines::len)
+    }
+
+    /// The `n`-th line the logs pane shows, counting back from the newest.
+    pub fn log_line_back(&self, n: usize) -> Option<LogLine<'_>> {
+        match &self.logs_pane.shown {
+            Some(shown) => shown.get_back(n, &self.logs),
+            None => self.logs.get_back(n),
+        }
+    }
+
+    /// The logs filter whose matches are highlighted: a typed, valid, non-empty one.
+    pub fn log_filter(&self) -> Option<&LineFilter> {
+        self.logs_pane
+            .shown
+            .as_ref()
+            .map(FilteredLines::filter)
+            .filter(|f| !f.spec().pattern.is_empty())
+    }
+
+    /// A copy of the lines the logs pane shows, for writing to a file.
+    pub fn visible_logs(&self) -> VisibleLogs {
+        VisibleLogs {
+            buffer: self.logs.clone(),
+            shown: self.logs_pane.shown.clone(),
+        }
+    }
+
+    /// Where the logs pane exports to by default: the working directory, named by stack
+    /// and UTC time so exports never overwrite each other.
+    pub fn default_export_path(&self) -> PathBuf {
+        let at = chrono::DateTime::from_timestamp_millis(self.now)
+            .map(|t| t.format("%Y%m%dT%H%M%SZ").to_string())
+            .unwrap_or_else(|| self.now.to_string());
+        PathBuf::from(format!("./opsdeck-logs-{}-{at}.log", self.stack.name))
     }
 }

@@ -31,10 +31,12 @@ pub enum Layer {
     Logs,
     Help,
     Detail,
+    /// The logs pane's task and container picker.
+    Picker,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 8] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Global,
         Layer::Network,
         Layer::Ecs,
@@ -43,6 +45,7 @@ impl Layer {
         Layer::Logs,
         Layer::Help,
         Layer::Detail,
+        Layer::Picker,
     ];
 
     /// The table name in keymap files, e.g. `ecs` for `[ecs]`.
@@ -56,6 +59,7 @@ impl Layer {
             Layer::Logs => "logs",
             Layer::Help => "help",
             Layer::Detail => "detail",
+            Layer::Picker => "picker",
         }
     }
 

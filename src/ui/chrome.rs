@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, BorderType};
 use super::Theme;
 use super::text;
 use crate::app::action::{Feed, PaneId};
-use crate::app::state::AppState;
+use crate::app::state::{AppState, InputKind};
 
 pub fn feed_of(pane: PaneId) -> Feed {
     match pane {
@@ -59,7 +59,10 @@ pub fn pane_block<'a>(
 }
 
 fn filter_spans<'a>(state: &'a AppState, pane: PaneId, theme: &Theme) -> Vec<Span<'a>> {
-    let typing = state.input.as_ref().is_some_and(|i| i.pane == pane);
+    let typing = state
+        .input
+        .as_ref()
+        .is_some_and(|i| i.pane == pane && i.kind == InputKind::Filter);
     match (state.filter_for(pane), typing) {
         (_, true) => vec![
             Span::styled(

@@ -1,18 +1,23 @@
-//! The logs pane: the newest lines of the log buffer that fit, coloured by task and severity.
+//! The logs pane: the lines the view shows (filtered, narrowed), coloured by task and severity.
 //!
-//! The buffer may hold a million lines: drawing walks it from the newest end and stops as
-//! soon as the pane is full, so a frame costs what is visible, not what is stored.
+//! The buffer may hold a million lines: filtering happens in `update`, and drawing walks the
+//! view from its newest end and stops as soon as the pane is full, so a frame costs what is
+//! visible, not what is stored.
+
+use std::borrow::Cow;
+use std::ops::Range;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
-use ratatui::text::Span;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use unicode_width::UnicodeWidthChar;
 
 use super::{Theme, chrome, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::{AppState, LogLine};
+use crate::ops::logs::{LineFilter, Narrowing, Severity, pretty_json, severity};
 
 const TIME_WIDTH: u16 = 13;
 const TASK_WIDTH: u16 = 9;
@@ -24,25 +29,18 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    if state.logs.is_empty() {
-        let line = if state.logs_at.is_some() {
-            ratatui::text::Line::styled("no log lines yet", theme.dim)
-        } else {
-            chrome::no_data_line(state, Feed::Logs, theme)
-        };
-        Paragraph::new(line).render(inner, buf);
+    if state.log_view_len() == 0 {
+        Paragraph::new(empty_line(state, theme)).render(inner, buf);
         return;
     }
-    let filter = super::rows::filter(state, PaneId::Logs);
-    let prefix = prefix_width(state);
-    let message_width = inner.width.saturating_sub(prefix).max(1);
-    let visible = visible_lines(state, filter.as_deref(), inner.height, message_width);
+    let filter = state.log_filter();
+    let message_width = inner.width.saturating_sub(prefix_width(state)).max(1);
     let mut y = inner.y;
-    for line in visible {
+    for shown in visible_lines(state, inner.height, message_width) {
         if y >= inner.bottom() {
             break;
         }
-        y += draw_line(buf, inner, y, &line, filter.as_deref(), state, theme);
+        y += draw_line(buf, inner, y, &shown, filter, state, theme);
     }
 }
 
@@ -50,30 +48,67 @@ pub fn page_rows(area: Rect) -> usize {
     area.height.saturating_sub(2) as usize
 }
 
-fn title<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
-    let mode = if state.logs_pane.follow {
+fn empty_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
+    if !state.logs.is_empty() {
+        Line::styled("no lines match", theme.dim)
+    } else if state.logs_at.is_some() {
+        Line::styled("no log lines yet", theme.dim)
+    } else {
+        chrome::no_data_line(state, Feed::Logs, theme)
+    }
+}
+
+fn title<'a>(state: &'a AppState, theme: &Theme) -> Vec<Span<'a>> {
+    let pane = &state.logs_pane;
+    let mode = if pane.follow {
         Span::styled("following ", theme.ok)
     } else {
-        Span::styled(
-            format!("paused ↑{} ", state.logs_pane.scroll),
-            theme.warning,
-        )
+        Span::styled(format!("paused ↑{} ", pane.scroll), theme.warning)
+    };
+    let lines = match &pane.shown {
+        Some(shown) => format!(
+            "{}/{} lines",
+            text::count(shown.len()),
+            text::count(state.logs.len())
+        ),
+        None => format!("{} lines", text::count(state.logs.len())),
     };
     let mut spans = vec![
         mode,
         Span::styled(
-            format!(
-                "{} lines {} ",
-                text::count(state.logs.len()),
-                text::bytes(state.logs.memory_bytes())
-            ),
+            format!("{lines} {} ", text::bytes(state.logs.memory_bytes())),
             theme.dim,
         ),
     ];
-    if state.logs_pane.wrap {
-        spans.push(Span::styled("wrap ", theme.dim));
+    if !pane.narrowing.is_everything() {
+        spans.push(Span::styled(
+            format!("{} ", narrowing_label(&pane.narrowing)),
+            theme.filter,
+        ));
+    }
+    let modes = [
+        (pane.regex, "regex"),
+        (pane.case_sensitive, "case"),
+        (pane.pretty_json, "json"),
+        (pane.wrap, "wrap"),
+    ];
+    for (_, name) in modes.iter().filter(|(on, _)| *on) {
+        spans.push(Span::styled(format!("{name} "), theme.dim));
+    }
+    if let Some(error) = &pane.filter_error {
+        spans.push(Span::styled(format!("✗ {error} "), theme.error));
     }
     spans
+}
+
+/// `task 0f3a9c2b/web`, as the title and the picker name a narrowing.
+pub fn narrowing_label(narrowing: &Narrowing) -> String {
+    match (&narrowing.task, &narrowing.container) {
+        (None, None) => "all streams".into(),
+        (Some(task), Some(container)) => format!("task {}/{container}", text::short_id(task)),
+        (Some(task), None) => format!("task {}", text::short_id(task)),
+        (None, Some(container)) => format!("container {container}"),
+    }
 }
 
 fn prefix_width(state: &AppState) -> u16 {
@@ -85,38 +120,48 @@ fn prefix_width(state: &AppState) -> u16 {
         }
 }
 
+/// A line as drawn: its text (pretty-printed if asked) cut into the rows it takes.
+struct ShownLine<'a> {
+    line: LogLine<'a>,
+    text: Cow<'a, str>,
+    rows: Vec<Range<usize>>,
+}
+
+impl<'a> ShownLine<'a> {
+    fn new(line: LogLine<'a>, state: &AppState, width: u16) -> ShownLine<'a> {
+        let text = match state
+            .logs_pane
+            .pretty_json
+            .then(|| pretty_json(line.message))
+        {
+            Some(Some(pretty)) => Cow::Owned(pretty),
+            _ => Cow::Borrowed(line.message),
+        };
+        let rows = row_ranges(&text, width, state.logs_pane.wrap);
+        ShownLine { line, text, rows }
+    }
+}
+
 /// The lines to draw, oldest first, such that the newest (or the scrolled-to) line is last.
-fn visible_lines<'a>(
-    state: &'a AppState,
-    filter: Option<&str>,
-    rows: u16,
-    message_width: u16,
-) -> Vec<LogLine<'a>> {
+fn visible_lines(state: &AppState, rows: u16, message_width: u16) -> Vec<ShownLine<'_>> {
     let skip = if state.logs_pane.follow {
         0
     } else {
         state.logs_pane.scroll
     };
-    let mut picked = Vec::with_capacity(rows as usize);
-    let mut used = 0u16;
-    let matching = state
-        .logs
-        .lines()
-        .iter()
-        .rev()
-        .filter(|l| filter.is_none_or(|f| line_matches(l, f)))
-        .skip(skip);
-    for line in matching {
-        let height = if state.logs_pane.wrap {
-            wrapped_rows(&line.message, message_width)
-        } else {
-            1
+    let mut picked: Vec<ShownLine> = Vec::with_capacity(rows as usize);
+    let mut used = 0usize;
+    let rows = rows as usize;
+    for n in skip.. {
+        let Some(line) = state.log_line_back(n) else {
+            break;
         };
-        if used + height > rows && !picked.is_empty() {
+        let shown = ShownLine::new(line, state, message_width);
+        if used + shown.rows.len() > rows && !picked.is_empty() {
             break;
         }
-        used += height;
-        picked.push(line);
+        used += shown.rows.len();
+        picked.push(shown);
         if used >= rows {
             break;
         }
@@ -125,147 +170,112 @@ fn visible_lines<'a>(
     picked
 }
 
-/// Filter match over the task id and message, case-insensitive, without allocating for
-/// ASCII filters (the common case) since this runs over the whole buffer.
-pub fn line_matches(line: &LogLine, needle_lower: &str) -> bool {
-    contains_ignore_case(text::stream_task(&line.stream), needle_lower)
-        || contains_ignore_case(&line.message, needle_lower)
-}
-
-fn contains_ignore_case(haystack: &str, needle_lower: &str) -> bool {
-    if !needle_lower.is_ascii() {
-        return haystack.to_lowercase().contains(needle_lower);
+/// Byte ranges of the rows a text takes: one per line of it (pretty JSON has several),
+/// each cut to `width` columns when wrapping.
+fn row_ranges(text: &str, width: u16, wrap: bool) -> Vec<Range<usize>> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    for part in text.split('\n') {
+        let range = start..start + part.len();
+        if wrap {
+            rows.extend(
+                chunk_ranges(part, width)
+                    .into_iter()
+                    .map(|r| r.start + start..r.end + start),
+            );
+        } else {
+            rows.push(range);
+        }
+        start += part.len() + 1;
     }
-    find_ignore_case(haystack, needle_lower, 0).is_some()
+    rows
 }
 
-/// Byte offset of the next case-insensitive (ASCII) match at or after `from`.
-fn find_ignore_case(haystack: &str, needle_lower: &str, from: usize) -> Option<usize> {
-    let hay = haystack.as_bytes();
-    let needle = needle_lower.as_bytes();
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    (from..=hay.len() - needle.len())
-        .find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
-}
-
-fn wrapped_rows(message: &str, width: u16) -> u16 {
-    let columns: usize = message.chars().map(|c| c.width().unwrap_or(0)).sum();
-    columns.div_ceil(width.max(1) as usize).max(1) as u16
-}
-
-/// Draws one log line (wrapped if asked) and returns the rows it used.
+/// Draws one log line and returns the rows it used.
 fn draw_line(
     buf: &mut Buffer,
     area: Rect,
     y: u16,
-    line: &LogLine,
-    filter: Option<&str>,
+    shown: &ShownLine,
+    filter: Option<&LineFilter>,
     state: &AppState,
     theme: &Theme,
 ) -> u16 {
+    let line = &shown.line;
     let mut x = area.x;
     if state.logs_pane.timestamps {
         buf.set_stringn(x, y, text::clock_millis(line.timestamp), 12, theme.log_time);
         x += TIME_WIDTH;
     }
-    let task = text::stream_task(&line.stream);
+    let task = text::short_id(line.task_id());
     buf.set_stringn(x, y, task, 8, theme.task_colour(task));
     x += TASK_WIDTH;
-    let style = severity_style(&line.message, theme);
-    let highlights = filter.map_or_else(Vec::new, |f| match_ranges(&line.message, f));
     let width = area.right().saturating_sub(x);
     if width == 0 {
         return 1;
     }
-    let chunks = if state.logs_pane.wrap {
-        chunk_ranges(&line.message, width)
-    } else {
-        vec![std::ops::Range {
-            start: 0,
-            end: line.message.len(),
-        }]
-    };
-    let bottom = area.bottom();
+    let style = severity_style(line.message, theme);
+    let highlights = filter.map_or_else(Vec::new, |f| f.match_ranges(&shown.text));
     let mut rows = 0;
-    for chunk in chunks {
+    for range in &shown.rows {
         let row = y + rows;
-        if row >= bottom {
+        if row >= area.bottom() {
             break;
         }
-        draw_segmented(
-            buf,
-            x,
-            row,
-            width,
-            &line.message,
-            chunk,
-            &highlights,
+        let segment = Segment {
+            text: &shown.text,
+            range: range.clone(),
+            highlights: &highlights,
             style,
-            theme,
-        );
+        };
+        segment.draw(buf, x, row, width, theme);
         rows += 1;
     }
     rows.max(1)
 }
 
-/// Draws `message[range]`, switching to the match style inside `highlights`.
-#[allow(clippy::too_many_arguments)]
-fn draw_segmented(
-    buf: &mut Buffer,
-    x: u16,
-    y: u16,
-    width: u16,
-    message: &str,
-    range: std::ops::Range<usize>,
-    highlights: &[(usize, usize)],
+/// One row's part of a line's text and the filter matches that fall in it.
+struct Segment<'a> {
+    text: &'a str,
+    range: Range<usize>,
+    highlights: &'a [Range<usize>],
     style: Style,
-    theme: &Theme,
-) {
-    let right = x.saturating_add(width);
-    let mut cursor = x;
-    let mut at = range.start;
-    while at < range.end && cursor < right {
-        let (end, matched) = match highlights.iter().find(|(s, e)| *e > at && *s < range.end) {
-            Some(&(s, _)) if s > at => (s.min(range.end), false),
-            Some(&(_, e)) => (e.min(range.end), true),
-            None => (range.end, false),
-        };
-        let seg_style = if matched {
-            style.patch(theme.filter_match)
-        } else {
-            style
-        };
-        let room = (right - cursor) as usize;
-        cursor = buf
-            .set_stringn(cursor, y, &message[at..end], room, seg_style)
-            .0;
-        at = end;
+}
+
+impl Segment<'_> {
+    /// Draws the text, switching to the match style inside the highlights.
+    fn draw(&self, buf: &mut Buffer, x: u16, y: u16, width: u16, theme: &Theme) {
+        let right = x.saturating_add(width);
+        let end = self.range.end;
+        let mut cursor = x;
+        let mut at = self.range.start;
+        while at < end && cursor < right {
+            let next = self.highlights.iter().find(|h| h.end > at && h.start < end);
+            let (stop, matched) = match next {
+                Some(h) if h.start > at => (h.start.min(end), false),
+                Some(h) => (h.end.min(end), true),
+                None => (end, false),
+            };
+            let style = if matched {
+                self.style.patch(theme.filter_match)
+            } else {
+                self.style
+            };
+            let piece = self.text.get(at..stop).unwrap_or("");
+            cursor = buf
+                .set_stringn(cursor, y, piece, (right - cursor) as usize, style)
+                .0;
+            at = stop;
+        }
     }
 }
 
-/// Byte ranges of filter matches in the message (ASCII-case-insensitive).
-fn match_ranges(message: &str, needle_lower: &str) -> Vec<(usize, usize)> {
-    let mut ranges = Vec::new();
-    if !needle_lower.is_ascii() {
-        return ranges;
-    }
-    let mut from = 0;
-    while let Some(start) = find_ignore_case(message, needle_lower, from) {
-        let end = start + needle_lower.len();
-        ranges.push((start, end));
-        from = end;
-    }
-    ranges
-}
-
-/// Splits a message into byte ranges of at most `width` columns each.
-fn chunk_ranges(message: &str, width: u16) -> Vec<std::ops::Range<usize>> {
+/// Splits a text into byte ranges of at most `width` columns each.
+fn chunk_ranges(text: &str, width: u16) -> Vec<Range<usize>> {
     let mut chunks = Vec::new();
     let mut start = 0;
     let mut used = 0usize;
-    for (i, c) in message.char_indices() {
+    for (i, c) in text.char_indices() {
         let w = c.width().unwrap_or(0);
         if used + w > width as usize && i > start {
             chunks.push(start..i);
@@ -274,71 +284,19 @@ fn chunk_ranges(message: &str, width: u16) -> Vec<std::ops::Range<usize>> {
         }
         used += w;
     }
-    chunks.push(start..message.len());
+    chunks.push(start..text.len());
     chunks
 }
 
-/// Colour by severity: plain-text `ERROR`/`WARN`/`INFO`/`DEBUG` words and JSON `"level"`.
+/// Colour by severity: level words (`ERROR`, `warn`, `[info]`) and a JSON `level` field.
 fn severity_style(message: &str, theme: &Theme) -> Style {
     match severity(message) {
         Some(Severity::Error) => theme.log_error,
         Some(Severity::Warn) => theme.log_warn,
-        Some(Severity::Debug) => theme.log_debug,
         Some(Severity::Info) => theme.log_info,
+        Some(Severity::Debug) => theme.log_debug,
         None => Style::new(),
     }
-    .add_modifier(Modifier::empty())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Severity {
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
-
-fn severity(message: &str) -> Option<Severity> {
-    // Only the start of a line is looked at: a level comes first in every log format we
-    // know, and a request path further on may well contain the word "error".
-    let head = &message[..floor_char_boundary(message, 160)];
-    if let Some(level) = json_level(head) {
-        return Some(level);
-    }
-    let words = head.split(|c: char| !c.is_ascii_alphabetic()).take(6);
-    for word in words {
-        match word {
-            "ERROR" | "FATAL" | "PANIC" | "CRITICAL" | "Error" => return Some(Severity::Error),
-            "WARN" | "WARNING" => return Some(Severity::Warn),
-            "INFO" => return Some(Severity::Info),
-            "DEBUG" | "TRACE" => return Some(Severity::Debug),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn json_level(head: &str) -> Option<Severity> {
-    let start = head.find("\"level\"")? + "\"level\"".len();
-    let rest = head[start..].trim_start().strip_prefix(':')?.trim_start();
-    let value = rest.strip_prefix('"')?;
-    let value = &value[..value.find('"')?];
-    Some(match value.to_ascii_lowercase().as_str() {
-        "error" | "fatal" | "panic" | "critical" | "50" | "60" => Severity::Error,
-        "warn" | "warning" | "40" => Severity::Warn,
-        "debug" | "trace" | "10" | "20" => Severity::Debug,
-        _ => Severity::Info,
-    })
-}
-
-fn floor_char_boundary(s: &str, index: usize) -> usize {
-    if index >= s.len() {
-        return s.len();
-    }
-    (0..=index)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -346,22 +304,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn severity_reads_words_and_json() {
-        assert_eq!(severity("ERROR db down"), Some(Severity::Error));
-        assert_eq!(
-            severity(r#"{"level":"warn","msg":"slow"}"#),
-            Some(Severity::Warn)
-        );
-        assert_eq!(severity("GET /error 200"), None);
-    }
-
-    #[test]
-    fn matches_ignore_case_and_find_every_hit() {
-        assert_eq!(match_ranges("Error error", "error"), vec![(0, 5), (6, 11)]);
-    }
-
-    #[test]
     fn wrapping_splits_on_columns() {
         assert_eq!(chunk_ranges("abcdef", 4), vec![0..4, 4..6]);
+    }
+
+    #[test]
+    fn pretty_rows_split_on_newlines_then_wrap() {
+        assert_eq!(row_ranges("ab\ncdef", 10, false), vec![0..2, 3..7]);
+        assert_eq!(row_ranges("ab\ncdef", 3, true), vec![0..2, 3..6, 6..7]);
     }
 }

@@ -23,7 +23,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use crate::app::action::PaneId;
-use crate::app::state::{AppState, Popup};
+use crate::app::state::{AppState, InputKind, Popup};
 use crate::config::keymap::{Binding, Keymap, Layer};
 pub use popup::help_popup;
 pub use theme::Theme;
@@ -79,7 +79,17 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
             lines,
             scroll,
         }) => popup::detail_popup(buf, area, title, lines, *scroll, theme),
+        Some(Popup::StreamPicker { choices, selected }) => {
+            popup::stream_picker(buf, area, choices, *selected, theme);
+        }
         None => {}
+    }
+    if let Some(input) = state
+        .input
+        .as_ref()
+        .filter(|i| i.kind == InputKind::JumpToTime)
+    {
+        popup::jump_input(buf, area, input, theme);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Centered popups drawn over the dashboard: key help and the detail of a selected row.
+//! Centered popups drawn over the dashboard: key help, the detail of a selected row, the
+//! logs pane's stream picker and its jump-to-time input.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -8,6 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Theme, text};
 use crate::app::action::PaneId;
+use crate::app::state::{FilterInput, StreamChoice};
 use crate::config::keymap::Binding;
 
 /// The Help popup: the focused pane's bindings, then the global ones, scrolled by `scroll`.
@@ -79,6 +81,61 @@ pub fn detail_popup(
         theme,
         100,
     );
+}
+
+/// The stream picker: every stream, then each task and container with lines in the buffer.
+pub fn stream_picker(
+    buf: &mut Buffer,
+    screen: Rect,
+    choices: &[StreamChoice],
+    selected: usize,
+    theme: &Theme,
+) {
+    let labels: Vec<String> = choices
+        .iter()
+        .map(|c| super::logs::narrowing_label(&c.narrowing))
+        .collect();
+    let width = labels.iter().map(|l| l.width()).max().unwrap_or(0);
+    let lines = choices
+        .iter()
+        .zip(&labels)
+        .enumerate()
+        .map(|(i, (choice, label))| {
+            let marker = if i == selected { "▶ " } else { "  " };
+            let line = Line::from(vec![
+                Span::raw(format!("{marker}{}  ", text::cell(label, width))),
+                Span::styled(format!("{:>7} lines", text::count(choice.lines)), theme.dim),
+            ]);
+            if i == selected {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>();
+    // Keep the selection on screen when there are more tasks than rows.
+    let rows = screen.height.saturating_sub(4) as usize;
+    let scroll = selected.saturating_sub(rows.saturating_sub(1));
+    framed(buf, screen, " Show logs of ", lines, scroll, theme, 72);
+}
+
+/// The jump-to-time input: what is typed, what it may be, and why it was refused.
+pub fn jump_input(buf: &mut Buffer, screen: Rect, input: &FilterInput, theme: &Theme) {
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(input.text.clone(), theme.filter),
+            Span::styled("▏", theme.filter),
+        ]),
+        Line::styled("HH:MM or HH:MM:SS (UTC), or -30s, -5m, -2h", theme.dim),
+    ];
+    if let Some(error) = &input.error {
+        lines.extend(
+            wrap(error, 56)
+                .into_iter()
+                .map(|piece| Line::styled(piece, theme.error)),
+        );
+    }
+    framed(buf, screen, " Jump to time ", lines, 0, theme, 64);
 }
 
 /// Splits a line into pieces of at most `width` columns; continuations are indented.

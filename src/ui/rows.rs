@@ -24,15 +24,7 @@ pub fn list_len(state: &AppState, pane: PaneId) -> usize {
         },
         PaneId::Targets => targets(state).len(),
         PaneId::Rds => databases(state).len(),
-        PaneId::Logs => match filter(state, PaneId::Logs) {
-            None => state.logs.len(),
-            Some(f) => state
-                .logs
-                .lines()
-                .iter()
-                .filter(|l| super::logs::line_matches(l, &f))
-                .count(),
-        },
+        PaneId::Logs => state.log_view_len(),
     }
 }
 
@@ -490,18 +482,7 @@ pub fn bottom_log_line(state: &AppState) -> Option<LogLine<'_>> {
     } else {
         state.logs_pane.scroll
     };
-    let filter = filter(state, PaneId::Logs);
-    state
-        .logs
-        .lines()
-        .iter()
-        .rev()
-        .filter(|l| {
-            filter
-                .as_ref()
-                .is_none_or(|f| super::logs::line_matches(l, f))
-        })
-        .nth(skip)
+    state.log_line_back(skip)
 }
 
 fn log_detail(line: &LogLine) -> (String, Vec<String>) {

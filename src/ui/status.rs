@@ -87,6 +87,12 @@ fn segments<'a>(state: &'a AppState, theme: &Theme) -> Vec<Segment<'a>> {
             keep: 7,
         });
     }
+    if let Some(notice) = &state.notice {
+        segments.push(Segment {
+            spans: vec![Span::styled(format!("✓ {notice}"), theme.ok)],
+            keep: 9,
+        });
+    }
     if let Some(error) = &state.last_error {
         segments.push(Segment {
             spans: vec![Span::styled(format!("✗ {error}"), theme.error)],

@@ -39,11 +39,6 @@ pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-/// The task id at the end of an awslogs stream name (`prefix/container/task-id`), shortened.
-pub fn stream_task(stream: &str) -> &str {
-    short_id(stream.rsplit('/').next().unwrap_or(stream))
-}
-
 /// Cuts `text` to `width` columns, ending in `…` when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
     if text.width() <= width {

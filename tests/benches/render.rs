@@ -6,7 +6,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use opsdeck::app::action::{Action, FeedData};
+use opsdeck::app::action::{Action, Command, FeedData};
 use opsdeck::app::oneshot::load_dashboard;
 use opsdeck::app::state::AppState;
 use opsdeck::app::update::update;
@@ -59,17 +59,41 @@ fn dashboard(log_lines: usize) -> AppState {
     state
 }
 
+/// Types a logs filter the way a user does, so `update` builds the filtered-lines cache.
+fn filter_logs(state: &mut AppState, filter: &str) {
+    update(state, Action::Run(Command::FocusLogs));
+    update(state, Action::Run(Command::Filter));
+    for c in filter.chars() {
+        update(state, Action::Input(c));
+    }
+    update(state, Action::InputCommit);
+}
+
 fn bench_frames(c: &mut Criterion) {
     let keymap = Keymap::embedded().expect("embedded keymap");
     let theme = Theme::default();
-    for (width, height, lines) in [(200u16, 60u16, 0usize), (120, 40, 0), (200, 60, 1_000_000)] {
+    let cases = [
+        (200u16, 60u16, 0usize, None),
+        (120, 40, 0, None),
+        (200, 60, 1_000_000, None),
+        // One line in ten matches: the frame reads the cache, never the million lines.
+        (200, 60, 1_000_000, Some("websites/12")),
+    ];
+    for (width, height, lines, filter) in cases {
         let mut state = dashboard(lines);
+        if let Some(filter) = filter {
+            filter_logs(&mut state, filter);
+        }
         state.width = width;
         state.height = height;
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
         let name = format!(
-            "full dashboard {width}x{height}, {} log lines",
-            state.logs.len()
+            "full dashboard {width}x{height}, {} log lines{}",
+            state.logs.len(),
+            filter.map_or(String::new(), |f| format!(
+                ", filter {f:?} ({} match)",
+                state.log_view_len()
+            ))
         );
         c.bench_function(&name, |b| {
             b.iter(|| {

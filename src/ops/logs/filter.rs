@@ -7,6 +7,7 @@ use memchr::memmem;
 use regex::{Regex, RegexBuilder};
 
 use super::buffer::{LogBuffer, LogLine, stream_task_id};
+use super::streams::Narrowing;
 
 /// What the user typed into the filter and how it is to be read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -138,6 +139,7 @@ impl LineFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilteredLines {
     filter: LineFilter,
+    narrowing: Narrowing,
     matched: VecDeque<u64>,
     scanned_to: u64,
 }
@@ -146,13 +148,27 @@ impl FilteredLines {
     pub fn new(filter: LineFilter) -> FilteredLines {
         FilteredLines {
             filter,
+            narrowing: Narrowing::default(),
             matched: VecDeque::new(),
             scanned_to: 0,
         }
     }
 
+    /// Keeps only the lines of the streams `narrowing` keeps (a task, a container), so a
+    /// pane narrowed to one task scans each new line once, like the filter.
+    pub fn narrowed(mut self, narrowing: Narrowing) -> FilteredLines {
+        self.narrowing = narrowing;
+        self.matched.clear();
+        self.scanned_to = 0;
+        self
+    }
+
     pub fn filter(&self) -> &LineFilter {
         &self.filter
+    }
+
+    pub fn narrowing(&self) -> &Narrowing {
+        &self.narrowing
     }
 
     /// Forgets evicted lines and scans new ones; returns how many new lines matched.
@@ -161,13 +177,26 @@ impl FilteredLines {
         let keep_from = self.matched.partition_point(|&seq| seq < first);
         self.matched.drain(..keep_from);
         let before = self.matched.len();
-        // A line matches by its task id when its stream does: decided once per stream.
-        let task_matches: Vec<bool> = buffer
+        // Narrowing and a match by task id are per stream: decided once per stream.
+        let streams: Vec<StreamVerdict> = buffer
             .streams()
-            .map(|stream| self.filter.is_match(stream_task_id(stream)))
+            .map(|stream| {
+                if !self.narrowing.keeps(stream) {
+                    StreamVerdict::Skip
+                } else if self.filter.is_match(stream_task_id(stream)) {
+                    StreamVerdict::Keep
+                } else {
+                    StreamVerdict::ByMessage
+                }
+            })
             .collect();
         for (seq, stream, message) in buffer.scan_from(self.scanned_to.max(first)) {
-            if task_matches.get(stream).copied().unwrap_or(false) || self.filter.is_match(message) {
+            let keep = match streams.get(stream).copied().unwrap_or(StreamVerdict::Skip) {
+                StreamVerdict::Skip => false,
+                StreamVerdict::Keep => true,
+                StreamVerdict::ByMessage => self.filter.is_match(message),
+            };
+            if keep {
                 self.matched.push_back(seq);
             }
         }
@@ -196,6 +225,17 @@ impl FilteredLines {
     ) -> impl DoubleEndedIterator<Item = LogLine<'b>> {
         self.matched.iter().filter_map(|&seq| buffer.get_seq(seq))
     }
+}
+
+/// What a scan does with the lines of one stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamVerdict {
+    /// Narrowed away.
+    Skip,
+    /// The task id matches, so every line does.
+    Keep,
+    /// Each line's message decides.
+    ByMessage,
 }
 
 #[cfg(test)]
@@ -239,5 +279,42 @@ mod tests {
             case_sensitive: false,
         });
         assert!(matches!(error, Err(FilterError::BadRegex(_))));
+    }
+
+    #[test]
+    fn narrowed_lines_keep_one_task_container_as_lines_arrive() {
+        use crate::model::LogEvent;
+        let event = |stream: &str, message: &str| LogEvent {
+            event_id: format!("{stream}{message}"),
+            timestamp: 0,
+            ingestion_time: 0,
+            stream: stream.into(),
+            message: message.into(),
+        };
+        let mut buffer = LogBuffer::new(100);
+        buffer.push(&event("app/web/t1", "error a"));
+        buffer.push(&event("app/web/t2", "error b"));
+        buffer.push(&event("app/sidecar/t1", "error c"));
+        let narrowing = Narrowing {
+            task: Some("t1".into()),
+            container: Some("web".into()),
+        };
+        let mut lines = FilteredLines::new(filter("error", false, false)).narrowed(narrowing);
+        assert_eq!(lines.update(&buffer), 1);
+        buffer.push(&event("app/web/t1", "error d"));
+        buffer.push(&event("app/web/t1", "fine"));
+        assert_eq!(lines.update(&buffer), 1, "only new lines are scanned");
+        let messages: Vec<&str> = lines.iter(&buffer).map(|l| l.message).collect();
+        assert_eq!(messages, ["error a", "error d"]);
+        let mut everything = FilteredLines::new(LineFilter::substring("")).narrowed(Narrowing {
+            task: Some("t1".into()),
+            container: None,
+        });
+        everything.update(&buffer);
+        assert_eq!(
+            everything.len(),
+            4,
+            "an empty filter keeps every narrowed line"
+        );
     }
 }

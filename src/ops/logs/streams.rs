@@ -17,6 +17,26 @@ pub struct Narrowing {
     pub container: Option<String>,
 }
 
+impl Narrowing {
+    /// Whether a buffered line from `stream` (`<prefix>/<container>/<task-id>`) is kept:
+    /// the same narrowing the tail applies server-side, applied to lines already held.
+    pub fn keeps(&self, stream: &str) -> bool {
+        use super::buffer::{stream_container, stream_task_id};
+        self.task
+            .as_deref()
+            .is_none_or(|task| stream_task_id(stream) == task_id(task))
+            && self
+                .container
+                .as_deref()
+                .is_none_or(|container| stream_container(stream) == container)
+    }
+
+    /// Whether it keeps every line.
+    pub fn is_everything(&self) -> bool {
+        self.task.is_none() && self.container.is_none()
+    }
+}
+
 /// The streams of one log group that a tail reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStreams {
