@@ -85,6 +85,20 @@ fn every_pane_zoomed() {
 }
 
 #[test]
+fn the_network_pane_counts_findings_and_lists_them_when_zoomed() {
+    for size in SIZES {
+        let mut state = dashboard(Scenario::Healthy, 90, size);
+        let dashboard_text = screen(&state);
+        assert!(dashboard_text.contains("⚠ 2 findings"), "{dashboard_text}");
+        press(&mut state, &[Command::FocusNetwork, Command::Zoom]);
+        let text = screen(&state);
+        assert!(text.contains("FINDINGS"), "{text}");
+        assert!(text.contains("one NAT gateway serves 2 availability zones"), "{text}");
+        assert!(text.contains("not Multi-AZ"), "{text}");
+    }
+}
+
+#[test]
 fn help_popup_lists_the_focused_layer_then_global_keys() {
     for size in SIZES {
         let mut state = dashboard(Scenario::Healthy, 90, size);

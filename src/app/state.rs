@@ -193,6 +193,8 @@ pub struct AppState {
     pub logs_error: Option<String>,
     /// Derived from the feeds above whenever one of them changes.
     pub graph: NetGraph,
+    /// Risks in how the stack is wired, most severe first; derived like the graph.
+    pub findings: Vec<crate::ops::findings::Finding>,
 
     pub focus: PaneId,
     pub zoomed: bool,
@@ -238,6 +240,7 @@ impl AppState {
             logs_at: None,
             logs_error: None,
             graph: NetGraph::default(),
+            findings: Vec::new(),
             focus: PaneId::Network,
             zoomed: false,
             popup: None,

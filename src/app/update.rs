@@ -543,6 +543,7 @@ fn loaded(state: &mut AppState, data: FeedData, at: i64) {
     clamp_selections(state);
 }
 
+/// The graph and the findings follow from the feeds, so they are rebuilt when one changes.
 fn rebuild_graph(state: &mut AppState) {
     if let Some(topology) = &state.topology.data {
         state.graph = ops::graph::build(
@@ -551,6 +552,11 @@ fn rebuild_graph(state: &mut AppState) {
             state.ecs.data.as_ref(),
             state.targets.data.as_deref(),
             state.rds.data.as_deref(),
+        );
+        state.findings = ops::findings::findings(
+            topology,
+            state.targets.data.as_deref().unwrap_or_default(),
+            state.ecs.data.as_ref().map_or(&[], |e| e.tasks.as_slice()),
         );
     }
 }

@@ -16,12 +16,13 @@ use super::{Theme, chrome, rows, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::AppState;
 use crate::model::{Edge, Health, NetGraph, Node, NodeKind};
+use crate::ops::findings::Severity;
 
 /// Narrowest inner width at which boxes stay legible.
 const MIN_BOX_WIDTH: u16 = 56;
 
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
-    let block = chrome::pane_block(state, PaneId::Network, Vec::new(), theme);
+    let block = chrome::pane_block(state, PaneId::Network, findings_badge(state, theme), theme);
     let inner = block.inner(area);
     block.render(area, buf);
     if state.graph.nodes.is_empty() {
@@ -33,25 +34,101 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         .map(|n| n.id.as_str());
     let mut lanes = lanes(&state.graph);
     squeeze(&mut lanes, inner.height);
-    let fits = inner.width >= MIN_BOX_WIDTH && lanes_height(&lanes) <= inner.height;
+    // Zoomed, the findings must be listed too: if they do not fit under the boxes, the
+    // compact form (which has room for them) is the better picture.
+    let findings_rows = if state.zoomed && !state.findings.is_empty() {
+        state.findings.len() as u16 + 2
+    } else {
+        0
+    };
+    let gaps = if findings_rows > 0 {
+        lanes.len().saturating_sub(1) as u16
+    } else {
+        0
+    };
+    let fits = inner.width >= MIN_BOX_WIDTH
+        && lanes_height(&lanes) + gaps + findings_rows <= inner.height;
     if !fits || state.filter_for(PaneId::Network).is_some() {
-        draw_compact(buf, inner, state, theme);
+        // The findings take at most a third of the pane, and only when all of them fit.
+        let findings = state.findings.len() as u16;
+        let reserved = if findings > 0 && findings + 2 <= inner.height / 3 {
+            findings + 2
+        } else {
+            0
+        };
+        let list = Rect {
+            height: inner.height - reserved,
+            ..inner
+        };
+        draw_compact(buf, list, state, theme);
+        if reserved > 0 {
+            let area = Rect::new(inner.x, list.bottom() + 1, inner.width, reserved - 1);
+            draw_findings(buf, area, state, theme);
+        }
         return;
     }
     let drawing = lanes_area(inner, &lanes);
     draw_lanes(buf, drawing, &lanes, selected, theme);
-    // A roomy pane (zoomed) also lists the nodes, so the selection reads as text too.
-    let below = inner.bottom().saturating_sub(drawing.bottom());
-    if below >= 6 {
-        let legend_y = drawing.bottom() + 1;
-        draw_legend(buf, Rect::new(inner.x, legend_y, inner.width, 1), theme);
-        let list = Rect::new(
-            inner.x,
-            legend_y + 2,
-            inner.width,
-            inner.bottom() - legend_y - 2,
-        );
+    // Below the graph, as room allows: the findings, then the legend and the node list
+    // (so the selection reads as text too).
+    let mut y = drawing.bottom() + 1;
+    if !state.findings.is_empty() && inner.bottom() > y + 1 {
+        let rows = (state.findings.len() as u16 + 1).min(inner.bottom() - y);
+        draw_findings(buf, Rect::new(inner.x, y, inner.width, rows), state, theme);
+        y += rows + 1;
+    }
+    if inner.bottom().saturating_sub(y) >= 5 {
+        draw_legend(buf, Rect::new(inner.x, y, inner.width, 1), theme);
+        let list = Rect::new(inner.x, y + 2, inner.width, inner.bottom() - y - 2);
         draw_compact(buf, list, state, theme);
+    }
+}
+
+/// `⚠ 3 findings` in the title, in the colour of the most severe one.
+fn findings_badge<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
+    // Findings come most severe first.
+    let Some(worst) = state.findings.first() else {
+        return Vec::new();
+    };
+    let count = state.findings.len();
+    let plural = if count == 1 { "" } else { "s" };
+    vec![Span::styled(
+        format!("⚠ {count} finding{plural} "),
+        severity_style(worst.severity, theme),
+    )]
+}
+
+fn severity_style(severity: Severity, theme: &Theme) -> Style {
+    match severity {
+        Severity::High => theme.failed,
+        Severity::Medium => theme.warning,
+        Severity::Low => theme.dim,
+    }
+}
+
+/// A header and one line per finding: severity, what is wrong, and the resource to fix.
+fn draw_findings(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
+    let width = area.width as usize;
+    buf.set_stringn(area.x, area.y, "FINDINGS", width, theme.header);
+    for (row, finding) in state
+        .findings
+        .iter()
+        .take(area.height.saturating_sub(1) as usize)
+        .enumerate()
+    {
+        let y = area.y + 1 + row as u16;
+        let severity = format!("{:<7}", finding.severity.as_str().to_uppercase());
+        buf.set_stringn(
+            area.x,
+            y,
+            &severity,
+            width,
+            severity_style(finding.severity, theme),
+        );
+        let text = format!("{}  {}", finding.title, finding.resource);
+        let x = area.x + severity.len() as u16;
+        let room = area.right().saturating_sub(x) as usize;
+        buf.set_stringn(x, y, text::fit(&text, room), room, Style::new());
     }
 }
 
