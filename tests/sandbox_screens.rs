@@ -93,7 +93,10 @@ fn the_network_pane_counts_findings_and_lists_them_when_zoomed() {
         press(&mut state, &[Command::FocusNetwork, Command::Zoom]);
         let text = screen(&state);
         assert!(text.contains("FINDINGS"), "{text}");
-        assert!(text.contains("one NAT gateway serves 2 availability zones"), "{text}");
+        assert!(
+            text.contains("one NAT gateway serves 2 availability zones"),
+            "{text}"
+        );
         assert!(text.contains("not Multi-AZ"), "{text}");
     }
 }
@@ -362,4 +365,42 @@ fn jump_to_time_input_refuses_a_bad_time_and_keeps_it() {
             "the view starts at 09:01:\n{jumped}"
         );
     }
+}
+
+#[test]
+fn a_discovery_error_is_shown_in_the_panes_and_the_status_bar() {
+    use opsdeck::app::action::Feed;
+    use opsdeck::cloud::BackendKind;
+    let mut state = AppState::new(
+        BackendKind::Aws {
+            profile: Some("prod".into()),
+            region: "eu-west-2".into(),
+            endpoint: None,
+        },
+        common::umami(),
+        false,
+        1_000,
+    );
+    update(
+        &mut state,
+        Action::Resize {
+            width: 120,
+            height: 40,
+        },
+    );
+    for feed in [Feed::Topology, Feed::Ecs] {
+        let error = "service umami in cluster umami not found".to_string();
+        update(&mut state, Action::LoadFailed { feed, error, at: 0 });
+    }
+    let text = screen(&state);
+    assert!(text.contains("prod@eu-west-2"), "{text}");
+    assert!(
+        text.contains("ecs: service umami in cluster umami not found"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("cannot discover the stack").count(),
+        3,
+        "targets, RDS and logs say why they are empty:\n{text}"
+    );
 }

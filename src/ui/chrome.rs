@@ -102,6 +102,14 @@ pub fn no_data_line<'a>(state: &'a AppState, feed: Feed, theme: &Theme) -> Line<
             Span::styled("✗ ", theme.error),
             Span::styled(error, theme.error),
         ]),
-        None => Line::from(Span::styled("loading…", theme.dim)),
+        // Targets, RDS and logs are found through the topology: while it is failing they
+        // would wait forever, so say why.
+        None => match (feed, feed_error(state, Feed::Topology)) {
+            (Feed::Targets | Feed::Rds | Feed::Logs, Some(error)) => Line::from(vec![
+                Span::styled("✗ cannot discover the stack: ", theme.error),
+                Span::styled(error, theme.error),
+            ]),
+            _ => Line::from(Span::styled("loading…", theme.dim)),
+        },
     }
 }

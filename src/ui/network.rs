@@ -46,8 +46,8 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     } else {
         0
     };
-    let fits = inner.width >= MIN_BOX_WIDTH
-        && lanes_height(&lanes) + gaps + findings_rows <= inner.height;
+    let fits =
+        inner.width >= MIN_BOX_WIDTH && lanes_height(&lanes) + gaps + findings_rows <= inner.height;
     if !fits || state.filter_for(PaneId::Network).is_some() {
         // The findings take at most a third of the pane, and only when all of them fit.
         let findings = state.findings.len() as u16;
