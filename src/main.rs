@@ -9,13 +9,13 @@ use opsdeck::app::oneshot::load_dashboard;
 use opsdeck::app::run::{Session, run};
 use opsdeck::app::screenshot;
 use opsdeck::cli::{Cli, Command, GlobalArgs, ScreenshotArgs, StatusArgs};
-use opsdeck::cloud::Cloud;
 use opsdeck::cloud::aws;
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox};
+use opsdeck::cloud::{BackendKind, Cloud};
 use opsdeck::config::keymap::Keymap;
 use opsdeck::config::{self, Config};
 use opsdeck::model::StackRef;
-use opsdeck::ops::status;
+use opsdeck::ops::{discover, status};
 use opsdeck::ui::{self, Theme};
 
 /// Exit code for a usage or start-up error the user can fix (bad file, unknown stack).
@@ -69,11 +69,12 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
     match cli.command {
         None => {
             let keymap = load_keymap(&cli.global)?;
-            let (cloud, stack) = backend(&cli.global, &config).await?;
+            let (cloud, stack, choices) = dashboard_backend(&cli.global, &config).await?;
             let read_only = cli.global.read_only || config.read_only;
             run(Session {
                 cloud,
                 stack,
+                choices,
                 config,
                 keymap,
                 theme: Theme::default(),
@@ -146,6 +147,22 @@ async fn aws_backend(
     global: &GlobalArgs,
     config: &Config,
 ) -> color_eyre::Result<(Cloud, StackRef)> {
+    let (cloud, named) = aws_connect(global, config).await?;
+    let stack = aws::resolve_stack(
+        &cloud,
+        global.stack.clone(),
+        global.cluster.clone().or(named.cluster),
+        global.service.clone().or(named.service),
+    )
+    .await?;
+    Ok((cloud, stack))
+}
+
+/// The AWS account, with the named stack's settings (if `--stack` was given).
+async fn aws_connect(
+    global: &GlobalArgs,
+    config: &Config,
+) -> color_eyre::Result<(Cloud, config::StackConfig)> {
     let named = match &global.stack {
         Some(name) => config.stacks.get(name).cloned().ok_or_else(|| {
             let known: Vec<&str> = config.stacks.keys().map(String::as_str).collect();
@@ -157,20 +174,54 @@ async fn aws_backend(
         None => Default::default(),
     };
     let cloud = aws::connect(aws::ConnectOptions {
-        profile: global.profile.clone().or(named.profile),
-        region: global.region.clone().or(named.region),
+        profile: global.profile.clone().or(named.profile.clone()),
+        region: global.region.clone().or(named.region.clone()),
         endpoint_url: global.endpoint_url.clone(),
         calls: None,
     })
     .await?;
-    let stack = aws::resolve_stack(
-        &cloud,
-        global.stack.clone(),
-        global.cluster.clone().or(named.cluster),
-        global.service.clone().or(named.service),
-    )
-    .await?;
-    Ok((cloud, stack))
+    Ok((cloud, named))
+}
+
+/// The dashboard's backend and stack; on AWS, when no service was named and the account
+/// has several, the services to pick from in the TUI instead.
+async fn dashboard_backend(
+    global: &GlobalArgs,
+    config: &Config,
+) -> color_eyre::Result<(Cloud, StackRef, Vec<StackRef>)> {
+    let named = global.stack.as_ref().and_then(|n| config.stacks.get(n));
+    let service_known =
+        global.service.is_some() || named.is_some_and(|stack| stack.service.is_some());
+    if global.use_sandbox() || service_known {
+        let (cloud, stack) = backend(global, config).await?;
+        return Ok((cloud, stack, Vec::new()));
+    }
+    let (cloud, named) = aws_connect(global, config).await?;
+    let region = match &cloud.kind {
+        BackendKind::Aws { region, .. } => region.clone(),
+        BackendKind::Sandbox { .. } => String::new(),
+    };
+    let cluster = global.cluster.clone().or(named.cluster);
+    let mut choices = discover::services_in_account(&cloud, &region, cluster.as_deref()).await?;
+    match choices.len() {
+        0 => Err(eyre!(
+            "no ECS services in {} ({region}): check --profile, --region and --cluster, or try --sandbox",
+            cluster.as_deref().unwrap_or("any cluster")
+        )),
+        1 => {
+            let stack = choices.remove(0);
+            Ok((cloud, stack, Vec::new()))
+        }
+        _ => {
+            let placeholder = StackRef {
+                name: String::new(),
+                region,
+                cluster: String::new(),
+                service: String::new(),
+            };
+            Ok((cloud, placeholder, choices))
+        }
+    }
 }
 
 async fn status_command(

@@ -38,7 +38,10 @@ const TICK_INTERVAL: Duration = Duration::from_secs(1);
 /// Everything the TUI needs, built by `main` (or a test) and passed in.
 pub struct Session {
     pub cloud: Cloud,
+    /// The stack to show; ignored when `choices` asks the user to pick one.
     pub stack: StackRef,
+    /// Services to choose from at start, when the flags and config named none.
+    pub choices: Vec<StackRef>,
     pub config: Config,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -59,6 +62,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     let Session {
         cloud,
         stack,
+        choices,
         config,
         keymap,
         theme,
@@ -79,10 +83,19 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         },
     );
     update(&mut state, Action::Tick(wall_clock_ms()));
+    let picking = !choices.is_empty();
+    if picking {
+        state.popup = Some(Popup::StackPicker {
+            choices,
+            selected: 0,
+        });
+    }
     terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let workers = Workers::spawn(cloud, stack, config.refresh.clone(), tx.clone());
+    let spawn =
+        |stack: StackRef| Workers::spawn(cloud.clone(), stack, config.refresh.clone(), tx.clone());
+    let mut workers = (!picking).then(|| spawn(stack));
     // File writes asked for by the user; awaited at the end so an export is never cut short.
     let mut exports = JoinSet::new();
     let mut events = EventStream::new();
@@ -111,7 +124,19 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         };
         for action in actions {
             match update(&mut state, action) {
-                Some(Effect::RefreshAll) => workers.refresh_all(),
+                Some(Effect::RefreshAll) => {
+                    if let Some(workers) = &workers {
+                        workers.refresh_all();
+                    }
+                }
+                Some(Effect::OpenStack(stack)) => {
+                    if let Some(old) = workers.take() {
+                        old.shutdown().await;
+                        // What the old stack's feeds sent before they stopped is stale now.
+                        while rx.try_recv().is_ok() {}
+                    }
+                    workers = Some(spawn(stack));
+                }
                 Some(Effect::ExportLogs { path, lines }) => {
                     let done = tx.clone();
                     exports.spawn_blocking(move || export_logs(path, &lines, &done));
@@ -121,7 +146,9 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
             dirty = true;
         }
     }
-    workers.shutdown().await;
+    if let Some(workers) = workers {
+        workers.shutdown().await;
+    }
     while exports.join_next().await.is_some() {}
     Ok(())
 }
@@ -236,7 +263,7 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
     let inner = match &state.popup {
         Some(Popup::Help { .. }) => Layer::Help,
         Some(Popup::Detail { .. }) => Layer::Detail,
-        Some(Popup::StreamPicker { .. }) => Layer::Picker,
+        Some(Popup::StreamPicker { .. } | Popup::StackPicker { .. }) => Layer::Picker,
         None => ui::layer_of(state.focus),
     };
     vec![inner, Layer::Global]

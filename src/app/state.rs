@@ -131,6 +131,11 @@ pub enum Popup {
         scroll: usize,
     },
     /// The logs pane's choice of task and container; the first choice is every stream.
+    /// The services of the account, to choose the dashboard's stack from.
+    StackPicker {
+        choices: Vec<StackRef>,
+        selected: usize,
+    },
     StreamPicker {
         choices: Vec<StreamChoice>,
         selected: usize,

@@ -9,7 +9,7 @@ use crate::app::action::{Action, Command, Feed, FeedData, PaneId};
 use crate::app::state::{
     AppState, EcsLevel, FilterInput, InputKind, Popup, StreamChoice, VisibleLogs,
 };
-use crate::model::Millis;
+use crate::model::{Millis, StackRef};
 use crate::ops;
 use crate::ops::logs::buffer::{stream_container, stream_task_id};
 use crate::ops::logs::{FilterError, FilterSpec, FilteredLines, LineFilter, Narrowing};
@@ -27,6 +27,8 @@ pub enum Effect {
         /// Boxed: a copy of the buffer is large beside the other effects.
         lines: Box<VisibleLogs>,
     },
+    /// Show the dashboard of this stack: (re)start the feed workers for it.
+    OpenStack(StackRef),
 }
 
 /// Lines the mouse wheel moves.
@@ -143,7 +145,7 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
             }
         }
         Command::Back => back(state),
-        Command::Enter => enter(state),
+        Command::Enter => return enter(state),
         Command::FocusNext => focus(state, state.focus.next()),
         Command::FocusPrev => focus(state, state.focus.prev()),
         Command::FocusNetwork => focus(state, PaneId::Network),
@@ -364,6 +366,11 @@ fn focus(state: &mut AppState, pane: PaneId) {
 
 /// Esc undoes the innermost thing: a popup, then a filter, then a drill-down, then zoom.
 fn back(state: &mut AppState) {
+    // Before a stack is chosen there is nothing behind the picker: leaving it leaves opsdeck.
+    if matches!(state.popup, Some(Popup::StackPicker { .. })) && state.stack.service.is_empty() {
+        state.should_quit = true;
+        return;
+    }
     if state.popup.take().is_some() {
         return;
     }
@@ -384,18 +391,23 @@ fn back(state: &mut AppState) {
     state.zoomed = false;
 }
 
-fn enter(state: &mut AppState) {
+fn enter(state: &mut AppState) -> Option<Effect> {
+    if let Some(Popup::StackPicker { choices, selected }) = &state.popup {
+        let chosen = choices.get(*selected)?.clone();
+        open_stack(state, chosen.clone());
+        return Some(Effect::OpenStack(chosen));
+    }
     if let Some(Popup::StreamPicker { choices, selected }) = &state.popup {
         let chosen = choices.get(*selected).map(|c| c.narrowing.clone());
         choose_stream(state, chosen.unwrap_or_default());
-        return;
+        return None;
     }
     if state.popup.is_some() {
-        return;
+        return None;
     }
     if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Services {
         drill_into_service(state);
-        return;
+        return None;
     }
     if let Some((title, lines)) = ui::rows::detail(state, state.focus) {
         state.popup = Some(Popup::Detail {
@@ -404,6 +416,23 @@ fn enter(state: &mut AppState) {
             scroll: 0,
         });
     }
+    None
+}
+
+/// Points the dashboard at `stack`, dropping what was loaded for another one.
+fn open_stack(state: &mut AppState, stack: StackRef) {
+    *state = AppState {
+        width: state.width,
+        height: state.height,
+        now: state.now,
+        identity: state.identity.take(),
+        ..AppState::new(
+            state.backend.clone(),
+            stack,
+            state.read_only,
+            state.logs.capacity(),
+        )
+    };
 }
 
 /// Opens the selected service's tasks. The ECS filter applies to the list on screen, so the
@@ -439,15 +468,21 @@ fn scroll_popup(state: &mut AppState, by: usize, down: bool) {
             };
         }
         Some(Popup::StreamPicker { choices, selected }) => {
-            *selected = if down {
-                selected
-                    .saturating_add(by)
-                    .min(choices.len().saturating_sub(1))
-            } else {
-                selected.saturating_sub(by)
-            };
+            *selected = step_within(*selected, by, down, choices.len());
+        }
+        Some(Popup::StackPicker { choices, selected }) => {
+            *selected = step_within(*selected, by, down, choices.len());
         }
         None => {}
+    }
+}
+
+/// `selected` moved `by` rows within a list of `len`.
+fn step_within(selected: usize, by: usize, down: bool, len: usize) -> usize {
+    if down {
+        selected.saturating_add(by).min(len.saturating_sub(1))
+    } else {
+        selected.saturating_sub(by)
     }
 }
 
@@ -1029,6 +1064,44 @@ mod tests {
         update(&mut s, Action::Run(Command::ToggleCase));
         assert!(s.logs_pane.regex && s.logs_pane.case_sensitive);
         assert_eq!(s.logs_pane.shown, None, "no filter typed: nothing to cache");
+    }
+
+    fn stack(cluster: &str, service: &str) -> StackRef {
+        StackRef {
+            name: service.into(),
+            region: "eu-west-2".into(),
+            cluster: cluster.into(),
+            service: service.into(),
+        }
+    }
+
+    #[test]
+    fn choosing_a_stack_opens_it_and_drops_the_old_data() {
+        let mut s = state();
+        s.stack = stack("", "");
+        logs_loaded(&mut s, 0..5);
+        s.popup = Some(Popup::StackPicker {
+            choices: vec![stack("a", "api"), stack("b", "web")],
+            selected: 0,
+        });
+        update(&mut s, Action::Run(Command::Down));
+        update(&mut s, Action::Run(Command::Down));
+        let effect = update(&mut s, Action::Run(Command::Enter));
+        assert_eq!(effect, Some(Effect::OpenStack(stack("b", "web"))));
+        assert_eq!(s.stack, stack("b", "web"));
+        assert_eq!((s.popup.clone(), s.logs.len()), (None, 0));
+    }
+
+    #[test]
+    fn leaving_the_stack_picker_before_choosing_quits() {
+        let mut s = state();
+        s.stack = stack("", "");
+        s.popup = Some(Popup::StackPicker {
+            choices: vec![stack("a", "api")],
+            selected: 0,
+        });
+        update(&mut s, Action::Run(Command::Back));
+        assert!(s.should_quit);
     }
 
     #[test]

@@ -181,3 +181,36 @@ fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// Every ECS service the account has in `region` (in `cluster` only, when given), for the
+/// stack picker: a dashboard needs one, and the user may not know the names.
+pub async fn services_in_account(
+    cloud: &Cloud,
+    region: &str,
+    cluster: Option<&str>,
+) -> CloudResult<Vec<StackRef>> {
+    let clusters = match cluster {
+        Some(cluster) => vec![cluster.to_string()],
+        None => cloud.ecs.list_clusters().await?,
+    };
+    let mut stacks = Vec::new();
+    for cluster in clusters {
+        let cluster = last_segment(&cluster).to_string();
+        for service in cloud.ecs.list_services(&cluster).await? {
+            let service = last_segment(&service).to_string();
+            stacks.push(StackRef {
+                name: service.clone(),
+                region: region.to_string(),
+                cluster: cluster.clone(),
+                service,
+            });
+        }
+    }
+    stacks.sort_by(|a, b| (&a.cluster, &a.service).cmp(&(&b.cluster, &b.service)));
+    Ok(stacks)
+}
+
+/// `arn:aws:ecs:...:service/cluster/name` -> `name`; a plain name stays as it is.
+fn last_segment(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}

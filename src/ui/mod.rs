@@ -82,6 +82,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
         Some(Popup::StreamPicker { choices, selected }) => {
             popup::stream_picker(buf, area, choices, *selected, theme);
         }
+        Some(Popup::StackPicker { choices, selected }) => {
+            popup::stack_picker(buf, area, choices, *selected, theme);
+        }
         None => {}
     }
     if let Some(input) = state

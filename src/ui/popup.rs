@@ -11,6 +11,7 @@ use super::{Theme, text};
 use crate::app::action::PaneId;
 use crate::app::state::{FilterInput, StreamChoice};
 use crate::config::keymap::Binding;
+use crate::model::StackRef;
 
 /// The Help popup: the focused pane's bindings, then the global ones, scrolled by `scroll`.
 pub fn help_popup(
@@ -117,6 +118,41 @@ pub fn stream_picker(
     let rows = screen.height.saturating_sub(4) as usize;
     let scroll = selected.saturating_sub(rows.saturating_sub(1));
     framed(buf, screen, " Show logs of ", lines, scroll, theme, 72);
+}
+
+/// The stack picker: every service of the account, as `cluster / service`.
+pub fn stack_picker(
+    buf: &mut Buffer,
+    screen: Rect,
+    choices: &[StackRef],
+    selected: usize,
+    theme: &Theme,
+) {
+    let width = choices.iter().map(|c| c.cluster.width()).max().unwrap_or(0);
+    let lines = choices
+        .iter()
+        .enumerate()
+        .map(|(i, choice)| {
+            let marker = if i == selected { "▶ " } else { "  " };
+            let line = Line::from(vec![
+                Span::raw(marker),
+                Span::styled(
+                    format!("{} / ", text::cell(&choice.cluster, width)),
+                    theme.dim,
+                ),
+                Span::raw(choice.service.clone()),
+            ]);
+            if i == selected {
+                line.style(theme.selection)
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>();
+    let rows = screen.height.saturating_sub(4) as usize;
+    let scroll = selected.saturating_sub(rows.saturating_sub(1));
+    let title = format!(" Choose a service: {} in this account ", choices.len());
+    framed(buf, screen, &title, lines, scroll, theme, 90);
 }
 
 /// The jump-to-time input: what is typed, what it may be, and why it was refused.

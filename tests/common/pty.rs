@@ -25,7 +25,23 @@ impl PtyApp {
         Self::start_in(args, cols, rows, home)
     }
 
+    /// Starts `opsdeck ARGS` with extra environment (e.g. credentials for an emulator).
+    pub fn start_env(args: &[&str], cols: u16, rows: u16, env: &[(&str, String)]) -> PtyApp {
+        let home = tempfile::tempdir().expect("temp HOME");
+        Self::spawn(args, cols, rows, home, env)
+    }
+
     pub fn start_in(args: &[&str], cols: u16, rows: u16, home: tempfile::TempDir) -> PtyApp {
+        Self::spawn(args, cols, rows, home, &[])
+    }
+
+    fn spawn(
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        home: tempfile::TempDir,
+        env: &[(&str, String)],
+    ) -> PtyApp {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -42,6 +58,9 @@ impl PtyApp {
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("AWS_PROFILE");
         cmd.env_remove("AWS_ENDPOINT_URL");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
         let child = pty.slave.spawn_command(cmd).expect("spawn opsdeck");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
