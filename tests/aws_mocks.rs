@@ -363,3 +363,138 @@ async fn a_log_query_sends_stream_names_or_a_prefix_never_both() {
     assert_eq!(by_prefix.num_calls(), 1);
     assert_eq!(by_name.num_calls(), 1);
 }
+
+fn filtered_event(id: &str, timestamp: i64) -> aws_sdk_cloudwatchlogs::types::FilteredLogEvent {
+    aws_sdk_cloudwatchlogs::types::FilteredLogEvent::builder()
+        .event_id(id)
+        .timestamp(timestamp)
+        .ingestion_time(timestamp + 500)
+        .log_stream_name("umami/umami/task1")
+        .message(format!("line {id}"))
+        .build()
+}
+
+fn mocked_logs(
+    rule: &aws_smithy_mocks::Rule,
+    calls: &CallCounter,
+) -> opsdeck::cloud::aws::logs::AwsLogs {
+    opsdeck::cloud::aws::logs::AwsLogs::new(
+        mocked!(aws_sdk_cloudwatchlogs, [rule], RuleMode::Sequential, calls),
+        context(None),
+    )
+}
+
+#[tokio::test]
+async fn a_throttled_log_tail_backs_off_and_recovers_without_loss_or_repeats() {
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
+    use opsdeck::ops::logs::streams::{GroupStreams, StreamSet};
+    use opsdeck::ops::logs::{LogTail, PollOptions, RateLimiter, StreamSelection};
+    use std::sync::Arc;
+
+    let throttled = || json_error("ThrottlingException", "Rate exceeded");
+    // Poll 1: throttled on every SDK attempt. Poll 2: the first two events. Poll 3:
+    // throttled twice, then (within the SDK's retries) the two again and a third. Then
+    // the same three for ever.
+    let rule = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+        .sequence()
+        .http_status(400, throttled())
+        .times(ATTEMPTS as usize)
+        .output(|| {
+            FilterLogEventsOutput::builder()
+                .events(filtered_event("1", 1_000))
+                .events(filtered_event("2", 1_000))
+                .build()
+        })
+        .http_status(400, throttled())
+        .times(2)
+        .output(|| {
+            FilterLogEventsOutput::builder()
+                .events(filtered_event("1", 1_000))
+                .events(filtered_event("2", 1_000))
+                .events(filtered_event("3", 1_001))
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let calls = CallCounter::new();
+    let logs = Arc::new(mocked_logs(&rule, &calls));
+    let selection = StreamSelection {
+        groups: vec![GroupStreams {
+            group: "/ecs/umami".into(),
+            region: "eu-west-2".into(),
+            streams: StreamSet::Prefixes(vec!["umami/umami/".into()]),
+        }],
+    };
+    let mut tail = LogTail::polling(
+        logs,
+        Arc::new(RateLimiter::filter_log_events()),
+        selection,
+        PollOptions {
+            jitter_seed: Some(3),
+            ..PollOptions::from(0)
+        },
+    );
+
+    let first = tail.next().await.unwrap();
+    assert!(first.throttled && !first.caught_up && first.events.is_empty());
+    let backoff_started = std::time::Instant::now();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let batch = tail.next().await.unwrap();
+        assert!(
+            !batch.throttled,
+            "the SDK's retries absorb a short throttle"
+        );
+        ids.extend(batch.events.into_iter().map(|e| e.event_id));
+    }
+
+    assert_eq!(ids, ["1", "2", "3"], "every event once, in order");
+    assert!(
+        backoff_started.elapsed() >= Duration::from_millis(500),
+        "the tail waited before polling again"
+    );
+    assert_eq!(calls.calls()["CloudWatch Logs.FilterLogEvents"], 4);
+    assert_eq!(
+        calls.attempts()["CloudWatch Logs.FilterLogEvents"],
+        u64::from(ATTEMPTS) + 1 + 3 + 1
+    );
+}
+
+#[tokio::test]
+async fn log_reads_surface_throttled_only_after_the_sdk_retries_are_spent() {
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
+    use opsdeck::cloud::LogsApi;
+    use opsdeck::model::LogQuery;
+
+    let rule = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+        .sequence()
+        .http_status(400, json_error("ThrottlingException", "Rate exceeded"))
+        .times(ATTEMPTS as usize - 1)
+        .output(|| FilterLogEventsOutput::builder().build())
+        .http_status(400, json_error("ThrottlingException", "Rate exceeded"))
+        .repeatedly()
+        .build();
+    let calls = CallCounter::new();
+    let logs = mocked_logs(&rule, &calls);
+    let query = LogQuery {
+        group: "/ecs/umami".into(),
+        ..LogQuery::default()
+    };
+
+    assert!(logs.filter_log_events(&query, None).await.is_ok());
+    assert_eq!(
+        calls.attempts()["CloudWatch Logs.FilterLogEvents"],
+        u64::from(ATTEMPTS)
+    );
+    let err = logs.filter_log_events(&query, None).await.unwrap_err();
+    assert_eq!(
+        err,
+        CloudError::Throttled {
+            operation: "logs:FilterLogEvents".into()
+        }
+    );
+    assert_eq!(
+        calls.attempts()["CloudWatch Logs.FilterLogEvents"],
+        u64::from(ATTEMPTS) * 2
+    );
+}

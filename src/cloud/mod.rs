@@ -11,9 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogPage, LogQuery,
-    LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceUpdate,
-    Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, Vpc,
+    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogEvent, LogPage,
+    LogQuery, LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service,
+    ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, Vpc,
 };
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
@@ -140,6 +140,48 @@ pub trait LogsApi: Send + Sync {
         group: &str,
         prefix: Option<&str>,
     ) -> CloudResult<Vec<LogStream>>;
+    /// Opens a StartLiveTail session. Backends without live tail (the sandbox, test fakes)
+    /// keep this default, and the tail polls instead.
+    async fn start_live_tail(&self, request: &LiveTailRequest) -> CloudResult<Box<dyn LiveTail>> {
+        Err(CloudError::Rejected {
+            operation: "logs:StartLiveTail".into(),
+            message: format!(
+                "live tail is not available here (log groups {})",
+                request.group_arns.join(", ")
+            ),
+        })
+    }
+}
+
+/// What a StartLiveTail session watches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LiveTailRequest {
+    /// Log-group ARNs (`arn:aws:logs:<region>:<account>:log-group:<name>`), at most 10.
+    pub group_arns: Vec<String>,
+    /// Stream-name prefixes; AWS allows stream filters only with a single group.
+    pub stream_prefixes: Vec<String>,
+    /// Exact stream names (one task's streams); used instead of prefixes when set.
+    pub stream_names: Vec<String>,
+    pub filter_pattern: Option<String>,
+}
+
+/// One message of a live-tail session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveTailUpdate {
+    /// AWS accepted the session.
+    Started,
+    /// About a second's events; `sampled` when AWS sent a sample (above 500 events/s).
+    Events {
+        events: Vec<LogEvent>,
+        sampled: bool,
+    },
+}
+
+/// A running StartLiveTail session.
+#[async_trait]
+pub trait LiveTail: Send {
+    /// The next update; `None` when AWS ended the session (after 3 hours, or on a timeout).
+    async fn next_update(&mut self) -> CloudResult<Option<LiveTailUpdate>>;
 }
 
 /// Where the data comes from, as the status bar names it.

@@ -5,6 +5,7 @@ pub mod command;
 pub mod filter;
 pub mod limiter;
 pub mod line;
+pub mod live;
 pub mod sanitize;
 pub mod streams;
 pub mod tail;
@@ -15,6 +16,7 @@ pub use limiter::RateLimiter;
 pub use line::{
     ExportError, Severity, export_lines, iso_timestamp, plain_line, pretty_json, severity,
 };
+pub use live::{LiveOptions, LiveSource};
 pub use sanitize::sanitize;
 pub use streams::{Narrowing, SelectionError, StreamSelection, service_streams};
 pub use tail::{LogTail, PollOptions, TailBatch, TailSource};

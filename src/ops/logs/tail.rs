@@ -1,7 +1,7 @@
 //! The tail engine: every new event of the selected streams, exactly once, from a source.
 //!
-//! A [`LogTail`] wraps a [`TailSource`]. Today the source is FilterLogEvents polling
-//! ([`PollSource`]); StartLiveTail will be a second source behind the same interface.
+//! A [`LogTail`] wraps a [`TailSource`]: FilterLogEvents polling ([`PollSource`]) or
+//! StartLiveTail ([`super::live::LiveSource`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -207,7 +207,7 @@ impl TailSource for PollSource {
 
 /// Every page of one query, and whether the read was cut short by throttling. Any other
 /// error fails the whole read, so nothing half-read is taken as seen.
-async fn read_pages(
+pub(super) async fn read_pages(
     logs: &dyn LogsApi,
     limiter: &RateLimiter,
     query: &crate::model::LogQuery,
