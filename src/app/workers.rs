@@ -16,7 +16,7 @@ use crate::cloud::{Cloud, CloudResult};
 use crate::config::RefreshIntervals;
 use crate::model::{Millis, StackRef, Topology};
 use crate::ops::discover;
-use crate::ops::logs::{self, LogTail, Narrowing, PollOptions, RateLimiter};
+use crate::ops::logs::{self, Narrowing, PollOptions, RateLimiter};
 
 /// The newest topology, shared by the feeds that hang off it.
 type TopologyWatch = watch::Receiver<Option<Arc<Topology>>>;
@@ -266,11 +266,25 @@ async fn logs(
             return;
         }
     };
-    let options = PollOptions {
-        interval,
-        ..PollOptions::from(wall_clock_ms() - LOG_HISTORY_MS)
+    let how = logs::TailChoice {
+        live: true,
+        poll: PollOptions {
+            interval,
+            ..PollOptions::from(wall_clock_ms() - LOG_HISTORY_MS)
+        },
     };
-    let mut tail = LogTail::polling(ctx.cloud.logs.clone(), limiter, selection, options);
+    let mut tail = match logs::open_tail(&ctx.cloud, selection, limiter, how).await {
+        Ok((tail, fallback)) => {
+            if let Some(reason) = fallback {
+                tracing::info!(%reason, "live tail unavailable; polling FilterLogEvents");
+            }
+            tail
+        }
+        Err(error) => {
+            ctx.send(Feed::Logs, Err(error.to_string()));
+            return;
+        }
+    };
     loop {
         let batch = tokio::select! {
             _ = ctx.cancel.cancelled() => return,

@@ -9,13 +9,10 @@ use tokio::io::AsyncWriteExt;
 use super::buffer::{stream_container, stream_task_id};
 use super::line::{Severity, iso_timestamp, severity};
 use super::sanitize::{is_unsafe_char, sanitize};
-use super::{
-    LiveOptions, LiveSource, LogsError, Narrowing, PollOptions, RateLimiter, StreamSelection,
-    stack_streams, tail::LogTail,
-};
+use super::{LogsError, Narrowing, PollOptions, RateLimiter, TailChoice, open_tail, stack_streams};
 use crate::app::workers::wall_clock_ms;
 use crate::cli::LogsArgs;
-use crate::cloud::{BackendKind, Cloud, CloudError};
+use crate::cloud::Cloud;
 use crate::model::{LogEvent, Millis, StackRef};
 
 /// Prints the stack service's logs until caught up, or until Ctrl-C or a closed pipe with
@@ -28,7 +25,17 @@ pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsArgs) -> Result<(),
     };
     let selection = stack_streams(cloud, stack, &narrowing).await?;
     let limiter = Arc::new(RateLimiter::filter_log_events());
-    let mut tail = open_tail(cloud, selection, limiter, start, args).await?;
+    let how = TailChoice {
+        live: args.follow && !args.poll,
+        poll: PollOptions {
+            filter_pattern: args.filter.clone(),
+            ..PollOptions::from(start)
+        },
+    };
+    let (mut tail, fallback) = open_tail(cloud, selection, limiter, how).await?;
+    if let Some(reason) = fallback {
+        eprintln!("live tail unavailable ({reason}); polling FilterLogEvents");
+    }
     let format = Format::for_stdout(args.json);
     let mut stdout = tokio::io::stdout();
     let ctrl_c = tokio::signal::ctrl_c();
@@ -52,62 +59,6 @@ pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsArgs) -> Result<(),
             return Ok(());
         }
     }
-}
-
-/// StartLiveTail when following on AWS without `--poll`; otherwise, or when live tail is
-/// not available (an emulator, an older partition), FilterLogEvents polling.
-async fn open_tail(
-    cloud: &Cloud,
-    selection: StreamSelection,
-    limiter: Arc<RateLimiter>,
-    start: Millis,
-    args: &LogsArgs,
-) -> Result<LogTail, LogsError> {
-    let on_aws = matches!(cloud.kind, BackendKind::Aws { .. });
-    if args.follow && !args.poll && on_aws {
-        match start_live(cloud, &selection, &limiter, start, args).await {
-            Ok(live) => return Ok(LogTail::new(Box::new(live))),
-            // Credentials problems would fail polling too: say them now, once.
-            Err(
-                error @ (CloudError::NoCredentials
-                | CloudError::SsoExpired { .. }
-                | CloudError::AccessDenied { .. }),
-            ) => return Err(error.into()),
-            Err(error) => eprintln!("live tail unavailable ({error}); polling FilterLogEvents"),
-        }
-    }
-    let options = PollOptions {
-        filter_pattern: args.filter.clone(),
-        ..PollOptions::from(start)
-    };
-    Ok(LogTail::polling(
-        cloud.logs.clone(),
-        limiter,
-        selection,
-        options,
-    ))
-}
-
-async fn start_live(
-    cloud: &Cloud,
-    selection: &StreamSelection,
-    limiter: &Arc<RateLimiter>,
-    start: Millis,
-    args: &LogsArgs,
-) -> Result<LiveSource, CloudError> {
-    let account = cloud.identity.caller().await?.account_id;
-    let options = LiveOptions {
-        filter_pattern: args.filter.clone(),
-        ..LiveOptions::from(start)
-    };
-    LiveSource::start(
-        cloud.logs.clone(),
-        limiter.clone(),
-        selection.clone(),
-        &account,
-        options,
-    )
-    .await
 }
 
 async fn write_all(stdout: &mut tokio::io::Stdout, bytes: &[u8]) -> std::io::Result<()> {

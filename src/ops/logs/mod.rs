@@ -77,3 +77,60 @@ pub async fn read_once(
         }
     }
 }
+
+/// How to follow logs: live when possible, else polling with these options.
+#[derive(Debug, Clone)]
+pub struct TailChoice {
+    /// Try StartLiveTail first (on AWS; emulators and the sandbox fall back to polling).
+    pub live: bool,
+    /// Where to start, and the polling settings, which a live tail also uses for backfill.
+    pub poll: PollOptions,
+}
+
+/// The tail the pane and `opsdeck logs` follow: StartLiveTail on AWS unless `live` is off;
+/// otherwise, or when live tail is not available (an emulator, an older partition),
+/// FilterLogEvents polling. Returns why live tail was not used, when it was tried.
+pub async fn open_tail(
+    cloud: &Cloud,
+    selection: StreamSelection,
+    limiter: Arc<RateLimiter>,
+    how: TailChoice,
+) -> Result<(LogTail, Option<String>), LogsError> {
+    let on_aws = matches!(cloud.kind, crate::cloud::BackendKind::Aws { .. });
+    let mut fallback = None;
+    if how.live && on_aws {
+        match start_live(cloud, &selection, &limiter, &how.poll).await {
+            Ok(live) => return Ok((LogTail::new(Box::new(live)), None)),
+            // Credentials problems would fail polling too: say them now, once.
+            Err(
+                error @ (CloudError::NoCredentials
+                | CloudError::SsoExpired { .. }
+                | CloudError::AccessDenied { .. }),
+            ) => return Err(error.into()),
+            Err(error) => fallback = Some(error.to_string()),
+        }
+    }
+    let tail = LogTail::polling(cloud.logs.clone(), limiter, selection, how.poll);
+    Ok((tail, fallback))
+}
+
+async fn start_live(
+    cloud: &Cloud,
+    selection: &StreamSelection,
+    limiter: &Arc<RateLimiter>,
+    poll: &PollOptions,
+) -> Result<LiveSource, CloudError> {
+    let account = cloud.identity.caller().await?.account_id;
+    let options = LiveOptions {
+        filter_pattern: poll.filter_pattern.clone(),
+        ..LiveOptions::from(poll.start)
+    };
+    LiveSource::start(
+        cloud.logs.clone(),
+        limiter.clone(),
+        selection.clone(),
+        &account,
+        options,
+    )
+    .await
+}
