@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use crate::app::action::{EcsSnapshot, Feed, PaneId};
 use crate::cloud::BackendKind;
-use crate::model::{DbInstance, Identity, Millis, NetGraph, StackRef, TargetGroupHealth, Topology};
+use crate::model::{
+    DbInstance, Identity, MetricsSnapshot, Millis, NetGraph, StackRef, TargetGroupHealth, Topology,
+};
 
 /// One feed's latest data and how fresh it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,6 +190,8 @@ pub struct AppState {
     pub ecs: Loaded<EcsSnapshot>,
     pub targets: Loaded<Vec<TargetGroupHealth>>,
     pub rds: Loaded<Vec<DbInstance>>,
+    /// CloudWatch series for the sparklines; panes draw without them until they arrive.
+    pub metrics: Loaded<MetricsSnapshot>,
     pub logs: LogBuffer,
     pub logs_at: Option<Millis>,
     pub logs_error: Option<String>,
@@ -236,6 +240,7 @@ impl AppState {
             ecs: Loaded::default(),
             targets: Loaded::default(),
             rds: Loaded::default(),
+            metrics: Loaded::default(),
             logs: LogBuffer::new(log_capacity),
             logs_at: None,
             logs_error: None,
@@ -269,6 +274,7 @@ impl AppState {
             Feed::Targets => self.targets.at,
             Feed::Rds => self.rds.at,
             Feed::Logs => self.logs_at,
+            Feed::Metrics => self.metrics.at,
         }
     }
 
