@@ -63,6 +63,7 @@ region = "eu-west-1"
             rds_ms: 10_000,
             topology_ms: 60_000,
             logs_ms: 500,
+            metrics_ms: 60_000,
         }
     );
     assert_eq!(

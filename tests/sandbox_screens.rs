@@ -404,3 +404,19 @@ fn a_discovery_error_is_shown_in_the_panes_and_the_status_bar() {
         "targets, RDS and logs say why they are empty:\n{text}"
     );
 }
+
+#[test]
+fn the_zoomed_rds_pane_shows_a_cpu_sparkline_with_its_latest_value() {
+    let mut state = dashboard(Scenario::Healthy, 90, (120, 40));
+    press(&mut state, &[Command::FocusRds, Command::Zoom]);
+    let text = screen(&state);
+    let cpu = text
+        .lines()
+        .find(|line| line.contains("cpu "))
+        .unwrap_or_else(|| panic!("no cpu line:\n{text}"));
+    assert!(cpu.contains('%'), "{cpu}");
+    assert!(
+        cpu.chars().filter(|c| ('▁'..='█').contains(c)).count() > 30,
+        "{cpu}"
+    );
+}

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::model::{
-    DbInstance, Identity, LogEvent, Millis, Service, TargetGroupHealth, Task, Topology,
+    DbInstance, Identity, LogEvent, MetricsSnapshot, Millis, Service, TargetGroupHealth, Task,
+    Topology,
 };
 
 /// The five dashboard panes, in focus order (and number-key order).
@@ -184,15 +185,17 @@ pub enum Feed {
     Targets,
     Rds,
     Logs,
+    Metrics,
 }
 
 impl Feed {
-    pub const ALL: [Feed; 5] = [
+    pub const ALL: [Feed; 6] = [
         Feed::Topology,
         Feed::Ecs,
         Feed::Targets,
         Feed::Rds,
         Feed::Logs,
+        Feed::Metrics,
     ];
 }
 
@@ -213,6 +216,8 @@ pub enum FeedData {
     Rds(Vec<DbInstance>),
     /// New log events, already deduplicated, oldest first.
     Logs(Vec<LogEvent>),
+    /// The sparklines' series over the last hour.
+    Metrics(MetricsSnapshot),
 }
 
 impl FeedData {
@@ -223,6 +228,7 @@ impl FeedData {
             FeedData::Targets(_) => Feed::Targets,
             FeedData::Rds(_) => Feed::Rds,
             FeedData::Logs(_) => Feed::Logs,
+            FeedData::Metrics(_) => Feed::Metrics,
         }
     }
 }

@@ -22,10 +22,11 @@ pub async fn load_dashboard(
     update(&mut state, Action::Identity(cloud.identity.caller().await?));
 
     let topology = discover::topology(cloud, stack).await?;
-    let (ecs, targets, databases) = tokio::try_join!(
+    let (ecs, targets, databases, metrics) = tokio::try_join!(
         discover::ecs(cloud, stack),
         discover::target_health(cloud, &topology),
         discover::databases(cloud, &topology),
+        discover::metrics(cloud, stack, &topology, now),
     )?;
     let logs = match logs::stack_streams(cloud, stack, &Narrowing::default()).await {
         Ok(selection) => logs::read_once(cloud, selection, now - log_history_ms).await?,
@@ -39,6 +40,7 @@ pub async fn load_dashboard(
         FeedData::Targets(targets),
         FeedData::Rds(databases),
         FeedData::Logs(logs),
+        FeedData::Metrics(metrics),
     ] {
         update(&mut state, Action::Loaded { data, at: now });
     }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use crate::app::action::{EcsSnapshot, Feed, PaneId};
 use crate::cloud::BackendKind;
-use crate::model::{DbInstance, Identity, Millis, NetGraph, StackRef, TargetGroupHealth, Topology};
+use crate::model::{
+    DbInstance, Identity, MetricsSnapshot, Millis, NetGraph, StackRef, TargetGroupHealth, Topology,
+};
 
 /// One feed's latest data and how fresh it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +195,8 @@ pub struct AppState {
     pub ecs: Loaded<EcsSnapshot>,
     pub targets: Loaded<Vec<TargetGroupHealth>>,
     pub rds: Loaded<Vec<DbInstance>>,
+    /// CloudWatch series for the sparklines; panes draw without them until they arrive.
+    pub metrics: Loaded<MetricsSnapshot>,
     pub logs: LogBuffer,
     pub logs_at: Option<Millis>,
     pub logs_error: Option<String>,
@@ -241,6 +245,7 @@ impl AppState {
             ecs: Loaded::default(),
             targets: Loaded::default(),
             rds: Loaded::default(),
+            metrics: Loaded::default(),
             logs: LogBuffer::new(log_capacity),
             logs_at: None,
             logs_error: None,
@@ -274,6 +279,7 @@ impl AppState {
             Feed::Targets => self.targets.at,
             Feed::Rds => self.rds.at,
             Feed::Logs => self.logs_at,
+            Feed::Metrics => self.metrics.at,
         }
     }
 

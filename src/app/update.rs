@@ -83,6 +83,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
                 Feed::Targets => state.targets.error = Some(error.clone()),
                 Feed::Rds => state.rds.error = Some(error.clone()),
                 Feed::Logs => state.logs_error = Some(error.clone()),
+                Feed::Metrics => state.metrics.error = Some(error.clone()),
             }
             state.last_error = Some(format!("{label}: {error}"));
         }
@@ -573,6 +574,13 @@ fn loaded(state: &mut AppState, data: FeedData, at: i64) {
             state.logs_error = None;
             return;
         }
+        FeedData::Metrics(metrics) => {
+            state.metrics.data = Some(metrics);
+            state.metrics.at = Some(at);
+            state.metrics.error = None;
+            // Sparklines feed neither the graph nor the selections.
+            return;
+        }
     }
     rebuild_graph(state);
     clamp_selections(state);
@@ -603,6 +611,7 @@ fn feed_label(feed: Feed) -> &'static str {
         Feed::Targets => "targets",
         Feed::Rds => "rds",
         Feed::Logs => "logs",
+        Feed::Metrics => "metrics",
     }
 }
 

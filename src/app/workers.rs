@@ -65,6 +65,11 @@ impl Workers {
             topology_rx.clone(),
         ));
         tasks.spawn(rds(ctx.clone(), ms(intervals.rds_ms), topology_rx.clone()));
+        tasks.spawn(metrics(
+            ctx.clone(),
+            ms(intervals.metrics_ms),
+            topology_rx.clone(),
+        ));
         // One FilterLogEvents budget for every poller of this account and region.
         let logs_limiter = Arc::new(RateLimiter::filter_log_events());
         tasks.spawn(logs(ctx, ms(intervals.logs_ms), topology_rx, logs_limiter));
@@ -203,6 +208,22 @@ async fn rds(ctx: FeedContext, interval: Duration, topology: TopologyWatch) {
             discover::databases(&cloud, &topology)
                 .await
                 .map(FeedData::Rds)
+        }
+    })
+    .await;
+}
+
+async fn metrics(ctx: FeedContext, interval: Duration, topology: TopologyWatch) {
+    let Some(latest) = latest_topology(&ctx, topology).await else {
+        return;
+    };
+    let (cloud, stack) = (ctx.cloud.clone(), ctx.stack.clone());
+    reload_every(ctx, Feed::Metrics, interval, move || {
+        let (cloud, stack, topology) = (cloud.clone(), stack.clone(), latest());
+        async move {
+            discover::metrics(&cloud, &stack, &topology, wall_clock_ms())
+                .await
+                .map(FeedData::Metrics)
         }
     })
     .await;

@@ -12,8 +12,9 @@ use async_trait::async_trait;
 
 use crate::model::{
     Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogEvent, LogPage,
-    LogQuery, LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service,
-    ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, Vpc,
+    LogQuery, LogStream, MetricQuery, MetricSeries, Millis, NatGateway, NewTaskDefinition,
+    RouteTable, SecurityGroup, Service, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task,
+    TaskDefinition, Vpc,
 };
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
@@ -184,6 +185,18 @@ pub trait LiveTail: Send {
     async fn next_update(&mut self) -> CloudResult<Option<LiveTailUpdate>>;
 }
 
+#[async_trait]
+pub trait MetricsApi: Send + Sync {
+    /// Every query's datapoints between `start` and `end` at one-minute periods, in the
+    /// order asked; a query with no data gives an empty series.
+    async fn metric_series(
+        &self,
+        queries: &[MetricQuery],
+        start: Millis,
+        end: Millis,
+    ) -> CloudResult<Vec<MetricSeries>>;
+}
+
 /// Where the data comes from, as the status bar names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendKind {
@@ -219,6 +232,7 @@ pub struct Cloud {
     pub network: Arc<dyn NetworkApi>,
     pub edge: Arc<dyn EdgeApi>,
     pub logs: Arc<dyn LogsApi>,
+    pub metrics: Arc<dyn MetricsApi>,
 }
 
 impl std::fmt::Debug for Cloud {

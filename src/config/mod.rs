@@ -18,6 +18,8 @@ pub struct RefreshIntervals {
     pub rds_ms: u64,
     pub topology_ms: u64,
     pub logs_ms: u64,
+    /// CloudWatch publishes one-minute datapoints: refreshing faster only costs requests.
+    pub metrics_ms: u64,
 }
 
 impl Default for RefreshIntervals {
@@ -28,6 +30,7 @@ impl Default for RefreshIntervals {
             rds_ms: 10_000,
             topology_ms: 60_000,
             logs_ms: 1_000,
+            metrics_ms: 60_000,
         }
     }
 }

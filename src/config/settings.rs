@@ -21,7 +21,7 @@ const TOP_FIELDS: &[&str] = &[
     "refresh",
     "stacks",
 ];
-const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs"];
+const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs", "metrics"];
 const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service"];
 
 type Key<'i> = Spanned<DeString<'i>>;
@@ -53,6 +53,7 @@ fn refresh(table: &DeTable<'_>) -> Result<RefreshIntervals, Located> {
             "rds" => &mut refresh.rds_ms,
             "topology" => &mut refresh.topology_ms,
             "logs" => &mut refresh.logs_ms,
+            "metrics" => &mut refresh.metrics_ms,
             _ => return Err(unknown_field(key, "refresh.", REFRESH_FIELDS)),
         };
         *slot = refresh_millis(&format!("refresh.{name}"), value)?;

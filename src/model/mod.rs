@@ -4,8 +4,10 @@
 //! virtual clock; the AWS backend converts the SDK's timestamps at its boundary.
 
 pub mod graph;
+pub mod metrics;
 
 pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
+pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 
 use serde::Serialize;
 

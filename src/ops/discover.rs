@@ -8,7 +8,11 @@ use std::collections::BTreeSet;
 
 use crate::app::action::EcsSnapshot;
 use crate::cloud::{Cloud, CloudError, CloudResult, DesiredStatus};
-use crate::model::{DbInstance, Service, StackRef, TargetGroupHealth, Topology};
+use crate::model::metrics::{METRICS_WINDOW_MS, load_balancer_dimension};
+use crate::model::{
+    DbInstance, MetricQuery, MetricsSnapshot, Millis, Service, StackRef, TargetGroupHealth,
+    Topology,
+};
 
 /// Describes the stack's service, or says clearly that it does not exist.
 pub async fn stack_service(cloud: &Cloud, stack: &StackRef) -> CloudResult<Service> {
@@ -172,6 +176,65 @@ pub async fn databases(cloud: &Cloud, topology: &Topology) -> CloudResult<Vec<Db
         .into_iter()
         .filter(|db| ids.contains(db.id.as_str()))
         .collect())
+}
+
+/// The sparklines of the stack over the hour up to `now`: one GetMetricData for all of them.
+pub async fn metrics(
+    cloud: &Cloud,
+    stack: &StackRef,
+    topology: &Topology,
+    now: Millis,
+) -> CloudResult<MetricsSnapshot> {
+    let queries = metric_queries(stack, topology);
+    let series = cloud
+        .metrics
+        .metric_series(&queries, now - METRICS_WINDOW_MS, now)
+        .await?;
+    Ok(MetricsSnapshot { series })
+}
+
+/// What the panes draw: each database's CPU, connections and free storage; each load
+/// balancer's 5xx and response time; the service's CPU and memory.
+pub fn metric_queries(stack: &StackRef, topology: &Topology) -> Vec<MetricQuery> {
+    let databases = topology.databases.iter().flat_map(|db| {
+        let instance = db.id.clone();
+        [
+            MetricQuery::DbCpu {
+                instance: instance.clone(),
+            },
+            MetricQuery::DbConnections {
+                instance: instance.clone(),
+            },
+            MetricQuery::DbFreeStorage { instance },
+        ]
+    });
+    let load_balancers = topology
+        .load_balancers
+        .iter()
+        .filter_map(|lb| load_balancer_dimension(&lb.arn))
+        .flat_map(|dimension| {
+            [
+                MetricQuery::Alb5xx {
+                    load_balancer: dimension.to_string(),
+                },
+                MetricQuery::AlbResponseTime {
+                    load_balancer: dimension.to_string(),
+                },
+            ]
+        });
+    // The ClusterName dimension wants the name even when the user gave an ARN.
+    let cluster = stack.cluster.rsplit('/').next().unwrap_or(&stack.cluster);
+    let service = [
+        MetricQuery::ServiceCpu {
+            cluster: cluster.to_string(),
+            service: stack.service.clone(),
+        },
+        MetricQuery::ServiceMemory {
+            cluster: cluster.to_string(),
+            service: stack.service.clone(),
+        },
+    ];
+    databases.chain(load_balancers).chain(service).collect()
 }
 
 fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {

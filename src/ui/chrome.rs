@@ -25,6 +25,7 @@ pub fn feed_error(state: &AppState, feed: Feed) -> Option<&str> {
         Feed::Targets => state.targets.error.as_deref(),
         Feed::Rds => state.rds.error.as_deref(),
         Feed::Logs => state.logs_error.as_deref(),
+        Feed::Metrics => state.metrics.error.as_deref(),
     }
 }
 

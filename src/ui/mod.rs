@@ -10,6 +10,7 @@ mod network;
 mod popup;
 mod rds;
 pub mod rows;
+pub mod spark;
 mod status;
 mod table;
 mod targets;

@@ -5,10 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{Theme, chrome, rows, text};
+use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::AppState;
-use crate::model::DbInstance;
+use crate::model::{DbInstance, MetricQuery};
 
 /// Facts in the order they are dropped last-first when the pane is short.
 const LABEL_WIDTH: usize = 12;
@@ -41,6 +41,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         }
         let rect = Rect::new(inner.x, y, inner.width, inner.bottom() - y);
         y += draw_instance(buf, rect, databases[i], i == selected, theme);
+        if y < inner.bottom() {
+            let rect = Rect::new(inner.x, y, inner.width, inner.bottom() - y);
+            y += draw_metrics(buf, rect, state, &databases[i].id, theme);
+        }
     }
 }
 
@@ -88,6 +92,57 @@ fn draw_instance(
             text::fit(&value, room),
             room,
             fact_style(label, &value, theme),
+        );
+        used += 1;
+    }
+    used
+}
+
+/// The instance's sparklines under its facts, as many as fit; returns the rows used.
+fn draw_metrics(buf: &mut Buffer, area: Rect, state: &AppState, id: &str, theme: &Theme) -> u16 {
+    let Some(metrics) = &state.metrics.data else {
+        return 0;
+    };
+    let instance = id.to_string();
+    let wanted = [
+        (
+            "cpu",
+            MetricQuery::DbCpu {
+                instance: instance.clone(),
+            },
+        ),
+        (
+            "connections",
+            MetricQuery::DbConnections {
+                instance: instance.clone(),
+            },
+        ),
+        ("free storage", MetricQuery::DbFreeStorage { instance }),
+    ];
+    let x = area.x + LABEL_WIDTH as u16 + 1;
+    let room = area.right().saturating_sub(x) as usize;
+    let mut used = 0;
+    for (label, query) in wanted {
+        let Some(series) = metrics.get(&query) else {
+            continue;
+        };
+        if used >= area.height {
+            break;
+        }
+        let y = area.y + used;
+        buf.set_stringn(
+            area.x,
+            y,
+            text::cell(label, LABEL_WIDTH),
+            area.width as usize,
+            theme.dim,
+        );
+        buf.set_stringn(
+            x,
+            y,
+            spark::value_and_bars(series, room),
+            room,
+            theme.pending,
         );
         used += 1;
     }

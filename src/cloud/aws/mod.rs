@@ -10,6 +10,7 @@ pub mod edge;
 pub mod elb;
 pub mod errors;
 pub mod logs;
+pub mod metrics;
 pub mod rds;
 pub mod sts;
 
@@ -119,6 +120,10 @@ pub fn from_sdk_config(
         )),
         logs: Arc::new(logs::AwsLogs::new(
             client!(aws_sdk_cloudwatchlogs, config, calls),
+            context.clone(),
+        )),
+        metrics: Arc::new(metrics::AwsMetrics::new(
+            client!(aws_sdk_cloudwatch, config, calls),
             context,
         )),
     })

@@ -9,6 +9,7 @@ mod ecs;
 mod engine;
 mod ids;
 mod logs;
+mod metrics;
 mod scenario;
 mod scheduler;
 mod umami;
@@ -98,6 +99,7 @@ impl Sandbox {
             network: self.clone(),
             edge: self.clone(),
             logs: self.clone(),
+            metrics: self.clone(),
         }
     }
 

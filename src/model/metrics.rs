@@ -1,0 +1,106 @@
+//! CloudWatch metric series for the dashboard's sparklines: what is asked for and what comes back.
+
+use serde::Serialize;
+
+use super::Millis;
+
+/// Sparklines cover the last hour at one-minute resolution.
+pub const METRICS_WINDOW_MS: Millis = 60 * 60 * 1000;
+/// CloudWatch's basic resolution for these namespaces.
+pub const METRICS_PERIOD_S: i32 = 60;
+
+/// A metric the dashboard draws, with the resource it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "metric")]
+pub enum MetricQuery {
+    /// AWS/RDS CPUUtilization (percent) of a DB instance.
+    DbCpu { instance: String },
+    /// AWS/RDS DatabaseConnections (count).
+    DbConnections { instance: String },
+    /// AWS/RDS FreeStorageSpace (bytes).
+    DbFreeStorage { instance: String },
+    /// AWS/ApplicationELB HTTPCode_Target_5XX_Count + HTTPCode_ELB_5XX_Count (sum per minute).
+    /// `load_balancer` is the dimension value `app/<name>/<id>`.
+    Alb5xx { load_balancer: String },
+    /// AWS/ApplicationELB TargetResponseTime (average, seconds).
+    AlbResponseTime { load_balancer: String },
+    /// AWS/ECS CPUUtilization (percent) of a service.
+    ServiceCpu { cluster: String, service: String },
+    /// AWS/ECS MemoryUtilization (percent) of a service.
+    ServiceMemory { cluster: String, service: String },
+}
+
+/// The unit a series is drawn in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricUnit {
+    Percent,
+    Count,
+    Bytes,
+    Seconds,
+}
+
+/// One query's datapoints, oldest first. Minutes without data are absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSeries {
+    pub query: MetricQuery,
+    pub unit: MetricUnit,
+    pub points: Vec<(Millis, f64)>,
+}
+
+impl MetricSeries {
+    /// The newest datapoint's value.
+    pub fn latest(&self) -> Option<f64> {
+        self.points.last().map(|(_, v)| *v)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.points.iter().map(|(_, v)| *v)
+    }
+}
+
+impl MetricQuery {
+    pub fn unit(&self) -> MetricUnit {
+        match self {
+            MetricQuery::DbCpu { .. }
+            | MetricQuery::ServiceCpu { .. }
+            | MetricQuery::ServiceMemory { .. } => MetricUnit::Percent,
+            MetricQuery::DbConnections { .. } | MetricQuery::Alb5xx { .. } => MetricUnit::Count,
+            MetricQuery::DbFreeStorage { .. } => MetricUnit::Bytes,
+            MetricQuery::AlbResponseTime { .. } => MetricUnit::Seconds,
+        }
+    }
+}
+
+/// `arn:aws:elasticloadbalancing:...:loadbalancer/app/<name>/<id>` -> `app/<name>/<id>`,
+/// the form CloudWatch's LoadBalancer dimension takes.
+pub fn load_balancer_dimension(arn: &str) -> Option<&str> {
+    arn.split_once(":loadbalancer/").map(|(_, rest)| rest)
+}
+
+/// The series the dashboard shows for a stack: each database, each load balancer, the service.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct MetricsSnapshot {
+    pub series: Vec<MetricSeries>,
+}
+
+impl MetricsSnapshot {
+    pub fn get(&self, query: &MetricQuery) -> Option<&MetricSeries> {
+        self.series.iter().find(|s| &s.query == query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_load_balancer_dimension_is_the_arn_after_loadbalancer() {
+        let arn = "arn:aws:elasticloadbalancing:eu-west-2:123456789012:loadbalancer/app/umami/50dc6c495c0c9188";
+        assert_eq!(
+            load_balancer_dimension(arn),
+            Some("app/umami/50dc6c495c0c9188")
+        );
+        assert_eq!(load_balancer_dimension("nonsense"), None);
+    }
+}
