@@ -420,3 +420,18 @@ fn the_zoomed_rds_pane_shows_a_cpu_sparkline_with_its_latest_value() {
         "{cpu}"
     );
 }
+
+#[test]
+fn a_sampled_live_tail_says_so_in_the_logs_title() {
+    let mut state = dashboard(Scenario::LogBurst, 90, (120, 40));
+    assert!(!screen(&state).contains("sampled by AWS"));
+    update(&mut state, Action::LogsSampled(true));
+    let text = screen(&state);
+    let title = text
+        .lines()
+        .find(|l| l.contains("[5] Logs"))
+        .unwrap_or_default();
+    assert!(title.contains("sampled by AWS"), "{text}");
+    update(&mut state, Action::LogsSampled(false));
+    assert!(!screen(&state).contains("sampled by AWS"));
+}

@@ -273,6 +273,8 @@ pub enum Action {
         error: String,
         at: Millis,
     },
+    /// Whether AWS is sending a sample of the logs (live tail above 500 lines a second).
+    LogsSampled(bool),
     /// The logs export finished: how many lines went to `path`, or why none did.
     LogsExported {
         path: PathBuf,

@@ -68,6 +68,8 @@ pub struct LogsPane {
     pub shown: Option<FilteredLines>,
     /// Why the typed filter is not applied (a regex that does not compile).
     pub filter_error: Option<String>,
+    /// AWS is sending a sample, not every line (live tail above 500 lines a second).
+    pub sampled: bool,
 }
 
 impl Default for LogsPane {
@@ -81,6 +83,7 @@ impl Default for LogsPane {
             regex: false,
             case_sensitive: false,
             narrowing: Narrowing::default(),
+            sampled: false,
             shown: None,
             filter_error: None,
         }

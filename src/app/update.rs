@@ -87,6 +87,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
             state.last_error = Some(format!("{label}: {error}"));
         }
+        Action::LogsSampled(sampled) => state.logs_pane.sampled = sampled,
         Action::LogsExported { path, result } => match result {
             Ok(lines) => {
                 state.notice = Some(format!("exported {lines} log lines to {}", path.display()));

@@ -294,6 +294,7 @@ async fn logs(
             ..PollOptions::from(wall_clock_ms() - LOG_HISTORY_MS)
         },
     };
+    let mut sampled = false;
     let mut tail = match logs::open_tail(&ctx.cloud, selection, limiter, how).await {
         Ok((tail, fallback)) => {
             if let Some(reason) = fallback {
@@ -311,6 +312,12 @@ async fn logs(
             _ = ctx.cancel.cancelled() => return,
             batch = tail.next() => batch,
         };
+        if let Ok(batch) = &batch
+            && batch.sampled != sampled
+        {
+            sampled = batch.sampled;
+            let _ = ctx.actions.send(Action::LogsSampled(sampled));
+        }
         ctx.send(
             Feed::Logs,
             batch

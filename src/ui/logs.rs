@@ -73,13 +73,14 @@ fn title<'a>(state: &'a AppState, theme: &Theme) -> Vec<Span<'a>> {
         ),
         None => format!("{} lines", text::count(state.logs.len())),
     };
-    let mut spans = vec![
-        mode,
-        Span::styled(
-            format!("{lines} {} ", text::bytes(state.logs.memory_bytes())),
-            theme.dim,
-        ),
-    ];
+    let mut spans = vec![mode];
+    if pane.sampled {
+        spans.push(Span::styled("sampled by AWS ", theme.warning));
+    }
+    spans.push(Span::styled(
+        format!("{lines} {} ", text::bytes(state.logs.memory_bytes())),
+        theme.dim,
+    ));
     if !pane.narrowing.is_everything() {
         spans.push(Span::styled(
             format!("{} ", narrowing_label(&pane.narrowing)),
