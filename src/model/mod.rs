@@ -257,6 +257,12 @@ pub fn revision_of(task_definition: &str) -> Option<u32> {
     task_definition.rsplit(':').next()?.parse().ok()
 }
 
+/// The name at the end of an ARN (`arn:aws:ecs:...:service/cluster/name` -> `name`); a
+/// plain name stays as it is.
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
 /// `family:revision` from a task-definition ARN.
 pub fn family_revision(task_definition: &str) -> &str {
     task_definition

@@ -11,7 +11,7 @@ use crate::cloud::{Cloud, CloudError, CloudResult, DesiredStatus};
 use crate::model::metrics::{METRICS_WINDOW_MS, load_balancer_dimension};
 use crate::model::{
     DbInstance, MetricQuery, MetricsSnapshot, Millis, Service, StackRef, TargetGroupHealth,
-    Topology,
+    Topology, arn_name,
 };
 
 /// Describes the stack's service, or says clearly that it does not exist.
@@ -258,9 +258,9 @@ pub async fn services_in_account(
     };
     let mut stacks = Vec::new();
     for cluster in clusters {
-        let cluster = last_segment(&cluster).to_string();
+        let cluster = arn_name(&cluster).to_string();
         for service in cloud.ecs.list_services(&cluster).await? {
-            let service = last_segment(&service).to_string();
+            let service = arn_name(&service).to_string();
             stacks.push(StackRef {
                 name: service.clone(),
                 region: region.to_string(),
@@ -271,9 +271,4 @@ pub async fn services_in_account(
     }
     stacks.sort_by(|a, b| (&a.cluster, &a.service).cmp(&(&b.cluster, &b.service)));
     Ok(stacks)
-}
-
-/// `arn:aws:ecs:...:service/cluster/name` -> `name`; a plain name stays as it is.
-fn last_segment(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }

@@ -464,7 +464,7 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
             .find_map(|n| owned(n.private_ipv4_address()))
     });
     Task {
-        id: super::last_segment(&arn).to_string(),
+        id: crate::model::arn_name(&arn).to_string(),
         arn,
         task_definition: text(t.task_definition_arn()),
         last_status: t

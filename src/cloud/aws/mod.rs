@@ -22,7 +22,7 @@ pub use calls::CallCounter;
 pub use errors::CallContext;
 
 use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult};
-use crate::model::StackRef;
+use crate::model::{StackRef, arn_name};
 
 /// How to reach an account, as the AWS CLI's flags and environment say it.
 #[derive(Debug, Clone, Default)]
@@ -162,7 +162,7 @@ pub async fn resolve_stack(
 }
 
 fn only_one(kind: &'static str, flag: &str, arns: Vec<String>) -> CloudResult<String> {
-    let names: Vec<&str> = arns.iter().map(|a| last_segment(a)).collect();
+    let names: Vec<&str> = arns.iter().map(|a| arn_name(a)).collect();
     match names.as_slice() {
         [one] => Ok((*one).to_string()),
         [] => Err(CloudError::NotFound {
@@ -180,9 +180,4 @@ fn only_one(kind: &'static str, flag: &str, arns: Vec<String>) -> CloudResult<St
             ),
         }),
     }
-}
-
-/// `arn:...:service/cluster/name` -> `name`.
-pub(crate) fn last_segment(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
 }
