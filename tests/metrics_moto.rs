@@ -3,49 +3,79 @@
 
 #[path = "common/moto.rs"]
 mod moto;
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::time::Duration;
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use aws_smithy_types::DateTime;
-use moto::Moto;
+use moto::{Moto, REGION, binary_env, build_umami};
+use opsdeck::model::metrics::load_balancer_dimension;
 use opsdeck::model::{MetricQuery, MetricUnit};
+use pty::PtyApp;
 
 const MINUTE: i64 = 60_000;
+const WAIT: Duration = Duration::from_secs(30);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-// aws-sdk-cloudwatch 1.140 speaks Smithy RPCv2 CBOR, which this moto_server answers with 404;
-// it needs a moto with CBOR support (or an SDK pinned to the awsQuery protocol) to run.
-#[ignore = "moto_server does not serve CloudWatch's RPCv2 CBOR protocol"]
-async fn put_datapoints_come_back_in_one_get_metric_data_call() {
-    let moto = Moto::start();
-    let config = moto.sdk_config().await;
-    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    let now = std::time::SystemTime::now()
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_millis() as i64;
+        .as_millis() as i64
+}
+
+/// Puts `values` (oldest first, one a minute, the last one a minute ago) of one metric.
+async fn put(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    name: &str,
+    dimensions: &[(&str, &str)],
+    values: &[f64],
+) {
+    let now = now_ms();
     let minute = now - now.rem_euclid(MINUTE);
-    let db = Dimension::builder()
-        .name("DBInstanceIdentifier")
-        .value("umami-db")
-        .build();
-    let data: Vec<MetricDatum> = [(3, 10.0), (2, 20.0), (1, 30.0)]
-        .into_iter()
-        .map(|(ago, value)| {
+    let dimensions: Vec<Dimension> = dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
+        .collect();
+    let data: Vec<MetricDatum> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let ago = (values.len() - i) as i64;
             MetricDatum::builder()
-                .metric_name("CPUUtilization")
-                .dimensions(db.clone())
+                .metric_name(name)
+                .set_dimensions(Some(dimensions.clone()))
                 .timestamp(DateTime::from_millis(minute - ago * MINUTE))
-                .value(value)
+                .value(*value)
                 .build()
         })
         .collect();
     cloudwatch
         .put_metric_data()
-        .namespace("AWS/RDS")
+        .namespace(namespace)
         .set_metric_data(Some(data))
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_datapoints_come_back_in_one_get_metric_data_call() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let db = [("DBInstanceIdentifier", "umami-db")];
+    put(
+        &cloudwatch,
+        "AWS/RDS",
+        "CPUUtilization",
+        &db,
+        &[10.0, 20.0, 30.0],
+    )
+    .await;
+    let now = now_ms();
 
     let (cloud, calls) = moto.cloud().await;
     let queries = [
@@ -76,4 +106,134 @@ async fn put_datapoints_come_back_in_one_get_metric_data_call() {
         .map(|(_, n)| n)
         .sum();
     assert_eq!(metric_calls, 1, "{:?}", calls.calls());
+}
+
+/// The stack's series as the panes ask for them: the load balancer found by discovery is the
+/// dimension the datapoints were put under, and its two 5xx metrics are added up per minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let umami = build_umami(&config, "umami", 2).await;
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let lb = load_balancer_dimension(&umami.load_balancer)
+        .unwrap()
+        .to_string();
+    let db = [("DBInstanceIdentifier", umami.database.as_str())];
+    let alb = [("LoadBalancer", lb.as_str())];
+    let service = [("ClusterName", "umami"), ("ServiceName", "umami")];
+    put(&cloudwatch, "AWS/RDS", "CPUUtilization", &db, &[12.0, 31.5]).await;
+    put(
+        &cloudwatch,
+        "AWS/RDS",
+        "DatabaseConnections",
+        &db,
+        &[4.0, 9.0],
+    )
+    .await;
+    let target_5xx = "HTTPCode_Target_5XX_Count";
+    put(
+        &cloudwatch,
+        "AWS/ApplicationELB",
+        target_5xx,
+        &alb,
+        &[1.0, 3.0],
+    )
+    .await;
+    let elb_5xx = "HTTPCode_ELB_5XX_Count";
+    put(
+        &cloudwatch,
+        "AWS/ApplicationELB",
+        elb_5xx,
+        &alb,
+        &[0.0, 4.0],
+    )
+    .await;
+    let latency = "TargetResponseTime";
+    put(
+        &cloudwatch,
+        "AWS/ApplicationELB",
+        latency,
+        &alb,
+        &[0.05, 0.12],
+    )
+    .await;
+    put(
+        &cloudwatch,
+        "AWS/ECS",
+        "CPUUtilization",
+        &service,
+        &[40.0, 55.0],
+    )
+    .await;
+    put(
+        &cloudwatch,
+        "AWS/ECS",
+        "MemoryUtilization",
+        &service,
+        &[60.0, 61.0],
+    )
+    .await;
+
+    // Through the library: what one refresh of the metrics feed returns.
+    let (cloud, calls) = moto.cloud().await;
+    let stack = umami.stack();
+    let topology = opsdeck::ops::discover::topology(&cloud, &stack)
+        .await
+        .unwrap();
+    let snapshot = opsdeck::ops::discover::metrics(&cloud, &stack, &topology, now_ms())
+        .await
+        .unwrap();
+    let latest = |query: MetricQuery| snapshot.get(&query).and_then(|s| s.latest());
+    assert_eq!(
+        latest(MetricQuery::Alb5xx {
+            load_balancer: lb.clone()
+        }),
+        Some(7.0)
+    );
+    assert_eq!(
+        latest(MetricQuery::AlbResponseTime {
+            load_balancer: lb.clone()
+        }),
+        Some(0.12)
+    );
+    let (cpu, memory) = snapshot.service("umami");
+    assert_eq!(cpu.and_then(|s| s.latest()), Some(55.0));
+    assert_eq!(memory.and_then(|s| s.latest()), Some(61.0));
+    let metric_calls = calls
+        .calls()
+        .iter()
+        .filter(|(op, _)| op.contains("GetMetricData"))
+        .map(|(_, n)| n)
+        .sum::<u64>();
+    assert_eq!(metric_calls, 1, "{:?}", calls.calls());
+
+    // Through the binary: the panes draw them.
+    let home = tempfile::tempdir().unwrap();
+    let env = binary_env(home.path());
+    let mut app = PtyApp::start_env(
+        &[
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            REGION,
+            "--cluster",
+            "umami",
+            "--service",
+            "umami",
+        ],
+        120,
+        40,
+        &env,
+    );
+    app.wait_for("every pane's sparklines", WAIT, |s| {
+        s.contains("cpu 55.0%")
+            && s.contains("mem 61.0%")
+            && s.contains("5xx 7")
+            && s.contains("resp 120 ms")
+            && s.contains("31.5%")
+            && s.contains("cw 0s")
+    });
+    app.send("q");
+    assert_eq!(app.wait_exit(WAIT), 0);
 }

@@ -88,6 +88,48 @@ impl MetricsSnapshot {
     pub fn get(&self, query: &MetricQuery) -> Option<&MetricSeries> {
         self.series.iter().find(|s| &s.query == query)
     }
+
+    /// A service's CPU and memory series, found by the service's name: a dashboard shows one
+    /// cluster, so the name is enough.
+    pub fn service(&self, name: &str) -> (Option<&MetricSeries>, Option<&MetricSeries>) {
+        let find = |memory: bool| {
+            self.series.iter().find(|s| match &s.query {
+                MetricQuery::ServiceCpu { service, .. } => !memory && service == name,
+                MetricQuery::ServiceMemory { service, .. } => memory && service == name,
+                _ => false,
+            })
+        };
+        (find(false), find(true))
+    }
+
+    /// Each load balancer with series, as `(dimension, 5xx, response time)`, in query order.
+    pub fn load_balancers(&self) -> Vec<(&str, Option<&MetricSeries>, Option<&MetricSeries>)> {
+        let mut seen: Vec<&str> = Vec::new();
+        for series in &self.series {
+            if let MetricQuery::Alb5xx { load_balancer }
+            | MetricQuery::AlbResponseTime { load_balancer } = &series.query
+                && !seen.contains(&load_balancer.as_str())
+            {
+                seen.push(load_balancer);
+            }
+        }
+        seen.into_iter()
+            .map(|lb| {
+                let errors = self.get(&MetricQuery::Alb5xx {
+                    load_balancer: lb.to_string(),
+                });
+                let latency = self.get(&MetricQuery::AlbResponseTime {
+                    load_balancer: lb.to_string(),
+                });
+                (lb, errors, latency)
+            })
+            .collect()
+    }
+}
+
+/// `app/<name>/<id>` -> `<name>`: how the console names a load balancer.
+pub fn load_balancer_name(dimension: &str) -> &str {
+    dimension.split('/').nth(1).unwrap_or(dimension)
 }
 
 #[cfg(test)]
@@ -102,5 +144,7 @@ mod tests {
             Some("app/umami/50dc6c495c0c9188")
         );
         assert_eq!(load_balancer_dimension("nonsense"), None);
+        assert_eq!(load_balancer_name("app/umami/50dc6c495c0c9188"), "umami");
+        assert_eq!(load_balancer_name("odd"), "odd");
     }
 }

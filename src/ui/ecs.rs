@@ -8,12 +8,12 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::layout::scroll_window;
 use super::table::{self, Cell, Column, col, fill};
-use super::{Theme, chrome, rows, text};
+use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::{AppState, EcsLevel};
 use crate::model::{
-    Deployment, DeploymentStatus, Health, RolloutState, Service, Task, TaskHealth, TaskStatus,
-    family_revision,
+    Deployment, DeploymentStatus, Health, MetricSeries, RolloutState, Service, Task, TaskHealth,
+    TaskStatus, family_revision,
 };
 
 const SERVICE_COLUMNS: [Column; 4] = [
@@ -47,6 +47,8 @@ const TASK_COLUMNS: [Column; 8] = [
 #[derive(Debug, Default, Clone, Copy)]
 struct Sections {
     services: usize,
+    /// The selected service's CPU and memory sparklines.
+    metrics: usize,
     deployments: usize,
     tasks: usize,
     events: usize,
@@ -72,6 +74,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     };
     draw_services(buf, take(sections.services), state, &services, theme);
     if let Some(service) = service {
+        draw_metrics(buf, take(sections.metrics), state, service, theme);
         draw_deployments(buf, take(sections.deployments), service, theme);
         draw_tasks(buf, take(sections.tasks), state, &tasks, theme);
         draw_events(buf, take(sections.events), service, theme);
@@ -104,6 +107,10 @@ fn level_title<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
 fn sections(state: &AppState, height: usize, services: usize, tasks: &[&Task]) -> Sections {
     let deployments = rows::selected_service(state).map_or(0, |s| s.deployments.len());
     let events = rows::selected_service(state).map_or(0, |s| s.events.len());
+    let metrics = usize::from(rows::selected_service(state).is_some_and(|s| {
+        let (cpu, memory) = service_metrics(state, s);
+        cpu.is_some() || memory.is_some()
+    }));
     let mut left = height;
     let mut give = |wanted: usize, least: usize| -> usize {
         let rows = wanted.min(left);
@@ -119,11 +126,13 @@ fn sections(state: &AppState, height: usize, services: usize, tasks: &[&Task]) -
     match state.ecs_pane.level {
         EcsLevel::Services => {
             s.services = give(1 + services.max(1), 2);
+            s.metrics = give(metrics, 1);
             s.deployments = give(1 + deployments.min(3), 2);
             s.tasks = give(1 + tasks.len().max(1), 2);
         }
         EcsLevel::Tasks => {
             s.services = give(1 + services.clamp(1, 2), 2);
+            s.metrics = give(metrics, 1);
             s.deployments = give(1 + deployments.min(3), 2);
             s.tasks = give(1 + tasks.len().max(1), 2);
         }
@@ -198,6 +207,37 @@ fn draw_services(
         };
         buf.set_stringn(area.x, area.y + 1, note, area.width as usize, theme.dim);
     }
+}
+
+fn service_metrics<'a>(
+    state: &'a AppState,
+    service: &Service,
+) -> (Option<&'a MetricSeries>, Option<&'a MetricSeries>) {
+    state
+        .metrics
+        .data
+        .as_ref()
+        .map_or((None, None), |m| m.service(&service.name))
+}
+
+/// `cpu 23.4% ▁▂▃▅  mem 41.0% ▃▃▄▄` for the selected service, from CloudWatch.
+fn draw_metrics(buf: &mut Buffer, area: Rect, state: &AppState, service: &Service, theme: &Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let (cpu, memory) = service_metrics(state, service);
+    let items: Vec<(&str, &MetricSeries)> = [("cpu", cpu), ("mem", memory)]
+        .into_iter()
+        .filter_map(|(label, series)| Some((label, series?)))
+        .collect();
+    let width = area.width as usize;
+    buf.set_stringn(
+        area.x,
+        area.y,
+        spark::row(&items, width),
+        width,
+        theme.pending,
+    );
 }
 
 fn draw_deployments(buf: &mut Buffer, area: Rect, service: &Service, theme: &Theme) {

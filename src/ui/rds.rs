@@ -8,9 +8,9 @@ use ratatui::widgets::{Paragraph, Widget};
 use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::AppState;
-use crate::model::{DbInstance, MetricQuery};
+use crate::model::{DbInstance, MetricQuery, MetricSeries};
 
-/// Facts in the order they are dropped last-first when the pane is short.
+/// Labels are padded to this width so values line up.
 const LABEL_WIDTH: usize = 12;
 
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
@@ -40,11 +40,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
             break;
         }
         let rect = Rect::new(inner.x, y, inner.width, inner.bottom() - y);
-        y += draw_instance(buf, rect, databases[i], i == selected, theme);
-        if y < inner.bottom() {
-            let rect = Rect::new(inner.x, y, inner.width, inner.bottom() - y);
-            y += draw_metrics(buf, rect, state, &databases[i].id, theme);
-        }
+        y += draw_instance(buf, rect, state, databases[i], i == selected, theme);
     }
 }
 
@@ -52,10 +48,63 @@ pub fn page_rows(area: Rect) -> usize {
     area.height.saturating_sub(2) as usize
 }
 
+/// A line under an instance's name: a fact, or one of its CloudWatch series.
+enum Line<'a> {
+    Fact(&'static str, String),
+    Spark(&'static str, &'a MetricSeries),
+}
+
+/// The lines in the order they are kept when the pane is short: what an incident needs first
+/// (engine, load, the risky settings), then what the detail popup also shows.
+fn lines<'a>(state: &'a AppState, db: &DbInstance) -> Vec<Line<'a>> {
+    let mut facts: Vec<(&'static str, String)> = rows::database_facts(db);
+    let mut take = |label: &str| {
+        facts
+            .iter()
+            .position(|(l, _)| *l == label)
+            .map(|i| facts.remove(i))
+            .map(|(label, value)| Line::Fact(label, value))
+    };
+    let mut lines: Vec<Line> = take("engine").into_iter().collect();
+    if let Some(metrics) = &state.metrics.data {
+        let instance = db.id.clone();
+        let wanted = [
+            (
+                "cpu",
+                MetricQuery::DbCpu {
+                    instance: instance.clone(),
+                },
+            ),
+            (
+                "connections",
+                MetricQuery::DbConnections {
+                    instance: instance.clone(),
+                },
+            ),
+            ("free storage", MetricQuery::DbFreeStorage { instance }),
+        ];
+        lines.extend(
+            wanted
+                .into_iter()
+                .filter_map(|(label, query)| Some(Line::Spark(label, metrics.get(&query)?))),
+        );
+    }
+    for label in ["multi-AZ", "backups", "deletion", "public", "maintenance"] {
+        lines.extend(take(label));
+    }
+    lines.extend(
+        facts
+            .into_iter()
+            .map(|(label, value)| Line::Fact(label, value)),
+    );
+    lines
+}
+
 /// Draws one instance and returns the rows used.
 fn draw_instance(
     buf: &mut Buffer,
     area: Rect,
+    state: &AppState,
     db: &DbInstance,
     selected: bool,
     theme: &Theme,
@@ -78,72 +127,24 @@ fn draw_instance(
         theme.health(db.health()).patch(head_style),
     );
     let mut used = 1;
-    for (label, value) in rows::database_facts(db) {
-        if used >= area.height {
-            break;
-        }
-        let y = area.y + used;
-        buf.set_stringn(area.x, y, text::cell(label, LABEL_WIDTH), width, theme.dim);
-        let x = area.x + LABEL_WIDTH as u16 + 1;
-        let room = area.right().saturating_sub(x) as usize;
-        buf.set_stringn(
-            x,
-            y,
-            text::fit(&value, room),
-            room,
-            fact_style(label, &value, theme),
-        );
-        used += 1;
-    }
-    used
-}
-
-/// The instance's sparklines under its facts, as many as fit; returns the rows used.
-fn draw_metrics(buf: &mut Buffer, area: Rect, state: &AppState, id: &str, theme: &Theme) -> u16 {
-    let Some(metrics) = &state.metrics.data else {
-        return 0;
-    };
-    let instance = id.to_string();
-    let wanted = [
-        (
-            "cpu",
-            MetricQuery::DbCpu {
-                instance: instance.clone(),
-            },
-        ),
-        (
-            "connections",
-            MetricQuery::DbConnections {
-                instance: instance.clone(),
-            },
-        ),
-        ("free storage", MetricQuery::DbFreeStorage { instance }),
-    ];
     let x = area.x + LABEL_WIDTH as u16 + 1;
     let room = area.right().saturating_sub(x) as usize;
-    let mut used = 0;
-    for (label, query) in wanted {
-        let Some(series) = metrics.get(&query) else {
-            continue;
-        };
+    for line in lines(state, db) {
         if used >= area.height {
             break;
         }
         let y = area.y + used;
-        buf.set_stringn(
-            area.x,
-            y,
-            text::cell(label, LABEL_WIDTH),
-            area.width as usize,
-            theme.dim,
-        );
-        buf.set_stringn(
-            x,
-            y,
-            spark::value_and_bars(series, room),
-            room,
-            theme.pending,
-        );
+        let (label, value, style) = match line {
+            Line::Fact(label, value) => {
+                let style = fact_style(label, &value, theme);
+                (label, text::fit(&value, room), style)
+            }
+            Line::Spark(label, series) => {
+                (label, spark::value_and_bars(series, room), theme.pending)
+            }
+        };
+        buf.set_stringn(area.x, y, text::cell(label, LABEL_WIDTH), width, theme.dim);
+        buf.set_stringn(x, y, value, room, style);
         used += 1;
     }
     used

@@ -49,6 +49,39 @@ pub fn value_and_bars(series: &MetricSeries, width: usize) -> String {
     format!("{value:<VALUE_WIDTH$} {}", bars(series, room))
 }
 
+/// `label value bars` in at most `width` columns: `cpu 23.4% ▁▂▃▅`. A series with no
+/// datapoints reads `cpu no data`.
+pub fn labelled(label: &str, series: &MetricSeries, width: usize) -> String {
+    let head = format!("{label} {}", latest(series));
+    let used = head.chars().count();
+    let room = width.saturating_sub(used + 1);
+    if room < 3 || series.points.is_empty() {
+        return head.chars().take(width).collect();
+    }
+    format!("{head} {}", bars(series, room.min(MAX_BARS)))
+}
+
+/// Several labelled sparklines on one line, sharing `width` evenly with two spaces between.
+pub fn row(items: &[(&str, &MetricSeries)], width: usize) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let gap = 2;
+    let each = (width.saturating_sub(gap * (items.len() - 1))) / items.len();
+    let cells: Vec<String> = items
+        .iter()
+        .map(|(label, series)| {
+            let cell = labelled(label, series, each);
+            let pad = each.saturating_sub(cell.chars().count());
+            format!("{cell}{}", " ".repeat(pad))
+        })
+        .collect();
+    cells.join(&" ".repeat(gap)).trim_end().to_string()
+}
+
+/// Bars beyond an hour of one-minute points would repeat nothing new.
+const MAX_BARS: usize = 60;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +113,18 @@ mod tests {
         assert_eq!(latest(&cpu(&[1.0, 23.44])), "23.4%");
         assert_eq!(latest(&cpu(&[])), "no data");
         assert_eq!(value_and_bars(&cpu(&[1.0, 2.0]), 30), "2.0%      ▁█");
+    }
+
+    #[test]
+    fn labelled_sparklines_share_a_line() {
+        let a = cpu(&[10.0, 20.0, 30.0]);
+        let b = cpu(&[5.0, 5.0]);
+        assert_eq!(labelled("cpu", &a, 20), "cpu 30.0% ▁▅█");
+        assert_eq!(labelled("cpu", &cpu(&[]), 20), "cpu no data");
+        assert_eq!(labelled("cpu", &a, 6), "cpu 30");
+        assert_eq!(
+            row(&[("cpu", &a), ("mem", &b)], 30),
+            "cpu 30.0% ▁▅█   mem 5.0% ▁▁"
+        );
     }
 }

@@ -12,8 +12,20 @@ use crate::app::state::AppState;
 
 struct Segment<'a> {
     spans: Vec<Span<'a>>,
-    /// Lower is dropped first when the bar is too narrow.
+    /// A shorter form, tried before the segment is dropped.
+    compact: Option<Vec<Span<'a>>>,
+    /// Lower is shortened, then dropped, first when the bar is too narrow.
     keep: u8,
+}
+
+impl<'a> Segment<'a> {
+    fn new(spans: Vec<Span<'a>>, keep: u8) -> Segment<'a> {
+        Segment {
+            spans,
+            compact: None,
+            keep,
+        }
+    }
 }
 
 impl Segment<'_> {
@@ -27,13 +39,19 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     let room = (area.width as usize).saturating_sub(help.content.width());
     let mut segments = segments(state, theme);
     while segments.iter().map(Segment::width).sum::<usize>() > room && segments.len() > 1 {
-        if let Some(weakest) = segments
+        let Some(weakest) = segments
             .iter()
             .enumerate()
             .min_by_key(|(_, s)| s.keep)
             .map(|(i, _)| i)
-        {
-            segments.remove(weakest);
+        else {
+            break;
+        };
+        match segments[weakest].compact.take() {
+            Some(compact) => segments[weakest].spans = compact,
+            None => {
+                segments.remove(weakest);
+            }
         }
     }
     let mut spans: Vec<Span> = Vec::new();
@@ -55,63 +73,66 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
 fn segments<'a>(state: &'a AppState, theme: &Theme) -> Vec<Segment<'a>> {
     let mut segments = Vec::new();
     if state.read_only {
-        segments.push(Segment {
-            spans: vec![Span::styled(" READ-ONLY ", theme.badge)],
-            keep: 8,
-        });
+        segments.push(Segment::new(
+            vec![Span::styled(" READ-ONLY ", theme.badge)],
+            8,
+        ));
     }
-    segments.push(Segment {
-        spans: vec![Span::styled(state.backend.to_string(), theme.title)],
-        keep: 6,
-    });
+    segments.push(Segment::new(
+        vec![Span::styled(state.backend.to_string(), theme.title)],
+        6,
+    ));
     if let Some(identity) = &state.identity {
-        segments.push(Segment {
-            spans: vec![Span::styled(identity.account_id.clone(), theme.dim)],
-            keep: 2,
-        });
+        segments.push(Segment::new(
+            vec![Span::styled(identity.account_id.clone(), theme.dim)],
+            2,
+        ));
     }
-    segments.push(Segment {
-        spans: vec![Span::styled(state.stack.name.clone(), theme.focused_title)],
-        keep: 5,
-    });
+    segments.push(Segment::new(
+        vec![Span::styled(state.stack.name.clone(), theme.focused_title)],
+        5,
+    ));
     segments.push(Segment {
         spans: feed_ages(state, theme),
+        compact: Some(oldest_feed(state, theme)),
         keep: 3,
     });
     if !state.pending_keys.is_empty() {
-        segments.push(Segment {
-            spans: vec![Span::styled(
+        segments.push(Segment::new(
+            vec![Span::styled(
                 format!("{}…", state.pending_keys),
                 theme.filter,
             )],
-            keep: 7,
-        });
+            7,
+        ));
     }
     if let Some(notice) = &state.notice {
-        segments.push(Segment {
-            spans: vec![Span::styled(format!("✓ {notice}"), theme.ok)],
-            keep: 9,
-        });
+        segments.push(Segment::new(
+            vec![Span::styled(format!("✓ {notice}"), theme.ok)],
+            9,
+        ));
     }
     if let Some(error) = &state.last_error {
-        segments.push(Segment {
-            spans: vec![Span::styled(format!("✗ {error}"), theme.error)],
-            keep: 9,
-        });
+        segments.push(Segment::new(
+            vec![Span::styled(format!("✗ {error}"), theme.error)],
+            9,
+        ));
     }
     segments
 }
 
+const FEED_NAMES: [(Feed, &str); 6] = [
+    (Feed::Ecs, "ecs"),
+    (Feed::Targets, "tg"),
+    (Feed::Rds, "rds"),
+    (Feed::Topology, "net"),
+    (Feed::Logs, "log"),
+    (Feed::Metrics, "cw"),
+];
+
 fn feed_ages<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
-    let names = [
-        (Feed::Ecs, "ecs"),
-        (Feed::Targets, "tg"),
-        (Feed::Rds, "rds"),
-        (Feed::Topology, "net"),
-        (Feed::Logs, "log"),
-    ];
     let mut spans = Vec::new();
-    for (i, (feed, name)) in names.into_iter().enumerate() {
+    for (i, (feed, name)) in FEED_NAMES.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
         }
@@ -125,4 +146,83 @@ fn feed_ages<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
         spans.push(Span::styled(format!("{name} {age}"), style));
     }
     spans
+}
+
+/// The short form of the feed ages: the oldest feed's age, and the feeds that failed.
+fn oldest_feed<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
+    let oldest = FEED_NAMES
+        .iter()
+        .filter_map(|(feed, _)| state.feed_at(*feed))
+        .min();
+    let mut spans = vec![Span::styled(
+        format!(
+            "data ≤{}",
+            oldest.map_or("…".into(), |at| text::age(state.now, at))
+        ),
+        theme.dim,
+    )];
+    for (feed, name) in FEED_NAMES {
+        if super::chrome::feed_error(state, feed).is_some() {
+            spans.push(Span::styled(format!(" ✗{name}"), theme.error));
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    use super::*;
+    use crate::cloud::BackendKind;
+    use crate::model::StackRef;
+
+    fn bar(state: &AppState, width: u16) -> String {
+        let area = Rect::new(0, 0, width, 1);
+        let mut buf = Buffer::empty(area);
+        draw(&mut buf, area, state, &Theme::default());
+        (0..width).map(|x| buf[(x, 0)].symbol()).collect()
+    }
+
+    fn state() -> AppState {
+        let mut state = AppState::new(
+            BackendKind::Sandbox {
+                scenario: "healthy".into(),
+            },
+            StackRef {
+                name: "umami".into(),
+                region: "eu-west-2".into(),
+                cluster: "umami".into(),
+                service: "umami".into(),
+            },
+            true,
+            10,
+        );
+        state.now = 100_000;
+        state.ecs.at = Some(99_000);
+        state.targets.at = Some(98_000);
+        state.rds.at = Some(95_000);
+        state.topology.at = Some(88_000);
+        state.logs_at = Some(100_000);
+        state.metrics.error = Some("AccessDenied: cloudwatch:GetMetricData".into());
+        state
+    }
+
+    #[test]
+    fn every_feed_has_its_age_when_there_is_room() {
+        let line = bar(&state(), 120);
+        assert!(
+            line.contains("ecs 1s tg 2s rds 5s net 12s log 0s cw ✗"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_narrow_bar_keeps_the_oldest_age_and_the_failed_feeds() {
+        let line = bar(&state(), 60);
+        assert!(line.contains("READ-ONLY"), "{line}");
+        assert!(line.contains("data ≤12s ✗cw"), "{line}");
+        assert!(line.ends_with(" ? help "), "{line}");
+    }
 }

@@ -7,10 +7,11 @@ use ratatui::widgets::{Paragraph, Widget};
 
 use super::layout::scroll_window;
 use super::table::{self, Cell, Column, col, fill};
-use super::{Theme, chrome, rows, text};
+use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::AppState;
-use crate::model::{TargetGroupHealth, TargetHealth};
+use crate::model::metrics::load_balancer_name;
+use crate::model::{MetricSeries, TargetGroupHealth, TargetHealth};
 
 const COLUMNS: [Column; 4] = [
     col("TARGET", 16, 9),
@@ -33,6 +34,12 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         Paragraph::new(chrome::no_data_line(state, Feed::Targets, theme)).render(inner, buf);
         return;
     }
+    let alb_rows = draw_load_balancers(buf, inner, state, theme);
+    let inner = Rect {
+        y: inner.y + alb_rows,
+        height: inner.height - alb_rows,
+        ..inner
+    };
     if inner.height == 0 {
         return;
     }
@@ -68,7 +75,55 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
 
 pub fn page_rows(state: &AppState, area: Rect) -> usize {
     let groups = rows::groups(state).len();
-    (area.height.saturating_sub(3) as usize).saturating_sub(groups)
+    let load_balancers = load_balancer_rows(state, area.height.saturating_sub(2));
+    (area.height.saturating_sub(3 + load_balancers) as usize).saturating_sub(groups)
+}
+
+/// How many load balancer lines go above the targets: one per load balancer with series,
+/// while at least the table header and two targets still fit under them.
+fn load_balancer_rows(state: &AppState, height: u16) -> u16 {
+    let count = state
+        .metrics
+        .data
+        .as_ref()
+        .map_or(0, |m| m.load_balancers().len()) as u16;
+    count.min(height.saturating_sub(3))
+}
+
+/// `umami  5xx 0 ▁▁▂▁  resp 45 ms ▂▃▂▂` per load balancer; returns the rows used.
+fn draw_load_balancers(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) -> u16 {
+    let Some(metrics) = &state.metrics.data else {
+        return 0;
+    };
+    let rows = load_balancer_rows(state, area.height);
+    let width = area.width as usize;
+    for (i, (dimension, errors, latency)) in metrics
+        .load_balancers()
+        .into_iter()
+        .take(rows as usize)
+        .enumerate()
+    {
+        let y = area.y + i as u16;
+        let name = format!("ALB {} ", load_balancer_name(dimension));
+        let name = text::fit(&name, width / 3);
+        buf.set_stringn(area.x, y, &name, width, theme.title);
+        let x = area.x + name.chars().count() as u16;
+        let room = area.right().saturating_sub(x) as usize;
+        let items: Vec<(&str, &MetricSeries)> = [("5xx", errors), ("resp", latency)]
+            .into_iter()
+            .filter_map(|(label, series)| Some((label, series?)))
+            .collect();
+        let style = if errors
+            .and_then(MetricSeries::latest)
+            .is_some_and(|v| v > 0.0)
+        {
+            theme.warning
+        } else {
+            theme.pending
+        };
+        buf.set_stringn(x, y, spark::row(&items, room), room, style);
+    }
+    rows
 }
 
 fn lines(state: &AppState) -> Vec<Row<'_>> {
