@@ -148,7 +148,7 @@ async fn aws_backend(
     config: &Config,
 ) -> color_eyre::Result<(Cloud, StackRef)> {
     let (cloud, named) = aws_connect(global, config).await?;
-    let stack = aws::resolve_stack(
+    let stack = opsdeck::ops::discover::resolve_stack(
         &cloud,
         global.stack.clone(),
         global.cluster.clone().or(named.cluster),

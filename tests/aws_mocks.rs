@@ -13,9 +13,10 @@ use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
 use opsdeck::cloud::aws::ecs::AwsEcs;
+use opsdeck::cloud::aws::rds::AwsRds;
 use opsdeck::cloud::aws::sts::AwsIdentity;
 use opsdeck::cloud::aws::{CallContext, CallCounter};
-use opsdeck::cloud::{CloudError, DesiredStatus, EcsApi, IdentityApi};
+use opsdeck::cloud::{CloudError, DesiredStatus, EcsApi, IdentityApi, RdsApi};
 
 const ATTEMPTS: u32 = 3;
 
@@ -497,4 +498,99 @@ async fn log_reads_surface_throttled_only_after_the_sdk_retries_are_spent() {
         calls.attempts()["CloudWatch Logs.FilterLogEvents"],
         u64::from(ATTEMPTS) * 2
     );
+}
+
+const DB_ARN: &str = "arn:aws:rds:eu-west-2:123456789012:db:umami-db";
+
+fn one_database() -> aws_smithy_mocks::Rule {
+    mock!(aws_sdk_rds::Client::describe_db_instances).then_output(|| {
+        aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::builder()
+            .db_instances(
+                aws_sdk_rds::types::DbInstance::builder()
+                    .db_instance_identifier("umami-db")
+                    .db_instance_arn(DB_ARN)
+                    .db_instance_status("available")
+                    .build(),
+            )
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn pending_maintenance_is_read_for_each_instance() {
+    use aws_sdk_rds::operation::describe_pending_maintenance_actions::DescribePendingMaintenanceActionsOutput;
+    use aws_sdk_rds::types::{PendingMaintenanceAction, ResourcePendingMaintenanceActions};
+    let databases = one_database();
+    let maintenance =
+        mock!(aws_sdk_rds::Client::describe_pending_maintenance_actions).then_output(|| {
+            DescribePendingMaintenanceActionsOutput::builder()
+                .pending_maintenance_actions(
+                    ResourcePendingMaintenanceActions::builder()
+                        .resource_identifier(DB_ARN)
+                        .pending_maintenance_action_details(
+                            PendingMaintenanceAction::builder()
+                                .action("system-update")
+                                .description("New Operating System update is available")
+                                .current_apply_date(aws_smithy_types::DateTime::from_secs(
+                                    1_796_094_000,
+                                ))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+    let calls = CallCounter::new();
+    let rds = AwsRds::new(
+        mocked!(
+            aws_sdk_rds,
+            [&databases, &maintenance],
+            RuleMode::MatchAny,
+            calls
+        ),
+        context(None),
+    );
+
+    let found = rds.describe_db_instances().await.unwrap();
+
+    assert_eq!(
+        found[0].pending_maintenance,
+        Some(vec![
+            "system-update: New Operating System update is available (applies 2026-12-01 03:00 UTC)"
+                .to_string()
+        ])
+    );
+}
+
+#[tokio::test]
+async fn denied_pending_maintenance_is_unknown_and_not_asked_again() {
+    let databases = one_database();
+    let denied = mock!(aws_sdk_rds::Client::describe_pending_maintenance_actions)
+        .then_http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(403).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    r#"<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/ci is not authorized to perform: rds:DescribePendingMaintenanceActions</Message></Error><RequestId>1</RequestId></ErrorResponse>"#,
+                ),
+            )
+        });
+    let calls = CallCounter::new();
+    let rds = AwsRds::new(
+        mocked!(
+            aws_sdk_rds,
+            [&databases, &denied],
+            RuleMode::MatchAny,
+            calls
+        ),
+        context(None),
+    );
+
+    let first = rds.describe_db_instances().await.unwrap();
+    let second = rds.describe_db_instances().await.unwrap();
+
+    assert_eq!(first[0].id, "umami-db");
+    assert_eq!(first[0].pending_maintenance, None);
+    assert_eq!(second[0].pending_maintenance, None);
+    assert_eq!(denied.num_calls(), 1, "asked once, then left alone");
+    assert_eq!(databases.num_calls(), 2);
 }

@@ -329,16 +329,24 @@ async fn pages_120_services_and_250_tasks_in_batches_at_the_api_maximums() {
     assert_eq!(calls.total_calls(), 18, "{counted:?}");
 }
 
-/// One dashboard refresh: topology + ecs + target health + databases, as the app's feeds run them.
+/// One dashboard refresh: topology, ecs, target health, databases and metrics, as the app's
+/// feeds run them (the log tail polls on its own clock: one FilterLogEvents a poll).
 async fn refresh_calls(moto: &Moto, stack: &StackRef) -> BTreeMap<String, u64> {
     let (cloud, calls) = moto.cloud().await;
     let topology = discover::topology(&cloud, stack).await.unwrap();
-    let (ecs, targets, dbs) = tokio::try_join!(
+    let now = chrono::Utc::now().timestamp_millis();
+    let (ecs, targets, dbs, metrics) = tokio::try_join!(
         discover::ecs(&cloud, stack),
         discover::target_health(&cloud, &topology),
         discover::databases(&cloud, &topology),
+        discover::metrics(&cloud, stack, &topology, now),
     )
     .unwrap();
+    assert_eq!(
+        metrics.series.len(),
+        7,
+        "3 database, 2 load balancer, 2 service series"
+    );
     assert_eq!(targets.len(), 1);
     assert_eq!(dbs.len(), 1);
     assert!(!ecs.tasks.is_empty());
@@ -418,25 +426,29 @@ async fn unknown_cluster_and_service_are_not_found_errors() {
         CloudError::NotFound {
             kind: "cluster",
             name: "nope".into(),
-            hint: None
+            hint: Some("the only cluster is umami: pass --cluster umami".into())
         }
     );
     let err = discover::stack_service(&cloud, &stack("umami", "nope"))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CloudError::NotFound {
-                kind: "service",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
     assert_eq!(
         err.to_string(),
-        "service nope in cluster umami not found: check --cluster and --service, or pick one from the list"
+        "service nope in cluster umami not found: \
+         the only service in cluster umami is umami: pass --service umami"
+    );
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    ecs.create_cluster()
+        .cluster_name("batch")
+        .send()
+        .await
+        .unwrap();
+    let err = discover::resolve_stack(&cloud, None, Some("nope".into()), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cluster nope not found: pass --cluster with one of the 2 clusters: batch, umami"
     );
 
     // From the CLI: one line on stderr, exit code 2.
@@ -445,7 +457,10 @@ async fn unknown_cluster_and_service_are_not_found_errors() {
         &["--cluster", "nope", "--service", "umami", "status"],
     );
     assert_eq!(code, 2, "{stdout}");
-    assert_eq!(stderr.trim_end(), "opsdeck: cluster nope not found");
+    assert_eq!(
+        stderr.trim_end(),
+        "opsdeck: cluster nope not found: pass --cluster with one of the 2 clusters: batch, umami"
+    );
     assert_eq!(stderr.lines().count(), 1);
 }
 

@@ -396,34 +396,6 @@ fn a_database_that_does_not_admit_the_service_is_drawn_blocked() {
 }
 
 #[test]
-#[ignore = "timing: run with --release -- --ignored"]
-fn a_million_log_lines_draw_fast() {
-    let mut state = handmade::dashboard_state();
-    state.width = 200;
-    state.height = 60;
-    state.logs = opsdeck::app::state::LogBuffer::new(1_000_000);
-    let events = handmade::log_events();
-    for i in 0..1_000_000 {
-        state.logs.push(&events[i % events.len()]);
-    }
-    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
-    let theme = Theme::default();
-    let start = std::time::Instant::now();
-    let frames = 100;
-    for _ in 0..frames {
-        terminal
-            .draw(|f| ui::render_with_keys(f, &state, HelpKeys::default(), &theme))
-            .expect("draw");
-    }
-    let per_frame = start.elapsed() / frames;
-    eprintln!("full dashboard, 200x60, 1M log lines: {per_frame:?} per frame");
-    assert!(
-        per_frame < std::time::Duration::from_millis(2),
-        "{per_frame:?}"
-    );
-}
-
-#[test]
 fn paused_wrapped_logs_without_timestamps() {
     let mut state = sized(80, 24);
     state.focus = PaneId::Logs;

@@ -519,7 +519,9 @@ pub struct DbInstance {
     pub security_groups: Vec<String>,
     pub publicly_accessible: bool,
     pub deletion_protection: bool,
-    pub pending_maintenance: Vec<String>,
+    /// Pending maintenance actions, as the console words them; `None` when they could not be
+    /// read (the endpoint lacks DescribePendingMaintenanceActions, or access is denied).
+    pub pending_maintenance: Option<Vec<String>>,
     /// True when the master password lives in Secrets Manager (`ManageMasterUserPassword`).
     pub managed_master_password: bool,
 }

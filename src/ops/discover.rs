@@ -7,26 +7,143 @@
 use std::collections::BTreeSet;
 
 use crate::app::action::EcsSnapshot;
-use crate::cloud::{Cloud, CloudError, CloudResult, DesiredStatus};
+use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult, DesiredStatus};
 use crate::model::metrics::{METRICS_WINDOW_MS, load_balancer_dimension};
 use crate::model::{
     DbInstance, MetricQuery, MetricsSnapshot, Millis, Service, StackRef, TargetGroupHealth,
     Topology, arn_name,
 };
 
-/// Describes the stack's service, or says clearly that it does not exist.
+/// Fills in the cluster and service a user left out when the account leaves no doubt
+/// (exactly one cluster, exactly one service); otherwise names the choices.
+pub async fn resolve_stack(
+    cloud: &Cloud,
+    name: Option<String>,
+    cluster: Option<String>,
+    service: Option<String>,
+) -> CloudResult<StackRef> {
+    let region = match &cloud.kind {
+        BackendKind::Aws { region, .. } => region.clone(),
+        BackendKind::Sandbox { .. } => String::new(),
+    };
+    let cluster = match cluster {
+        Some(cluster) => cluster,
+        None => only_one("cluster", "--cluster", cloud.ecs.list_clusters().await?)?,
+    };
+    let service = match service {
+        Some(service) => service,
+        None => match cloud.ecs.list_services(&cluster).await {
+            Ok(arns) => only_one("service", "--service", arns)?,
+            Err(error) => return Err(name_the_choices(cloud, &cluster, error).await),
+        },
+    };
+    Ok(StackRef {
+        name: name.unwrap_or_else(|| service.clone()),
+        region,
+        cluster,
+        service,
+    })
+}
+
+fn only_one(kind: &'static str, flag: &str, arns: Vec<String>) -> CloudResult<String> {
+    let names: Vec<&str> = arns.iter().map(|a| arn_name(a)).collect();
+    match names.as_slice() {
+        [one] => Ok((*one).to_string()),
+        [] => Err(CloudError::NotFound {
+            kind,
+            name: "any".into(),
+            hint: Some("this account and region have none; check --profile and --region".into()),
+        }),
+        many => Err(CloudError::Rejected {
+            operation: format!("choosing a {kind}"),
+            message: format!(
+                "there are {}; pass {flag} with one of: {}{}",
+                many.len(),
+                many.iter().take(10).copied().collect::<Vec<_>>().join(", "),
+                if many.len() > 10 { ", ..." } else { "" }
+            ),
+        }),
+    }
+}
+
+/// Describes the stack's service, or says clearly that it does not exist and what does.
 pub async fn stack_service(cloud: &Cloud, stack: &StackRef) -> CloudResult<Service> {
-    cloud
+    let described = cloud
         .ecs
         .describe_services(&stack.cluster, std::slice::from_ref(&stack.service))
-        .await?
-        .into_iter()
-        .find(|s| s.name == stack.service && s.status != "INACTIVE")
-        .ok_or_else(|| CloudError::NotFound {
-            kind: "service",
-            name: format!("{} in cluster {}", stack.service, stack.cluster),
-            hint: Some("check --cluster and --service, or pick one from the list".into()),
-        })
+        .await;
+    let found = match described {
+        Ok(services) => services
+            .into_iter()
+            .find(|s| s.name == stack.service && s.status != "INACTIVE"),
+        Err(error) => return Err(name_the_choices(cloud, &stack.cluster, error).await),
+    };
+    match found {
+        Some(service) => Ok(service),
+        None => {
+            let error = CloudError::NotFound {
+                kind: "service",
+                name: format!("{} in cluster {}", stack.service, stack.cluster),
+                hint: None,
+            };
+            Err(name_the_choices(cloud, &stack.cluster, error).await)
+        }
+    }
+}
+
+/// A cluster or service that is not found gets a hint naming the ones that exist, so the
+/// next command can be right. Any other error, or a failure to list, passes unchanged.
+pub async fn name_the_choices(cloud: &Cloud, cluster: &str, error: CloudError) -> CloudError {
+    let CloudError::NotFound {
+        kind,
+        name,
+        hint: None,
+    } = error
+    else {
+        return error;
+    };
+    let (listed, flag, plural) = match kind {
+        "cluster" => (cloud.ecs.list_clusters().await, "--cluster", "clusters"),
+        "service" => (
+            cloud.ecs.list_services(cluster).await,
+            "--service",
+            "services",
+        ),
+        _ => {
+            return CloudError::NotFound {
+                kind,
+                name,
+                hint: None,
+            };
+        }
+    };
+    let hint = listed.ok().map(|arns| {
+        let mut names: Vec<&str> = arns.iter().map(|a| arn_name(a)).collect();
+        names.sort_unstable();
+        let within = if kind == "service" {
+            format!(" in cluster {cluster}")
+        } else {
+            String::new()
+        };
+        match names.len() {
+            0 => format!("there are no {plural}{within}; check --profile and --region"),
+            1 => format!(
+                "the only {kind}{within} is {}: pass {flag} {}",
+                names[0], names[0]
+            ),
+            n => format!(
+                "pass {flag} with one of the {n} {plural}{within}: {}{}",
+                names
+                    .iter()
+                    .take(10)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if n > 10 { ", ..." } else { "" }
+            ),
+        }
+    });
+    CloudError::NotFound { kind, name, hint }
 }
 
 /// Everything around the service that changes rarely: network, load balancing, DNS, database.

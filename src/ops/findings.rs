@@ -374,7 +374,7 @@ mod tests {
             security_groups: vec!["sg-db".into()],
             publicly_accessible: false,
             deletion_protection: true,
-            pending_maintenance: vec![],
+            pending_maintenance: Some(vec![]),
             managed_master_password: true,
         }
     }

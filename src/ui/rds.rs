@@ -155,6 +155,7 @@ fn fact_style(label: &str, value: &str, theme: &Theme) -> Style {
     match (label, value) {
         ("multi-AZ", "no") | ("deletion", "unprotected") => theme.warning,
         ("public", "yes") => theme.failed,
+        ("maintenance", "unknown") => theme.dim,
         ("maintenance", v) if v != "none" => theme.warning,
         _ => Style::new(),
     }

@@ -391,10 +391,10 @@ pub fn database_facts(db: &DbInstance) -> Vec<(&'static str, String)> {
     let free = db.free_storage_bytes.map_or("? free".into(), |b| {
         format!("{:.1} GB free", b as f64 / 1e9)
     });
-    let maintenance = if db.pending_maintenance.is_empty() {
-        "none".into()
-    } else {
-        db.pending_maintenance.join("; ")
+    let maintenance = match &db.pending_maintenance {
+        None => "unknown".into(),
+        Some(actions) if actions.is_empty() => "none".into(),
+        Some(actions) => actions.join("; "),
     };
     vec![
         (

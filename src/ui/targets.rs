@@ -43,8 +43,9 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     if inner.height == 0 {
         return;
     }
-    let kept = table::fit_columns(&COLUMNS, inner.width);
-    table::draw_header(buf, inner, inner.y, &COLUMNS, &kept, theme.header);
+    let columns = columns(state);
+    let kept = table::fit_columns(&columns, inner.width);
+    table::draw_header(buf, inner, inner.y, &columns, &kept, theme.header);
     let lines = lines(state);
     if lines.is_empty() {
         let note = if state.filter_for(PaneId::Targets).is_some() {
@@ -67,10 +68,26 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
             Row::Target(i, target) => {
                 let style = table::selected_style(*i == state.targets_selected, theme);
                 let cells = target_cells(target, theme);
-                table::draw_row(buf, inner, y, &COLUMNS, &kept, &cells, style);
+                table::draw_row(buf, inner, y, &columns, &kept, &cells, style);
             }
         }
     }
+}
+
+/// The target column is as wide as its longest `ip:port`, up to `255.255.255.255:65535`.
+fn columns(state: &AppState) -> [Column; 4] {
+    let mut columns = COLUMNS;
+    let widest = rows::targets(state)
+        .iter()
+        .map(|(_, t)| target_label(t).chars().count())
+        .max()
+        .unwrap_or(0);
+    columns[0].width = (widest as u16).clamp(COLUMNS[0].width, 21);
+    columns
+}
+
+fn target_label(target: &TargetHealth) -> String {
+    format!("{}:{}", target.target_id, target.port)
 }
 
 pub fn page_rows(state: &AppState, area: Rect) -> usize {
@@ -163,7 +180,7 @@ fn draw_group(buf: &mut Buffer, area: Rect, y: u16, group: &TargetGroupHealth, t
 fn target_cells(target: &TargetHealth, theme: &Theme) -> Vec<Cell> {
     let state = theme.health(target.state.health());
     vec![
-        (format!("{}:{}", target.target_id, target.port), state),
+        (target_label(target), state),
         (
             target.availability_zone.clone().unwrap_or_default(),
             Style::new(),

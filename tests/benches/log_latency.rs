@@ -5,7 +5,6 @@
 //! median at most 1.5 s.
 
 #[path = "../common/moto.rs"]
-#[allow(dead_code)]
 mod moto;
 
 use std::io::{BufRead, BufReader};

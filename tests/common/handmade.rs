@@ -374,7 +374,7 @@ pub fn database() -> DbInstance {
         security_groups: vec![DB_SG.into()],
         publicly_accessible: false,
         deletion_protection: true,
-        pending_maintenance: vec!["system-update (next window Sun 03:00)".into()],
+        pending_maintenance: Some(vec!["system-update (next window Sun 03:00)".into()]),
         managed_master_password: true,
     }
 }

@@ -46,29 +46,8 @@ impl Moto {
             endpoint: format!("http://127.0.0.1:{port}"),
         };
         moto.wait_until_listening(port);
-        moto.keep_tasks_running(port);
+        hold_tasks_running(port);
         moto
-    }
-
-    /// moto moves a task one state towards STOPPED on every DescribeTasks; a dashboard
-    /// describes tasks all the time, so hold them where ECS would: RUNNING.
-    fn keep_tasks_running(&self, port: u16) {
-        use std::io::{Read, Write};
-        let body =
-            r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
-        let request = format!(
-            "POST /moto-api/state-manager/set-transition HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
-        stream.write_all(request.as_bytes()).expect("send to moto");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("read from moto");
-        assert!(
-            answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.1 200"),
-            "{answer}"
-        );
     }
 
     fn wait_until_listening(&self, port: u16) {
@@ -846,4 +825,26 @@ pub async fn add_services(
             .await
             .unwrap();
     }
+}
+
+/// moto moves a task one state towards STOPPED on every DescribeTasks; a dashboard
+/// describes tasks all the time, so hold them where ECS would: RUNNING. `port` is the
+/// loopback port moto listens on.
+pub fn hold_tasks_running(port: u16) {
+    use std::io::{Read, Write};
+    let body =
+        r#"{"model_name":"ecs::task","transition":{"progression":"manual","times":1000000}}"#;
+    let request = format!(
+        "POST /moto-api/state-manager/set-transition HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to moto");
+    stream.write_all(request.as_bytes()).expect("send to moto");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read from moto");
+    assert!(
+        answer.starts_with("HTTP/1.1 201") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
 }

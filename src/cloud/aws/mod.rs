@@ -21,8 +21,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 pub use calls::CallCounter;
 pub use errors::CallContext;
 
-use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult};
-use crate::model::{StackRef, arn_name};
+use crate::cloud::{BackendKind, Cloud, CloudError};
 
 /// How to reach an account, as the AWS CLI's flags and environment say it.
 #[derive(Debug, Clone, Default)]
@@ -127,57 +126,4 @@ pub fn from_sdk_config(
             context,
         )),
     })
-}
-
-/// Fills in the cluster and service a user left out when the account leaves no doubt
-/// (exactly one cluster, exactly one service); otherwise names the choices.
-pub async fn resolve_stack(
-    cloud: &Cloud,
-    name: Option<String>,
-    cluster: Option<String>,
-    service: Option<String>,
-) -> CloudResult<StackRef> {
-    let region = match &cloud.kind {
-        BackendKind::Aws { region, .. } => region.clone(),
-        BackendKind::Sandbox { .. } => String::new(),
-    };
-    let cluster = match cluster {
-        Some(cluster) => cluster,
-        None => only_one("cluster", "--cluster", cloud.ecs.list_clusters().await?)?,
-    };
-    let service = match service {
-        Some(service) => service,
-        None => only_one(
-            "service",
-            "--service",
-            cloud.ecs.list_services(&cluster).await?,
-        )?,
-    };
-    Ok(StackRef {
-        name: name.unwrap_or_else(|| service.clone()),
-        region,
-        cluster,
-        service,
-    })
-}
-
-fn only_one(kind: &'static str, flag: &str, arns: Vec<String>) -> CloudResult<String> {
-    let names: Vec<&str> = arns.iter().map(|a| arn_name(a)).collect();
-    match names.as_slice() {
-        [one] => Ok((*one).to_string()),
-        [] => Err(CloudError::NotFound {
-            kind,
-            name: "any".into(),
-            hint: Some("this account and region have none; check --profile and --region".into()),
-        }),
-        many => Err(CloudError::Rejected {
-            operation: format!("choosing a {kind}"),
-            message: format!(
-                "there are {}; pass {flag} with one of: {}{}",
-                many.len(),
-                many.iter().take(10).copied().collect::<Vec<_>>().join(", "),
-                if many.len() > 10 { ", ..." } else { "" }
-            ),
-        }),
-    }
 }

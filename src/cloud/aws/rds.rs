@@ -1,43 +1,143 @@
-//! RDS: the region's database instances, all pages.
+//! RDS: the region's database instances and their pending maintenance, all pages.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_rds::Client;
+use aws_sdk_rds::config::retry::RetryConfig;
 use aws_sdk_rds::types as sdk;
 
 use super::convert::{count_opt, millis, owned, port, text};
 use super::errors::CallContext;
-use crate::cloud::{CloudResult, RdsApi};
-use crate::model::DbInstance;
+use crate::cloud::{CloudError, CloudResult, RdsApi};
+use crate::model::{DbInstance, Millis};
 
-/// DescribeDBInstances returns at most 100 per page.
+/// DescribeDBInstances and DescribePendingMaintenanceActions return at most 100 per page.
 const PAGE_MAX: i32 = 100;
 
 pub struct AwsRds {
     client: Client,
+    /// The same client without retries, for the pending-maintenance call: it only adds to
+    /// what the pane shows, so a failure must not hold up the instances.
+    maintenance_client: Client,
+    /// Cleared when the endpoint cannot answer DescribePendingMaintenanceActions (moto lacks
+    /// it; a role may be denied it), so it is not asked again every refresh.
+    maintenance_readable: AtomicBool,
     context: CallContext,
 }
 
 impl AwsRds {
     pub fn new(client: Client, context: CallContext) -> AwsRds {
-        AwsRds { client, context }
+        let maintenance_client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .retry_config(RetryConfig::standard().with_max_attempts(1))
+                .build(),
+        );
+        AwsRds {
+            client,
+            maintenance_client,
+            maintenance_readable: AtomicBool::new(true),
+            context,
+        }
+    }
+
+    /// Pending maintenance by instance ARN, or `None` when it cannot be read.
+    async fn pending_maintenance(&self) -> Option<HashMap<String, Vec<String>>> {
+        if !self.maintenance_readable.load(Ordering::Relaxed) {
+            return None;
+        }
+        let result = self
+            .maintenance_client
+            .describe_pending_maintenance_actions()
+            .max_records(PAGE_MAX)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await;
+        match result {
+            Ok(resources) => Some(
+                resources
+                    .iter()
+                    .map(|r| {
+                        let actions = r
+                            .pending_maintenance_action_details()
+                            .iter()
+                            .map(maintenance_text)
+                            .collect();
+                        (text(r.resource_identifier()), actions)
+                    })
+                    .collect(),
+            ),
+            Err(e) => {
+                let error = self
+                    .context
+                    .error("rds:DescribePendingMaintenanceActions", "", e);
+                // Throttling passes; anything else will not, so stop asking.
+                if !matches!(error, CloudError::Throttled { .. }) {
+                    self.maintenance_readable.store(false, Ordering::Relaxed);
+                }
+                tracing::warn!(%error, "pending maintenance is unknown");
+                None
+            }
+        }
     }
 }
 
 #[async_trait]
 impl RdsApi for AwsRds {
     async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>> {
-        let instances: Vec<sdk::DbInstance> = self
+        let instances = self
             .client
             .describe_db_instances()
             .max_records(PAGE_MAX)
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("rds:DescribeDBInstances", "", e))?;
-        Ok(instances.iter().map(db_instance_from_sdk).collect())
+            .collect::<Result<Vec<sdk::DbInstance>, _>>();
+        let (instances, maintenance) = tokio::join!(instances, self.pending_maintenance());
+        let instances =
+            instances.map_err(|e| self.context.error("rds:DescribeDBInstances", "", e))?;
+        Ok(instances
+            .iter()
+            .map(|db| {
+                let mut instance = db_instance_from_sdk(db);
+                instance.pending_maintenance = maintenance
+                    .as_ref()
+                    .map(|m| m.get(&instance.arn).cloned().unwrap_or_default());
+                instance
+            })
+            .collect())
     }
+}
+
+/// `system-update: Upgrade to the latest OS (applies 2026-12-01 03:00 UTC)`, as the console
+/// words it: the action, what it does, and when it happens without the user.
+fn maintenance_text(action: &sdk::PendingMaintenanceAction) -> String {
+    let mut text = action.action().unwrap_or("maintenance").to_string();
+    if let Some(description) = action.description().filter(|d| !d.is_empty()) {
+        text.push_str(": ");
+        text.push_str(description);
+    }
+    let when = millis(action.current_apply_date())
+        .or_else(|| millis(action.forced_apply_date()))
+        .or_else(|| millis(action.auto_applied_after_date()));
+    match (when, action.opt_in_status()) {
+        (Some(at), _) => text.push_str(&format!(" (applies {})", utc_minute(at))),
+        (None, Some(opt_in)) => text.push_str(&format!(" ({opt_in})")),
+        (None, None) => {}
+    }
+    text
+}
+
+fn utc_minute(at: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(at).map_or_else(
+        || at.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 fn db_instance_from_sdk(db: &sdk::DbInstance) -> DbInstance {
@@ -80,8 +180,8 @@ fn db_instance_from_sdk(db: &sdk::DbInstance) -> DbInstance {
             .collect(),
         publicly_accessible: db.publicly_accessible().unwrap_or(false),
         deletion_protection: db.deletion_protection().unwrap_or(false),
-        // Pending maintenance needs DescribePendingMaintenanceActions; not fetched yet.
-        pending_maintenance: Vec::new(),
+        // Filled in from DescribePendingMaintenanceActions by the caller.
+        pending_maintenance: None,
         managed_master_password: db.master_user_secret().is_some(),
     }
 }

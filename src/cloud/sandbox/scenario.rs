@@ -339,7 +339,7 @@ fn build_database(world: &mut World, wiring: &Wiring) {
         security_groups: vec![wiring.db_sg.clone()],
         publicly_accessible: false,
         deletion_protection: true,
-        pending_maintenance: Vec::new(),
+        pending_maintenance: Some(Vec::new()),
         managed_master_password: true,
     });
 }
