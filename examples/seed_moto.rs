@@ -17,9 +17,7 @@ mod moto;
 
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
-use aws_smithy_types::DateTime;
 use clap::Parser;
 use opsdeck::model::metrics::load_balancer_dimension;
 
@@ -36,8 +34,6 @@ struct Args {
     #[arg(long)]
     follow: bool,
 }
-
-const MINUTE: i64 = 60_000;
 
 #[tokio::main]
 async fn main() {
@@ -168,29 +164,8 @@ async fn put_metrics(config: &aws_config::SdkConfig, umami: &moto::Umami) {
             Box::new(wave(40.0, 8.0)),
         ),
     ];
-    let now = chrono::Utc::now().timestamp_millis();
-    let minute = now - now.rem_euclid(MINUTE);
     for (namespace, name, dimensions, value) in series {
-        let dimensions: Vec<Dimension> = dimensions
-            .iter()
-            .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
-            .collect();
-        let data: Vec<MetricDatum> = (0..60)
-            .map(|i| {
-                MetricDatum::builder()
-                    .metric_name(name)
-                    .set_dimensions(Some(dimensions.clone()))
-                    .timestamp(DateTime::from_millis(minute - (60 - i as i64) * MINUTE))
-                    .value(value(i))
-                    .build()
-            })
-            .collect();
-        cloudwatch
-            .put_metric_data()
-            .namespace(namespace)
-            .set_metric_data(Some(data))
-            .send()
-            .await
-            .expect("PutMetricData");
+        let values: Vec<f64> = (0..60).map(&value).collect();
+        moto::put_metric(&cloudwatch, namespace, name, dimensions, &values).await;
     }
 }

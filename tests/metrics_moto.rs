@@ -8,9 +8,7 @@ mod pty;
 
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-use aws_smithy_types::DateTime;
-use moto::{Moto, REGION, binary_env, build_umami};
+use moto::{Moto, REGION, binary_env, build_umami, put_metric};
 use opsdeck::model::metrics::load_balancer_dimension;
 use opsdeck::model::{MetricQuery, MetricUnit};
 use pty::PtyApp;
@@ -25,49 +23,13 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// Puts `values` (oldest first, one a minute, the last one a minute ago) of one metric.
-async fn put(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-    namespace: &str,
-    name: &str,
-    dimensions: &[(&str, &str)],
-    values: &[f64],
-) {
-    let now = now_ms();
-    let minute = now - now.rem_euclid(MINUTE);
-    let dimensions: Vec<Dimension> = dimensions
-        .iter()
-        .map(|(name, value)| Dimension::builder().name(*name).value(*value).build())
-        .collect();
-    let data: Vec<MetricDatum> = values
-        .iter()
-        .enumerate()
-        .map(|(i, value)| {
-            let ago = (values.len() - i) as i64;
-            MetricDatum::builder()
-                .metric_name(name)
-                .set_dimensions(Some(dimensions.clone()))
-                .timestamp(DateTime::from_millis(minute - ago * MINUTE))
-                .value(*value)
-                .build()
-        })
-        .collect();
-    cloudwatch
-        .put_metric_data()
-        .namespace(namespace)
-        .set_metric_data(Some(data))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_datapoints_come_back_in_one_get_metric_data_call() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
     let db = [("DBInstanceIdentifier", "umami-db")];
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/RDS",
         "CPUUtilization",
@@ -122,8 +84,8 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
     let db = [("DBInstanceIdentifier", umami.database.as_str())];
     let alb = [("LoadBalancer", lb.as_str())];
     let service = [("ClusterName", "umami"), ("ServiceName", "umami")];
-    put(&cloudwatch, "AWS/RDS", "CPUUtilization", &db, &[12.0, 31.5]).await;
-    put(
+    put_metric(&cloudwatch, "AWS/RDS", "CPUUtilization", &db, &[12.0, 31.5]).await;
+    put_metric(
         &cloudwatch,
         "AWS/RDS",
         "DatabaseConnections",
@@ -132,7 +94,7 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
     )
     .await;
     let target_5xx = "HTTPCode_Target_5XX_Count";
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/ApplicationELB",
         target_5xx,
@@ -141,7 +103,7 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
     )
     .await;
     let elb_5xx = "HTTPCode_ELB_5XX_Count";
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/ApplicationELB",
         elb_5xx,
@@ -150,7 +112,7 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
     )
     .await;
     let latency = "TargetResponseTime";
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/ApplicationELB",
         latency,
@@ -158,7 +120,7 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
         &[0.05, 0.12],
     )
     .await;
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/ECS",
         "CPUUtilization",
@@ -166,7 +128,7 @@ async fn the_dashboard_on_moto_draws_the_stacks_sparklines() {
         &[40.0, 55.0],
     )
     .await;
-    put(
+    put_metric(
         &cloudwatch,
         "AWS/ECS",
         "MemoryUtilization",

@@ -349,3 +349,23 @@ impl AppState {
         PathBuf::from(format!("./opsdeck-logs-{}-{at}.log", self.stack.name))
     }
 }
+
+#[cfg(test)]
+impl AppState {
+    /// The sandbox's "umami" stack with nothing loaded yet, for unit tests.
+    pub(crate) fn for_tests() -> AppState {
+        AppState::new(
+            BackendKind::Sandbox {
+                scenario: "healthy".into(),
+            },
+            StackRef {
+                name: "umami".into(),
+                region: "eu-west-2".into(),
+                cluster: "umami".into(),
+                service: "umami".into(),
+            },
+            false,
+            100,
+        )
+    }
+}

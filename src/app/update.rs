@@ -620,23 +620,10 @@ fn feed_label(feed: Feed) -> &'static str {
 mod tests {
     use super::*;
     use crate::app::action::EcsSnapshot;
-    use crate::cloud::BackendKind;
     use crate::model::{LogEvent, StackRef};
 
     fn state() -> AppState {
-        AppState::new(
-            BackendKind::Sandbox {
-                scenario: "healthy".into(),
-            },
-            StackRef {
-                name: "umami".into(),
-                region: "eu-west-2".into(),
-                cluster: "umami".into(),
-                service: "umami".into(),
-            },
-            false,
-            100,
-        )
+        AppState::for_tests()
     }
 
     fn log(id: usize) -> LogEvent {

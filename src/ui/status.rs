@@ -175,8 +175,6 @@ mod tests {
     use ratatui::layout::Rect;
 
     use super::*;
-    use crate::cloud::BackendKind;
-    use crate::model::StackRef;
 
     fn bar(state: &AppState, width: u16) -> String {
         let area = Rect::new(0, 0, width, 1);
@@ -186,19 +184,8 @@ mod tests {
     }
 
     fn state() -> AppState {
-        let mut state = AppState::new(
-            BackendKind::Sandbox {
-                scenario: "healthy".into(),
-            },
-            StackRef {
-                name: "umami".into(),
-                region: "eu-west-2".into(),
-                cluster: "umami".into(),
-                service: "umami".into(),
-            },
-            true,
-            10,
-        );
+        let mut state = AppState::for_tests();
+        state.read_only = true;
         state.now = 100_000;
         state.ecs.at = Some(99_000);
         state.targets.at = Some(98_000);

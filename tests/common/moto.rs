@@ -848,3 +848,46 @@ pub fn hold_tasks_running(port: u16) {
         "{answer}"
     );
 }
+
+/// Puts `values` (oldest first, one a minute, the last one a minute ago) of one metric.
+pub async fn put_metric(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    name: &str,
+    dimensions: &[(&str, &str)],
+    values: &[f64],
+) {
+    let now = chrono::Utc::now().timestamp_millis();
+    let minute = now - now.rem_euclid(60_000);
+    let dimensions: Vec<aws_sdk_cloudwatch::types::Dimension> = dimensions
+        .iter()
+        .map(|(name, value)| {
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name(*name)
+                .value(*value)
+                .build()
+        })
+        .collect();
+    let data: Vec<aws_sdk_cloudwatch::types::MetricDatum> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let ago = (values.len() - i) as i64;
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name(name)
+                .set_dimensions(Some(dimensions.clone()))
+                .timestamp(aws_smithy_types::DateTime::from_millis(
+                    minute - ago * 60_000,
+                ))
+                .value(*value)
+                .build()
+        })
+        .collect();
+    cloudwatch
+        .put_metric_data()
+        .namespace(namespace)
+        .set_metric_data(Some(data))
+        .send()
+        .await
+        .unwrap();
+}
