@@ -165,11 +165,23 @@ async fn aws_connect(
 ) -> color_eyre::Result<(Cloud, config::StackConfig)> {
     let named = match &global.stack {
         Some(name) => config.stacks.get(name).cloned().ok_or_else(|| {
+            let file = global
+                .config
+                .clone()
+                .or_else(config::default_config_path)
+                .map_or_else(
+                    || "the config file".to_string(),
+                    |p| p.display().to_string(),
+                );
             let known: Vec<&str> = config.stacks.keys().map(String::as_str).collect();
-            eyre!(
-                "no stack named {name} in the config file (known: {})",
-                known.join(", ")
-            )
+            if known.is_empty() {
+                eyre!("no stack named {name}: {file} defines none; add a [stacks.{name}] table")
+            } else {
+                eyre!(
+                    "no stack named {name} in {file}: it defines {}",
+                    known.join(", ")
+                )
+            }
         })?,
         None => Default::default(),
     };

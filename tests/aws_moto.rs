@@ -692,3 +692,59 @@ async fn a_new_revision_keeps_what_the_model_does_not_carry_and_rolls_out() {
         .unwrap();
     assert_eq!(stopped, vec![umami.tasks[0].clone()]);
 }
+
+/// `--stack NAME` takes the region, cluster and service from the config file, and the
+/// endpoint comes from `AWS_ENDPOINT_URL` as in the AWS CLI: no flag names any of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_stack_from_the_config_file_supplies_region_cluster_and_service() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let umami = build_umami(&config, "umami", 2).await;
+    let ecs = aws_sdk_ecs::Client::new(&config);
+    // A second service, so the stack's is taken from the file and not picked as the only one.
+    moto::add_services(&ecs, "umami", &umami.task_definition, 1).await;
+
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("opsdeck.toml");
+    std::fs::write(
+        &file,
+        "[stacks.prod]\nregion = \"eu-west-2\"\ncluster = \"umami\"\nservice = \"umami\"\n",
+    )
+    .unwrap();
+    let run = |stack: &str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+        command
+            .args(["--config", &file.display().to_string(), "--stack", stack])
+            .args(["status", "--json"])
+            .envs(binary_env(home.path()))
+            .env_remove("AWS_REGION")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint);
+        for name in moto::SCRUBBED_ENV {
+            if *name != "AWS_ENDPOINT_URL" {
+                command.env_remove(name);
+            }
+        }
+        command.output().unwrap()
+    };
+
+    let output = run("prod");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["stack"]["name"], "prod");
+    assert_eq!(json["stack"]["region"], "eu-west-2");
+    assert_eq!(json["stack"]["cluster"], "umami");
+    assert_eq!(json["stack"]["service"], "umami");
+    assert_eq!(json["health"], "ok", "{json}");
+
+    let output = run("staging");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "opsdeck: no stack named staging in {}: it defines prod",
+            file.display()
+        )
+    );
+}
