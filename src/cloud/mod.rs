@@ -44,6 +44,19 @@ pub enum CloudError {
     Other { operation: String, message: String },
 }
 
+impl CloudError {
+    /// Whether trying again later may succeed: a dropped connection or throttling may pass;
+    /// missing credentials, a denied action or a resource that is not there will not.
+    pub fn may_pass(&self) -> bool {
+        matches!(
+            self,
+            CloudError::Throttled { .. }
+                | CloudError::Unreachable { .. }
+                | CloudError::Other { .. }
+        )
+    }
+}
+
 pub type CloudResult<T> = Result<T, CloudError>;
 
 /// Which task states ListTasks should return.

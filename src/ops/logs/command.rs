@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
@@ -9,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use super::buffer::{stream_container, stream_task_id};
 use super::line::{Severity, iso_timestamp, severity};
 use super::sanitize::{is_unsafe_char, sanitize};
+use super::tail::LogTail;
 use super::{LogsError, Narrowing, PollOptions, RateLimiter, TailChoice, open_tail, stack_streams};
 use crate::app::workers::wall_clock_ms;
 use crate::cli::LogsArgs;
@@ -38,33 +40,73 @@ pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsArgs) -> Result<(),
     }
     let format = Format::for_stdout(args.json);
     let mut stdout = tokio::io::stdout();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
+    let mut stderr = std::io::stderr();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        result = print_tail(&mut tail, &mut stdout, &mut stderr, format, args.follow) => result,
+    }
+}
+
+/// The first wait after a failed read while following; it doubles up to [`MAX_RETRY_WAIT`].
+const FIRST_RETRY_WAIT: Duration = Duration::from_secs(1);
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// Writes the tail's batches to `out` until caught up (or for ever with `follow`). While
+/// following, a failure that may pass (a dropped connection, throttling, a live-tail session
+/// that ended badly) is said on `notes` and retried with backoff: the tail resumes where it
+/// was, losing nothing. One that will not pass (credentials, access, a deleted log group)
+/// ends the command.
+pub async fn print_tail<W>(
+    tail: &mut LogTail,
+    out: &mut W,
+    notes: &mut dyn std::io::Write,
+    format: Format,
+    follow: bool,
+) -> Result<(), LogsError>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let mut sampled = false;
+    let mut wait = FIRST_RETRY_WAIT;
     loop {
-        let batch = tokio::select! {
-            _ = &mut ctrl_c => return Ok(()),
-            batch = tail.next() => batch?,
+        let batch = match tail.next().await {
+            Ok(batch) => {
+                wait = FIRST_RETRY_WAIT;
+                batch
+            }
+            Err(error) if follow && error.may_pass() => {
+                let _ = writeln!(notes, "opsdeck: {error}; retrying in {}s", wait.as_secs());
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_RETRY_WAIT);
+                continue;
+            }
+            Err(error) => return Err(error.into()),
         };
         if batch.sampled && !sampled {
-            eprintln!("live tail is sampled: AWS sends a sample above 500 events a second");
+            let _ = writeln!(
+                notes,
+                "live tail is sampled: AWS sends a sample above 500 events a second"
+            );
         }
         sampled = batch.sampled;
         let text = format.render(&batch.events);
-        match write_all(&mut stdout, text.as_bytes()).await {
+        match write_all(out, text.as_bytes()).await {
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
             result => result.map_err(LogsError::Output)?,
         }
-        if !args.follow && batch.caught_up {
+        if !follow && batch.caught_up {
             return Ok(());
         }
     }
 }
 
-async fn write_all(stdout: &mut tokio::io::Stdout, bytes: &[u8]) -> std::io::Result<()> {
+async fn write_all<W>(out: &mut W, bytes: &[u8]) -> std::io::Result<()>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
     if !bytes.is_empty() {
-        stdout.write_all(bytes).await?;
-        stdout.flush().await?;
+        out.write_all(bytes).await?;
+        out.flush().await?;
     }
     Ok(())
 }
@@ -206,9 +248,120 @@ fn json_line(event: &LogEvent, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+
     use super::*;
+    use crate::cloud::{CloudError, CloudResult};
+    use crate::ops::logs::{TailBatch, TailSource};
 
     const NOW: Millis = 1_795_338_000_000;
+
+    /// A tail that answers from a script, then waits for ever.
+    struct Scripted(VecDeque<CloudResult<TailBatch>>);
+
+    #[async_trait::async_trait]
+    impl TailSource for Scripted {
+        async fn next_batch(&mut self) -> CloudResult<TailBatch> {
+            match self.0.pop_front() {
+                Some(answer) => answer,
+                None => std::future::pending().await,
+            }
+        }
+    }
+
+    fn batch(message: &str) -> CloudResult<TailBatch> {
+        Ok(TailBatch {
+            events: vec![LogEvent {
+                event_id: message.into(),
+                timestamp: NOW,
+                ingestion_time: NOW,
+                stream: "umami/umami/0123456789abcdef".into(),
+                message: message.into(),
+            }],
+            caught_up: true,
+            throttled: false,
+            sampled: false,
+        })
+    }
+
+    fn unreachable() -> CloudResult<TailBatch> {
+        Err(CloudError::Unreachable {
+            endpoint: "https://logs.eu-west-2.amazonaws.com".into(),
+            message: "connection reset".into(),
+        })
+    }
+
+    async fn follow(script: Vec<CloudResult<TailBatch>>) -> (String, String, bool) {
+        let mut tail = LogTail::new(Box::new(Scripted(script.into())));
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        let ended = tokio::time::timeout(
+            Duration::from_secs(600),
+            print_tail(&mut tail, &mut out, &mut notes, Format::Json, true),
+        )
+        .await;
+        let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+        (text(out), text(notes), ended.is_ok())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn following_retries_a_dropped_connection_with_backoff_and_loses_nothing() {
+        let (out, notes, ended) = follow(vec![
+            batch("before"),
+            unreachable(),
+            unreachable(),
+            batch("after"),
+        ])
+        .await;
+        assert!(!ended, "a follow goes on");
+        let messages: Vec<String> = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["message"].to_string())
+            .collect();
+        assert_eq!(messages, [r#""before""#, r#""after""#]);
+        assert_eq!(
+            notes,
+            "opsdeck: cannot reach https://logs.eu-west-2.amazonaws.com: connection reset; retrying in 1s\n\
+             opsdeck: cannot reach https://logs.eu-west-2.amazonaws.com: connection reset; retrying in 2s\n"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn following_stops_on_an_error_that_will_not_pass() {
+        let denied = Err(CloudError::AccessDenied {
+            action: "logs:FilterLogEvents".into(),
+            message: "not authorized".into(),
+        });
+        let mut tail = LogTail::new(Box::new(Scripted(vec![batch("a"), denied].into())));
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        let result = print_tail(&mut tail, &mut out, &mut notes, Format::Json, true).await;
+        assert!(
+            matches!(
+                result,
+                Err(LogsError::Cloud(CloudError::AccessDenied { .. }))
+            ),
+            "{result:?}"
+        );
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_follow_an_error_ends_the_read() {
+        let mut tail = LogTail::new(Box::new(Scripted(vec![unreachable()].into())));
+        let result = print_tail(
+            &mut tail,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            Format::Json,
+            false,
+        )
+        .await;
+        assert!(matches!(
+            result,
+            Err(LogsError::Cloud(CloudError::Unreachable { .. }))
+        ));
+    }
 
     #[test]
     fn since_takes_durations_and_times() {
