@@ -748,3 +748,208 @@ async fn a_named_stack_from_the_config_file_supplies_region_cluster_and_service(
         )
     );
 }
+
+/// A service registered with two target groups (the app, and an admin port behind its own
+/// HTTPS listener) in a VPC with a NAT gateway per zone: discovery finds both groups and both
+/// gateways, the graph draws each with its own port, and the one-NAT finding is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_target_groups_and_a_nat_gateway_per_zone_are_all_drawn() {
+    use aws_sdk_ec2::types::DomainType;
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum, TargetTypeEnum,
+    };
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let umami = build_umami(&config, "umami", 0).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let ecs = aws_sdk_ecs::Client::new(&config);
+
+    let admin = elb
+        .create_target_group()
+        .name("umami-admin")
+        .protocol(ProtocolEnum::Http)
+        .port(3001)
+        .vpc_id(&umami.vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path("/admin/health")
+        .send()
+        .await
+        .unwrap()
+        .target_groups
+        .unwrap()
+        .remove(0)
+        .target_group_arn
+        .unwrap();
+    elb.create_listener()
+        .load_balancer_arn(&umami.load_balancer)
+        .protocol(ProtocolEnum::Https)
+        .port(8443)
+        .certificates(
+            Certificate::builder()
+                .certificate_arn(&umami.certificate)
+                .build(),
+        )
+        .default_actions(
+            Action::builder()
+                .r#type(ActionTypeEnum::Forward)
+                .target_group_arn(&admin)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    moto::ingress_from_cidr(&ec2, &umami.alb_sg, 8443, "0.0.0.0/0").await;
+    moto::ingress_from_group(&ec2, &umami.service_sg, 3001, &umami.alb_sg).await;
+
+    // A second NAT gateway, in zone b, for zone b's private subnet.
+    let eip = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .unwrap()
+        .allocation_id
+        .unwrap();
+    let nat_b = ec2
+        .create_nat_gateway()
+        .subnet_id(&umami.public_subnets[1])
+        .allocation_id(eip)
+        .send()
+        .await
+        .unwrap()
+        .nat_gateway
+        .unwrap()
+        .nat_gateway_id
+        .unwrap();
+    let table_b = ec2
+        .create_route_table()
+        .vpc_id(&umami.vpc)
+        .send()
+        .await
+        .unwrap()
+        .route_table
+        .unwrap()
+        .route_table_id
+        .unwrap();
+    ec2.create_route()
+        .route_table_id(&table_b)
+        .destination_cidr_block("0.0.0.0/0")
+        .nat_gateway_id(&nat_b)
+        .send()
+        .await
+        .unwrap();
+    let association = ec2
+        .describe_route_tables()
+        .route_table_ids(&umami.private_route_table)
+        .send()
+        .await
+        .unwrap()
+        .route_tables
+        .unwrap()
+        .remove(0)
+        .associations
+        .unwrap()
+        .into_iter()
+        .find(|a| a.subnet_id.as_deref() == Some(umami.private_subnets[1].as_str()))
+        .and_then(|a| a.route_table_association_id)
+        .unwrap();
+    ec2.replace_route_table_association()
+        .association_id(association)
+        .route_table_id(&table_b)
+        .send()
+        .await
+        .unwrap();
+
+    let binding = |tg: &str, port: i32| {
+        aws_sdk_ecs::types::LoadBalancer::builder()
+            .target_group_arn(tg)
+            .container_name("umami")
+            .container_port(port)
+            .build()
+    };
+    ecs.create_service()
+        .cluster("umami")
+        .service_name("umami-admin")
+        .task_definition(&umami.task_definition)
+        .desired_count(2)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .load_balancers(binding(&umami.target_group, 3000))
+        .load_balancers(binding(&admin, 3001))
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .set_subnets(Some(umami.private_subnets.clone()))
+                        .security_groups(&umami.service_sg)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let (cloud, _) = moto.cloud().await;
+    let stack = StackRef {
+        service: "umami-admin".into(),
+        ..umami.stack()
+    };
+    let topology = discover::topology(&cloud, &stack).await.unwrap();
+    let groups = sorted(
+        topology
+            .target_groups
+            .iter()
+            .map(|t| t.arn.clone())
+            .collect(),
+    );
+    assert_eq!(
+        groups,
+        sorted(vec![umami.target_group.clone(), admin.clone()])
+    );
+    let nats = sorted(topology.nat_gateways.iter().map(|n| n.id.clone()).collect());
+    assert_eq!(nats, sorted(vec![umami.nat_gateway.clone(), nat_b.clone()]));
+
+    let ecs_now = discover::ecs(&cloud, &stack).await.unwrap();
+    let targets = discover::target_health(&cloud, &topology).await.unwrap();
+    let graph = opsdeck::ops::graph::build(
+        &topology,
+        "umami-admin",
+        Some(&ecs_now),
+        Some(&targets),
+        None,
+    );
+    let edge = |from: &str, to: &str| {
+        graph
+            .edges
+            .iter()
+            .find(|e| e.from == from && e.to == to)
+            .unwrap_or_else(|| panic!("no edge {from} -> {to}: {:#?}", graph.edges))
+    };
+    for (tg, port) in [(&umami.target_group, ":3000"), (&admin, ":3001")] {
+        assert_eq!(edge(&umami.load_balancer, tg).label, "fwd");
+        for subnet in &umami.private_subnets {
+            let e = edge(tg, subnet);
+            assert_eq!((e.label.as_str(), e.allowed), (port, Some(true)));
+        }
+    }
+    assert_eq!(
+        edge(&umami.private_subnets[0], &umami.nat_gateway).label,
+        "egress"
+    );
+    assert_eq!(edge(&umami.private_subnets[1], &nat_b).label, "egress");
+    let nat_labels: Vec<&str> = graph
+        .nodes
+        .iter()
+        .filter(|n| n.id.starts_with("nat-"))
+        .map(|n| n.label.as_str())
+        .collect();
+    assert_eq!(nat_labels, ["NAT eu-west-2a", "NAT eu-west-2b"]);
+
+    let found = findings(&topology, &targets, &ecs_now.tasks);
+    assert!(
+        !found.iter().any(|f| f.title.contains("NAT")),
+        "a NAT gateway per zone is the fix: {found:#?}"
+    );
+}

@@ -432,3 +432,124 @@ fn a_blocked_edge_shows_in_the_compact_graph_too() {
         "no route to the NAT is drawn blocked:\n{text}"
     );
 }
+
+/// The stack with a second target group (an admin port behind its own listener) and a NAT
+/// gateway per zone: each stands beside its sibling in the graph.
+fn two_groups_two_nats(width: u16, height: u16) -> AppState {
+    use opsdeck::model::{
+        ListenerAction, NatGateway, RouteTable, RouteTarget, ServiceLoadBalancer,
+    };
+    let mut state = sized(width, height);
+    let mut topology = handmade::topology();
+    let lb_arn = topology.load_balancers[0].arn.clone();
+    let mut admin = topology.target_groups[0].clone();
+    admin.arn = format!(
+        "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/umami-admin/{}",
+        "3c1d5e7f9a2b4c6d"
+    );
+    admin.name = "umami-admin".into();
+    admin.port = 3001;
+    admin.load_balancer_arns = vec![lb_arn];
+    let mut listener = topology.load_balancers[0]
+        .listeners
+        .iter()
+        .find(|l| l.port == 443)
+        .unwrap()
+        .clone();
+    listener.arn.push_str("-admin");
+    listener.port = 8443;
+    listener.default_action = ListenerAction::Forward {
+        target_group_arns: vec![admin.arn.clone()],
+    };
+    topology.load_balancers[0].listeners.push(listener);
+    topology.target_groups.push(admin.clone());
+    for group in &mut topology.security_groups {
+        if group.name == "umami-alb" {
+            let mut rule = group.ingress[0].clone();
+            rule.from_port = Some(8443);
+            rule.to_port = Some(8443);
+            group.ingress.push(rule);
+        }
+        if group.name == "umami-service" {
+            let mut rule = group.ingress[0].clone();
+            rule.from_port = Some(3001);
+            rule.to_port = Some(3001);
+            group.ingress.push(rule);
+        }
+    }
+    let public_b = topology
+        .subnets
+        .iter()
+        .find(|s| s.availability_zone == "eu-west-2b" && topology.is_public(&s.id))
+        .unwrap()
+        .id
+        .clone();
+    let private_b = topology
+        .subnets
+        .iter()
+        .find(|s| s.availability_zone == "eu-west-2b" && !topology.is_public(&s.id))
+        .unwrap()
+        .id
+        .clone();
+    topology.nat_gateways.push(NatGateway {
+        id: "nat-0b7d9f1e3a5c72468".into(),
+        subnet_id: public_b,
+        public_ip: Some("3.8.12.201".into()),
+        ..topology.nat_gateways[0].clone()
+    });
+    let private = topology
+        .route_tables
+        .iter_mut()
+        .find(|t| t.subnet_ids.contains(&private_b))
+        .unwrap();
+    private.subnet_ids.retain(|s| *s != private_b);
+    let mut table_b: RouteTable = private.clone();
+    table_b.id = "rtb-0a9b8c7d6e5f40312".into();
+    table_b.subnet_ids = vec![private_b];
+    for route in &mut table_b.routes {
+        if matches!(route.target, RouteTarget::NatGateway(_)) {
+            route.target = RouteTarget::NatGateway("nat-0b7d9f1e3a5c72468".into());
+        }
+    }
+    topology.route_tables.push(table_b);
+
+    let ecs = state.ecs.data.as_mut().unwrap();
+    let binding = ServiceLoadBalancer {
+        target_group_arn: admin.arn.clone(),
+        container_name: "umami".into(),
+        container_port: 3001,
+    };
+    for service in &mut ecs.services {
+        if service.name == "umami" {
+            service.load_balancers.push(binding.clone());
+        }
+    }
+    let mut admin_health = handmade::targets();
+    admin_health.group = admin;
+    state.targets.data.as_mut().unwrap().push(admin_health);
+    state.graph = opsdeck::ops::graph::build(
+        &topology,
+        "umami",
+        state.ecs.data.as_ref(),
+        state.targets.data.as_deref(),
+        state.rds.data.as_deref(),
+    );
+    state.topology.data = Some(topology);
+    state
+}
+
+#[test]
+fn two_target_groups_and_two_nat_gateways_stand_side_by_side() {
+    for (w, h) in SIZES {
+        let mut state = two_groups_two_nats(w, h);
+        state.focus = PaneId::Network;
+        state.zoomed = true;
+        let text = screen(&state);
+        insta::assert_snapshot!(name(w, h, "network_two_groups_two_nats"), text);
+        if w == 120 {
+            assert!(text.contains("TG umami-admin"), "{text}");
+            assert!(text.contains(":3000/:3001"), "{text}");
+            assert!(text.contains("NAT eu-west-2b"), "{text}");
+        }
+    }
+}

@@ -1,6 +1,4 @@
 //! Builds the network graph from what discovery found and the live state.
-//!
-//! OWNED BY THE UI HELPER.
 
 use crate::app::action::EcsSnapshot;
 use crate::model::{
@@ -8,9 +6,9 @@ use crate::model::{
     RouteTarget, Service, TargetGroupHealth, Task, TaskStatus, Topology,
 };
 
-/// Derives the graph: nodes in display order (Internet, DNS, IGW, ALB, target group, each
-/// private subnet followed by its tasks, NAT gateways, RDS), edges labelled by port, with
-/// `allowed` computed from the security groups along each edge.
+/// Derives the graph: nodes in display order (Internet, DNS, IGW, the load balancers, the
+/// service's target groups, each private subnet followed by its tasks, NAT gateways, RDS),
+/// edges labelled by port, with `allowed` computed from the security groups along each edge.
 pub fn build(
     topology: &Topology,
     service: &str,
@@ -29,7 +27,7 @@ pub fn build(
         "0.0.0.0/0",
         Health::Unknown,
     ));
-    let dns = wiring.load_balancer.and_then(|lb| {
+    let dns = wiring.load_balancers.iter().find_map(|lb| {
         topology
             .dns_records
             .iter()
@@ -53,7 +51,7 @@ pub fn build(
             Health::Ok,
         ));
     }
-    if let Some(lb) = wiring.load_balancer {
+    for lb in &wiring.load_balancers {
         graph.nodes.push(node(
             &lb.arn,
             NodeKind::LoadBalancer,
@@ -62,8 +60,10 @@ pub fn build(
             load_balancer_health(&lb.state),
         ));
     }
-    if let Some(tg) = wiring.target_group_node(targets) {
-        graph.nodes.push(tg);
+    for binding in &wiring.bindings {
+        graph
+            .nodes
+            .extend(wiring.target_group_node(binding, targets));
     }
     let tasks = ecs.map_or(&[][..], |e| e.tasks.as_slice());
     for subnet in &wiring.private_subnets {
@@ -87,8 +87,12 @@ pub fn build(
             .nodes
             .extend(mine.iter().map(|t| task_node(t, subnet)));
     }
+    let several_nats = topology.nat_gateways.len() > 1;
     for nat in &topology.nat_gateways {
-        graph.nodes.push(nat_node(nat));
+        let zone = topology
+            .subnet(&nat.subnet_id)
+            .map(|s| s.availability_zone.clone());
+        graph.nodes.push(nat_node(nat, zone, several_nats));
     }
     let databases = databases.unwrap_or(&topology.databases);
     for db in databases {
@@ -107,12 +111,21 @@ pub fn build(
     graph
 }
 
+/// One target group the service registers with, and the container port behind it.
+struct Binding<'a> {
+    target_group_arn: &'a str,
+    container_port: Option<u16>,
+    /// The load balancer that sends the group its traffic.
+    load_balancer: Option<&'a LoadBalancer>,
+}
+
 /// What the service is wired to, found once and used for nodes and edges.
 struct Wiring<'a> {
     topology: &'a Topology,
-    load_balancer: Option<&'a LoadBalancer>,
-    target_group_arn: Option<&'a str>,
-    container_port: Option<u16>,
+    /// Every target group of the service (ECS allows up to five), in the service's order.
+    bindings: Vec<Binding<'a>>,
+    /// The load balancers in front of them, each once.
+    load_balancers: Vec<&'a LoadBalancer>,
     service_groups: Vec<&'a str>,
     private_subnets: Vec<String>,
 }
@@ -123,20 +136,44 @@ impl<'a> Wiring<'a> {
         service: Option<&'a Service>,
         targets: Option<&'a [TargetGroupHealth]>,
     ) -> Self {
-        let binding = service.and_then(|s| s.load_balancers.first());
-        let target_group_arn = binding
-            .map(|b| b.target_group_arn.as_str())
-            .or_else(|| topology.target_groups.first().map(|t| t.arn.as_str()))
-            .or_else(|| {
-                targets
-                    .and_then(|t| t.first())
-                    .map(|t| t.group.arn.as_str())
+        let declared: Vec<(&str, Option<u16>)> = match service {
+            Some(s) if !s.load_balancers.is_empty() => s
+                .load_balancers
+                .iter()
+                .map(|b| (b.target_group_arn.as_str(), Some(b.container_port)))
+                .collect(),
+            // Before ECS has answered: what discovery found, then what target health says.
+            _ if !topology.target_groups.is_empty() => topology
+                .target_groups
+                .iter()
+                .map(|t| (t.arn.as_str(), Some(t.port)))
+                .collect(),
+            _ => targets
+                .unwrap_or_default()
+                .iter()
+                .map(|t| (t.group.arn.as_str(), Some(t.group.port)))
+                .collect(),
+        };
+        let mut bindings: Vec<Binding> = Vec::new();
+        for (arn, container_port) in declared {
+            if bindings.iter().any(|b| b.target_group_arn == arn) {
+                continue;
+            }
+            bindings.push(Binding {
+                target_group_arn: arn,
+                container_port,
+                load_balancer: load_balancer_of(topology, arn),
             });
-        let load_balancer = topology
-            .load_balancers
-            .iter()
-            .find(|lb| target_group_arn.is_some_and(|tg| forwards_to(lb, tg)))
-            .or_else(|| topology.load_balancers.first());
+        }
+        let mut load_balancers: Vec<&LoadBalancer> = Vec::new();
+        for lb in bindings.iter().filter_map(|b| b.load_balancer) {
+            if !load_balancers.iter().any(|l| l.arn == lb.arn) {
+                load_balancers.push(lb);
+            }
+        }
+        if load_balancers.is_empty() {
+            load_balancers.extend(topology.load_balancers.first());
+        }
         let network = if topology.service_network.subnets.is_empty() {
             service.map(|s| &s.network)
         } else {
@@ -153,11 +190,8 @@ impl<'a> Wiring<'a> {
         };
         Wiring {
             topology,
-            load_balancer,
-            target_group_arn,
-            container_port: binding
-                .map(|b| b.container_port)
-                .or_else(|| topology.target_groups.first().map(|t| t.port)),
+            bindings,
+            load_balancers,
             service_groups: network
                 .map(|n| n.security_groups.iter().map(String::as_str).collect())
                 .unwrap_or_default(),
@@ -165,8 +199,12 @@ impl<'a> Wiring<'a> {
         }
     }
 
-    fn target_group_node(&self, targets: Option<&[TargetGroupHealth]>) -> Option<Node> {
-        let arn = self.target_group_arn?;
+    fn target_group_node(
+        &self,
+        binding: &Binding,
+        targets: Option<&[TargetGroupHealth]>,
+    ) -> Option<Node> {
+        let arn = binding.target_group_arn;
         let live = targets.and_then(|t| t.iter().find(|g| g.group.arn == arn));
         let group = live
             .map(|g| &g.group)
@@ -198,7 +236,7 @@ impl<'a> Wiring<'a> {
             }
             None => internet.clone(),
         };
-        if let Some(lb) = self.load_balancer {
+        for lb in &self.load_balancers {
             for listener in &lb.listeners {
                 let label = match &listener.default_action {
                     ListenerAction::Redirect { port, .. } => format!(":{}->{port}", listener.port),
@@ -209,14 +247,23 @@ impl<'a> Wiring<'a> {
                 edges.push(edge(&entry, &lb.arn, &label, allowed));
             }
         }
-        let port_label = self
-            .container_port
-            .map_or("app".into(), |p| format!(":{p}"));
-        let to_tasks = self.tasks_admit_load_balancer();
-        if let (Some(lb), Some(tg)) = (self.load_balancer, first(NodeKind::TargetGroup)) {
-            edges.push(edge(&lb.arn, &tg, "fwd", None));
+        for binding in &self.bindings {
+            let tg = binding.target_group_arn;
+            if graph.node(tg).is_none() {
+                continue;
+            }
+            if let Some(lb) = binding
+                .load_balancer
+                .or(self.load_balancers.first().copied())
+            {
+                edges.push(edge(&lb.arn, tg, "fwd", None));
+            }
+            let port_label = binding
+                .container_port
+                .map_or("app".into(), |p| format!(":{p}"));
+            let to_tasks = self.tasks_admit(binding);
             for subnet in graph.nodes_of(NodeKind::Subnet) {
-                edges.push(edge(&tg, &subnet.id, &port_label, to_tasks));
+                edges.push(edge(tg, &subnet.id, &port_label, to_tasks));
             }
         }
         for subnet in graph.nodes_of(NodeKind::Subnet) {
@@ -271,9 +318,12 @@ impl<'a> Wiring<'a> {
         }
     }
 
-    fn tasks_admit_load_balancer(&self) -> Option<bool> {
-        let port = self.container_port?;
-        let lb = self.load_balancer?;
+    /// Whether the service's security groups admit the binding's load balancer on its port.
+    fn tasks_admit(&self, binding: &Binding) -> Option<bool> {
+        let port = binding.container_port?;
+        let lb = binding
+            .load_balancer
+            .or(self.load_balancers.first().copied())?;
         self.groups_admit(
             &self
                 .service_groups
@@ -337,7 +387,8 @@ fn task_node(task: &Task, subnet: &str) -> Node {
     node
 }
 
-fn nat_node(nat: &NatGateway) -> Node {
+/// `NAT`, or `NAT eu-west-2a` when there are several and the zone tells them apart.
+fn nat_node(nat: &NatGateway, zone: Option<String>, several: bool) -> Node {
     let health = match nat.state.as_str() {
         "available" => Health::Ok,
         "pending" => Health::Pending,
@@ -348,8 +399,13 @@ fn nat_node(nat: &NatGateway) -> Node {
         Some(ip) => format!("{}  {ip}", nat.state),
         None => nat.state.clone(),
     };
-    let mut node = node(&nat.id, NodeKind::NatGateway, "NAT", &detail, health);
+    let label = match (&zone, several) {
+        (Some(zone), true) => format!("NAT {zone}"),
+        _ => "NAT".to_string(),
+    };
+    let mut node = node(&nat.id, NodeKind::NatGateway, &label, &detail, health);
     node.parent = Some(nat.subnet_id.clone());
+    node.zone = zone;
     node
 }
 
@@ -360,6 +416,30 @@ fn in_subnet(task: &Task, subnet: &str, topology: &Topology) -> bool {
             .subnet(subnet)
             .is_some_and(|s| s.availability_zone == task.availability_zone),
     }
+}
+
+/// The load balancer in front of a target group: the group names it (`LoadBalancerArns`, which
+/// counts listener rules too), else one whose listener forwards to it by default.
+fn load_balancer_of<'a>(
+    topology: &'a Topology,
+    target_group_arn: &str,
+) -> Option<&'a LoadBalancer> {
+    let named = topology
+        .target_groups
+        .iter()
+        .find(|t| t.arn == target_group_arn)
+        .map(|t| t.load_balancer_arns.as_slice())
+        .unwrap_or_default();
+    topology
+        .load_balancers
+        .iter()
+        .find(|lb| named.contains(&lb.arn))
+        .or_else(|| {
+            topology
+                .load_balancers
+                .iter()
+                .find(|lb| forwards_to(lb, target_group_arn))
+        })
 }
 
 fn forwards_to(lb: &LoadBalancer, target_group_arn: &str) -> bool {

@@ -259,10 +259,11 @@ fn lanes(graph: &NetGraph) -> Vec<Vec<Item<'_>>> {
     };
     let internet = first(NodeKind::Internet);
     let dns = first(NodeKind::Dns);
-    let alb = first(NodeKind::LoadBalancer);
-    let tg = first(NodeKind::TargetGroup);
+    let albs: Vec<&Node> = graph.nodes_of(NodeKind::LoadBalancer).collect();
+    let tgs: Vec<&Node> = graph.nodes_of(NodeKind::TargetGroup).collect();
     let subnets: Vec<&Node> = graph.nodes_of(NodeKind::Subnet).collect();
 
+    // Several load balancers, target groups or NAT gateways stand side by side in their lane.
     let mut ingress = Vec::new();
     if let Some(n) = internet {
         ingress.push(Item::Box(plain_box(n)));
@@ -271,17 +272,20 @@ fn lanes(graph: &NetGraph) -> Vec<Vec<Item<'_>>> {
         ingress.push(arrow_for(edge(internet, dns)));
         ingress.push(Item::Box(plain_box(n)));
     }
-    if let Some(n) = alb {
-        ingress.push(arrow_for(serving(n)));
-        ingress.push(Item::Box(plain_box(n)));
+    if let Some(first_alb) = albs.first() {
+        ingress.push(arrow_for(serving(first_alb)));
+        ingress.extend(albs.iter().map(|n| Item::Box(plain_box(n))));
     }
     lanes.push(ingress);
 
     let mut app = vec![Item::Text("╰▶".into())];
-    if let Some(n) = tg {
-        app.push(Item::Box(plain_box(n)));
-        let to_tasks = subnets.first().and_then(|s| edge(tg, Some(s)));
-        app.push(arrow_for(to_tasks));
+    if !tgs.is_empty() {
+        app.extend(tgs.iter().map(|n| Item::Box(plain_box(n))));
+        let to_tasks: Vec<&Edge> = tgs
+            .iter()
+            .filter_map(|tg| subnets.first().and_then(|s| edge(Some(tg), Some(s))))
+            .collect();
+        app.push(joined_arrow(&to_tasks));
     }
     for subnet in &subnets {
         app.push(Item::Box(subnet_box(graph, subnet)));
@@ -298,13 +302,17 @@ fn lanes(graph: &NetGraph) -> Vec<Vec<Item<'_>>> {
     }
 
     let mut egress = Vec::new();
-    let nat = first(NodeKind::NatGateway);
+    let nats: Vec<&Node> = graph.nodes_of(NodeKind::NatGateway).collect();
+    let nat = nats.first().copied();
     let igw = first(NodeKind::InternetGateway);
-    if let Some(n) = nat {
-        let e = subnets.first().and_then(|s| edge(Some(s), Some(n)));
+    if !nats.is_empty() {
+        let out_of_subnets: Vec<&Edge> = subnets
+            .iter()
+            .flat_map(|s| nats.iter().filter_map(|n| edge(Some(s), Some(n))))
+            .collect();
         egress.push(Item::Text("tasks".into()));
-        egress.push(arrow_for(e));
-        egress.push(Item::Box(plain_box(n)));
+        egress.push(joined_arrow(&out_of_subnets));
+        egress.extend(nats.iter().map(|n| Item::Box(plain_box(n))));
     }
     if let Some(n) = igw {
         if nat.is_some() {
@@ -318,6 +326,25 @@ fn lanes(graph: &NetGraph) -> Vec<Vec<Item<'_>>> {
         lanes.push(egress);
     }
     lanes
+}
+
+/// One arrow for several parallel edges: their distinct labels joined (`:3000/:3001`), and
+/// blocked if any of them is.
+fn joined_arrow(edges: &[&Edge]) -> Item<'static> {
+    let mut labels: Vec<&str> = Vec::new();
+    for e in edges {
+        if !labels.contains(&e.label.as_str()) {
+            labels.push(&e.label);
+        }
+    }
+    let allowed = if edges.iter().any(|e| e.allowed == Some(false)) {
+        Some(false)
+    } else if edges.iter().any(|e| e.allowed == Some(true)) {
+        Some(true)
+    } else {
+        None
+    };
+    Item::Arrow(labels.join("/"), allowed)
 }
 
 /// A box titled by the node's label, its detail split into lines at double spaces.

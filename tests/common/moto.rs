@@ -449,7 +449,7 @@ pub async fn ingress_from_cidr(ec2: &aws_sdk_ec2::Client, group: &str, port: i32
         .unwrap();
 }
 
-async fn ingress_from_group(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, source: &str) {
+pub async fn ingress_from_group(ec2: &aws_sdk_ec2::Client, group: &str, port: i32, source: &str) {
     let permission = aws_sdk_ec2::types::IpPermission::builder()
         .ip_protocol("tcp")
         .from_port(port)
