@@ -754,10 +754,6 @@ async fn a_named_stack_from_the_config_file_supplies_region_cluster_and_service(
 /// gateways, the graph draws each with its own port, and the one-NAT finding is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_target_groups_and_a_nat_gateway_per_zone_are_all_drawn() {
-    use aws_sdk_ec2::types::DomainType;
-    use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, Certificate, ProtocolEnum, TargetTypeEnum,
-    };
     let moto = Moto::start();
     let config = moto.sdk_config().await;
     let umami = build_umami(&config, "umami", 0).await;
@@ -765,80 +761,15 @@ async fn two_target_groups_and_a_nat_gateway_per_zone_are_all_drawn() {
     let ec2 = aws_sdk_ec2::Client::new(&config);
     let ecs = aws_sdk_ecs::Client::new(&config);
 
-    let admin = elb
-        .create_target_group()
-        .name("umami-admin")
-        .protocol(ProtocolEnum::Http)
-        .port(3001)
-        .vpc_id(&umami.vpc)
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_path("/admin/health")
-        .send()
-        .await
-        .unwrap()
-        .target_groups
-        .unwrap()
-        .remove(0)
-        .target_group_arn
-        .unwrap();
-    elb.create_listener()
-        .load_balancer_arn(&umami.load_balancer)
-        .protocol(ProtocolEnum::Https)
-        .port(8443)
-        .certificates(
-            Certificate::builder()
-                .certificate_arn(&umami.certificate)
-                .build(),
-        )
-        .default_actions(
-            Action::builder()
-                .r#type(ActionTypeEnum::Forward)
-                .target_group_arn(&admin)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let admin = moto::target_group(&elb, &umami.vpc, "umami-admin", 3001, "/admin/health").await;
+    moto::https_listener(&elb, &umami.load_balancer, 8443, &umami.certificate, &admin).await;
     moto::ingress_from_cidr(&ec2, &umami.alb_sg, 8443, "0.0.0.0/0").await;
     moto::ingress_from_group(&ec2, &umami.service_sg, 3001, &umami.alb_sg).await;
 
     // A second NAT gateway, in zone b, for zone b's private subnet.
-    let eip = ec2
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .send()
-        .await
-        .unwrap()
-        .allocation_id
-        .unwrap();
-    let nat_b = ec2
-        .create_nat_gateway()
-        .subnet_id(&umami.public_subnets[1])
-        .allocation_id(eip)
-        .send()
-        .await
-        .unwrap()
-        .nat_gateway
-        .unwrap()
-        .nat_gateway_id
-        .unwrap();
-    let table_b = ec2
-        .create_route_table()
-        .vpc_id(&umami.vpc)
-        .send()
-        .await
-        .unwrap()
-        .route_table
-        .unwrap()
-        .route_table_id
-        .unwrap();
-    ec2.create_route()
-        .route_table_id(&table_b)
-        .destination_cidr_block("0.0.0.0/0")
-        .nat_gateway_id(&nat_b)
-        .send()
-        .await
-        .unwrap();
+    let nat_b = moto::nat_gateway(&ec2, &umami.public_subnets[1]).await;
+    let table_b = moto::route_table(&ec2, &umami.vpc, &[]).await;
+    moto::default_route_to_nat(&ec2, &table_b, &nat_b).await;
     let association = ec2
         .describe_route_tables()
         .route_table_ids(&umami.private_route_table)

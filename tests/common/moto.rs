@@ -312,26 +312,8 @@ async fn build_network(ec2: &aws_sdk_ec2::Client) -> Network {
         .send()
         .await
         .unwrap();
-    let eip = ec2
-        .allocate_address()
-        .domain(aws_sdk_ec2::types::DomainType::Vpc)
-        .send()
-        .await
-        .unwrap()
-        .allocation_id
-        .unwrap();
     // One NAT gateway for both zones: the cheap layout, and a finding.
-    let nat = ec2
-        .create_nat_gateway()
-        .subnet_id(&public[0])
-        .allocation_id(eip)
-        .send()
-        .await
-        .unwrap()
-        .nat_gateway
-        .unwrap()
-        .nat_gateway_id
-        .unwrap();
+    let nat = nat_gateway(ec2, &public[0]).await;
     let public_rt = route_table(ec2, &vpc, &public).await;
     ec2.create_route()
         .route_table_id(&public_rt)
@@ -341,13 +323,7 @@ async fn build_network(ec2: &aws_sdk_ec2::Client) -> Network {
         .await
         .unwrap();
     let private_rt = route_table(ec2, &vpc, &private).await;
-    ec2.create_route()
-        .route_table_id(&private_rt)
-        .destination_cidr_block("0.0.0.0/0")
-        .nat_gateway_id(&nat)
-        .send()
-        .await
-        .unwrap();
+    default_route_to_nat(ec2, &private_rt, &nat).await;
     Network {
         vpc,
         public,
@@ -373,7 +349,8 @@ async fn subnet(ec2: &aws_sdk_ec2::Client, vpc: &str, cidr: &str, az: &str) -> S
         .unwrap()
 }
 
-async fn route_table(ec2: &aws_sdk_ec2::Client, vpc: &str, subnets: &[String]) -> String {
+/// A route table associated with `subnets`.
+pub async fn route_table(ec2: &aws_sdk_ec2::Client, vpc: &str, subnets: &[String]) -> String {
     let table = ec2
         .create_route_table()
         .vpc_id(vpc)
@@ -393,6 +370,39 @@ async fn route_table(ec2: &aws_sdk_ec2::Client, vpc: &str, subnets: &[String]) -
             .unwrap();
     }
     table
+}
+
+/// A NAT gateway, with its Elastic IP, in a public subnet.
+pub async fn nat_gateway(ec2: &aws_sdk_ec2::Client, public_subnet: &str) -> String {
+    let eip = ec2
+        .allocate_address()
+        .domain(aws_sdk_ec2::types::DomainType::Vpc)
+        .send()
+        .await
+        .unwrap()
+        .allocation_id
+        .unwrap();
+    ec2.create_nat_gateway()
+        .subnet_id(public_subnet)
+        .allocation_id(eip)
+        .send()
+        .await
+        .unwrap()
+        .nat_gateway
+        .unwrap()
+        .nat_gateway_id
+        .unwrap()
+}
+
+/// `0.0.0.0/0` through `nat` in `table`.
+pub async fn default_route_to_nat(ec2: &aws_sdk_ec2::Client, table: &str, nat: &str) {
+    ec2.create_route()
+        .route_table_id(table)
+        .destination_cidr_block("0.0.0.0/0")
+        .nat_gateway_id(nat)
+        .send()
+        .await
+        .unwrap();
 }
 
 struct Groups {
@@ -475,8 +485,7 @@ async fn build_load_balancer(
     certificate: &str,
 ) -> (String, String, String, String) {
     use aws_sdk_elasticloadbalancingv2::types::{
-        Action, ActionTypeEnum, Certificate, ProtocolEnum, RedirectActionConfig,
-        RedirectActionStatusCodeEnum, TargetTypeEnum,
+        Action, ActionTypeEnum, ProtocolEnum, RedirectActionConfig, RedirectActionStatusCodeEnum,
     };
     let lb = elb
         .create_load_balancer()
@@ -490,22 +499,7 @@ async fn build_load_balancer(
         .unwrap()
         .remove(0);
     let lb_arn = lb.load_balancer_arn.unwrap();
-    let target_group = elb
-        .create_target_group()
-        .name("umami-tg")
-        .protocol(ProtocolEnum::Http)
-        .port(3000)
-        .vpc_id(&network.vpc)
-        .target_type(TargetTypeEnum::Ip)
-        .health_check_path("/api/heartbeat")
-        .send()
-        .await
-        .unwrap()
-        .target_groups
-        .unwrap()
-        .remove(0)
-        .target_group_arn
-        .unwrap();
+    let target_group = target_group(elb, &network.vpc, "umami-tg", 3000, "/api/heartbeat").await;
     let redirect = Action::builder()
         .r#type(ActionTypeEnum::Redirect)
         .redirect_config(
@@ -524,19 +518,7 @@ async fn build_load_balancer(
         .send()
         .await
         .unwrap();
-    let forward = Action::builder()
-        .r#type(ActionTypeEnum::Forward)
-        .target_group_arn(&target_group)
-        .build();
-    elb.create_listener()
-        .load_balancer_arn(&lb_arn)
-        .protocol(ProtocolEnum::Https)
-        .port(443)
-        .certificates(Certificate::builder().certificate_arn(certificate).build())
-        .default_actions(forward)
-        .send()
-        .await
-        .unwrap();
+    https_listener(elb, &lb_arn, 443, certificate, &target_group).await;
     (
         lb_arn,
         lb.dns_name.unwrap(),
@@ -544,6 +526,58 @@ async fn build_load_balancer(
             .unwrap_or_else(|| "ZHURV8PSTC4K8".into()),
         target_group,
     )
+}
+
+/// An HTTP target group of IP targets (as Fargate registers them).
+pub async fn target_group(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    vpc: &str,
+    name: &str,
+    port: i32,
+    health_check_path: &str,
+) -> String {
+    use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetTypeEnum};
+    elb.create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Http)
+        .port(port)
+        .vpc_id(vpc)
+        .target_type(TargetTypeEnum::Ip)
+        .health_check_path(health_check_path)
+        .send()
+        .await
+        .unwrap()
+        .target_groups
+        .unwrap()
+        .remove(0)
+        .target_group_arn
+        .unwrap()
+}
+
+/// An HTTPS listener on `port` that forwards to `target_group`.
+pub async fn https_listener(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    load_balancer: &str,
+    port: i32,
+    certificate: &str,
+    target_group: &str,
+) {
+    use aws_sdk_elasticloadbalancingv2::types::{
+        Action, ActionTypeEnum, Certificate, ProtocolEnum,
+    };
+    let forward = Action::builder()
+        .r#type(ActionTypeEnum::Forward)
+        .target_group_arn(target_group)
+        .build();
+    elb.create_listener()
+        .load_balancer_arn(load_balancer)
+        .protocol(ProtocolEnum::Https)
+        .port(port)
+        .certificates(Certificate::builder().certificate_arn(certificate).build())
+        .default_actions(forward)
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn build_databases(
