@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use clap::Parser;
+use opsdeck::model::arn_name;
 use opsdeck::model::metrics::load_balancer_dimension;
 
 #[derive(Parser)]
@@ -66,7 +67,7 @@ async fn main() {
         .iter()
         // awslogs names a stream <prefix>/<container>/<task id>; the fixture's prefix and
         // container are both "umami".
-        .map(|arn| format!("umami/umami/{}", arn.rsplit('/').next().unwrap_or(arn)))
+        .map(|arn| format!("umami/umami/{}", arn_name(arn)))
         .collect();
     for stream in &streams {
         // The fixture may have made the stream already; either way it exists afterwards.

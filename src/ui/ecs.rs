@@ -226,18 +226,9 @@ fn draw_metrics(buf: &mut Buffer, area: Rect, state: &AppState, service: &Servic
         return;
     }
     let (cpu, memory) = service_metrics(state, service);
-    let items: Vec<(&str, &MetricSeries)> = [("cpu", cpu), ("mem", memory)]
-        .into_iter()
-        .filter_map(|(label, series)| Some((label, series?)))
-        .collect();
     let width = area.width as usize;
-    buf.set_stringn(
-        area.x,
-        area.y,
-        spark::row(&items, width),
-        width,
-        theme.pending,
-    );
+    let line = spark::row(&[("cpu", cpu), ("mem", memory)], width);
+    buf.set_stringn(area.x, area.y, line, width, theme.pending);
 }
 
 fn draw_deployments(buf: &mut Buffer, area: Rect, service: &Service, theme: &Theme) {

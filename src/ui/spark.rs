@@ -62,7 +62,12 @@ pub fn labelled(label: &str, series: &MetricSeries, width: usize) -> String {
 }
 
 /// Several labelled sparklines on one line, sharing `width` evenly with two spaces between.
-pub fn row(items: &[(&str, &MetricSeries)], width: usize) -> String {
+/// Series that are absent (not asked for, or not returned) are left out.
+pub fn row(items: &[(&str, Option<&MetricSeries>)], width: usize) -> String {
+    let items: Vec<(&str, &MetricSeries)> = items
+        .iter()
+        .filter_map(|(label, series)| Some((*label, (*series)?)))
+        .collect();
     if items.is_empty() {
         return String::new();
     }
@@ -123,8 +128,9 @@ mod tests {
         assert_eq!(labelled("cpu", &cpu(&[]), 20), "cpu no data");
         assert_eq!(labelled("cpu", &a, 6), "cpu 30");
         assert_eq!(
-            row(&[("cpu", &a), ("mem", &b)], 30),
+            row(&[("cpu", Some(&a)), ("mem", Some(&b))], 30),
             "cpu 30.0% ▁▅█   mem 5.0% ▁▁"
         );
+        assert_eq!(row(&[("cpu", None), ("mem", Some(&b))], 30), "mem 5.0% ▁▁");
     }
 }

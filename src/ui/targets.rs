@@ -103,8 +103,12 @@ fn load_balancer_rows(state: &AppState, height: u16) -> u16 {
         .metrics
         .data
         .as_ref()
-        .map_or(0, |m| m.load_balancers().len()) as u16;
-    count.min(height.saturating_sub(3))
+        .map_or(0, |m| m.load_balancers().len());
+    fit_load_balancers(count, height)
+}
+
+fn fit_load_balancers(count: usize, height: u16) -> u16 {
+    (count as u16).min(height.saturating_sub(3))
 }
 
 /// `umami  5xx 0 ▁▁▂▁  resp 45 ms ▂▃▂▂` per load balancer; returns the rows used.
@@ -112,13 +116,11 @@ fn draw_load_balancers(buf: &mut Buffer, area: Rect, state: &AppState, theme: &T
     let Some(metrics) = &state.metrics.data else {
         return 0;
     };
-    let rows = load_balancer_rows(state, area.height);
+    let load_balancers = metrics.load_balancers();
+    let rows = fit_load_balancers(load_balancers.len(), area.height);
     let width = area.width as usize;
-    for (i, (dimension, errors, latency)) in metrics
-        .load_balancers()
-        .into_iter()
-        .take(rows as usize)
-        .enumerate()
+    for (i, (dimension, errors, latency)) in
+        load_balancers.into_iter().take(rows as usize).enumerate()
     {
         let y = area.y + i as u16;
         let name = format!("ALB {} ", load_balancer_name(dimension));
@@ -126,10 +128,6 @@ fn draw_load_balancers(buf: &mut Buffer, area: Rect, state: &AppState, theme: &T
         buf.set_stringn(area.x, y, &name, width, theme.title);
         let x = area.x + name.chars().count() as u16;
         let room = area.right().saturating_sub(x) as usize;
-        let items: Vec<(&str, &MetricSeries)> = [("5xx", errors), ("resp", latency)]
-            .into_iter()
-            .filter_map(|(label, series)| Some((label, series?)))
-            .collect();
         let style = if errors
             .and_then(MetricSeries::latest)
             .is_some_and(|v| v > 0.0)
@@ -138,7 +136,13 @@ fn draw_load_balancers(buf: &mut Buffer, area: Rect, state: &AppState, theme: &T
         } else {
             theme.pending
         };
-        buf.set_stringn(x, y, spark::row(&items, room), room, style);
+        buf.set_stringn(
+            x,
+            y,
+            spark::row(&[("5xx", errors), ("resp", latency)], room),
+            room,
+            style,
+        );
     }
     rows
 }

@@ -5,7 +5,7 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types as sdk;
 
 use super::convert::{owned, port, text};
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudError, CloudResult, NetworkApi};
 use crate::model::{
     InternetGateway, NatGateway, Route, RouteTable, RouteTarget, RuleSource, SecurityGroup,
@@ -64,12 +64,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context
-                    .error("ec2:DescribeSubnets", &ids.join(", "), e)
-            })?;
+            .all(&self.context, "ec2:DescribeSubnets", &ids.join(", "))
+            .await?;
         Ok(subnets.iter().map(subnet_from_sdk).collect())
     }
 
@@ -81,9 +77,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("ec2:DescribeSubnets", vpc_id, e))?;
+            .all(&self.context, "ec2:DescribeSubnets", vpc_id)
+            .await?;
         Ok(subnets.iter().map(subnet_from_sdk).collect())
     }
 
@@ -95,9 +90,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("ec2:DescribeRouteTables", vpc_id, e))?;
+            .all(&self.context, "ec2:DescribeRouteTables", vpc_id)
+            .await?;
         Ok(tables.iter().map(route_table_from_sdk).collect())
     }
 
@@ -109,12 +103,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context
-                    .error("ec2:DescribeInternetGateways", vpc_id, e)
-            })?;
+            .all(&self.context, "ec2:DescribeInternetGateways", vpc_id)
+            .await?;
         Ok(gateways
             .iter()
             .map(|g| InternetGateway {
@@ -132,9 +122,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("ec2:DescribeNatGateways", vpc_id, e))?;
+            .all(&self.context, "ec2:DescribeNatGateways", vpc_id)
+            .await?;
         // Deleted gateways stay listed for about an hour; they route nothing.
         Ok(gateways
             .iter()
@@ -166,12 +155,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context
-                    .error("ec2:DescribeSecurityGroups", &ids.join(", "), e)
-            })?;
+            .all(&self.context, "ec2:DescribeSecurityGroups", &ids.join(", "))
+            .await?;
         Ok(groups.iter().map(security_group_from_sdk).collect())
     }
 
@@ -183,9 +168,8 @@ impl NetworkApi for AwsNetwork {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("ec2:DescribeSecurityGroups", vpc_id, e))?;
+            .all(&self.context, "ec2:DescribeSecurityGroups", vpc_id)
+            .await?;
         Ok(groups.iter().map(security_group_from_sdk).collect())
     }
 }

@@ -6,7 +6,7 @@ use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_sdk_ecs::types as sdk;
 
 use super::convert::{count, in_batches, millis, owned, port, text};
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudResult, DesiredStatus, EcsApi};
 use crate::model::{
     AwsLogsConfig, CircuitBreaker, Container, ContainerDefinition, Deployment,
@@ -89,9 +89,8 @@ impl EcsApi for AwsEcs {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all(&self.context, "ecs:ListClusters", "")
             .await
-            .map_err(|e| self.context.error("ecs:ListClusters", "", e))
     }
 
     async fn list_services(&self, cluster: &str) -> CloudResult<Vec<String>> {
@@ -102,9 +101,8 @@ impl EcsApi for AwsEcs {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all(&self.context, "ecs:ListServices", cluster)
             .await
-            .map_err(|e| self.context.error("ecs:ListServices", cluster, e))
     }
 
     async fn describe_services(
@@ -138,12 +136,8 @@ impl EcsApi for AwsEcs {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all(&self.context, "ecs:ListTasks", service.unwrap_or(cluster))
             .await
-            .map_err(|e| {
-                self.context
-                    .error("ecs:ListTasks", service.unwrap_or(cluster), e)
-            })
     }
 
     async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>> {
@@ -186,9 +180,8 @@ impl EcsApi for AwsEcs {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("ecs:ListTaskDefinitions", family, e))?;
+            .all(&self.context, "ecs:ListTaskDefinitions", family)
+            .await?;
         // familyPrefix is a prefix: `umami` also matches `umami-worker`.
         let mut arns: Vec<String> = arns
             .into_iter()

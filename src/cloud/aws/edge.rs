@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_route53::types as r53;
 
 use super::convert::{each, millis, text};
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudResult, EdgeApi};
 use crate::model::{Certificate, DnsRecord};
 
@@ -101,9 +101,8 @@ impl EdgeApi for AwsEdge {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("route53:ListHostedZones", "", e))?;
+            .all(&self.context, "route53:ListHostedZones", "")
+            .await?;
         let wanted = normalize(dns_name);
         let mut found = Vec::new();
         for zone in &zones {

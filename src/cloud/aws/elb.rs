@@ -5,7 +5,7 @@ use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
 use super::convert::{count_opt, each, in_batches, owned, port, text};
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudResult, LoadBalancingApi};
 use crate::model::{
     HealthCheck, Listener, ListenerAction, LoadBalancer, TargetGroup, TargetHealth, TargetState,
@@ -34,15 +34,12 @@ impl AwsLoadBalancing {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context.error(
-                    "elasticloadbalancing:DescribeTargetGroups",
-                    &batch.join(", "),
-                    e,
-                )
-            })?;
+            .all(
+                &self.context,
+                "elasticloadbalancing:DescribeTargetGroups",
+                &batch.join(", "),
+            )
+            .await?;
         let requests: Vec<_> = groups.iter().map(|g| self.target_group(g)).collect();
         each(requests).await
     }
@@ -79,15 +76,12 @@ impl AwsLoadBalancing {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context.error(
-                    "elasticloadbalancing:DescribeLoadBalancers",
-                    &batch.join(", "),
-                    e,
-                )
-            })?;
+            .all(
+                &self.context,
+                "elasticloadbalancing:DescribeLoadBalancers",
+                &batch.join(", "),
+            )
+            .await?;
         let requests: Vec<_> = balancers.iter().map(|lb| self.load_balancer(lb)).collect();
         each(requests).await
     }
@@ -101,12 +95,12 @@ impl AwsLoadBalancing {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                self.context
-                    .error("elasticloadbalancing:DescribeListeners", &arn, e)
-            })?;
+            .all(
+                &self.context,
+                "elasticloadbalancing:DescribeListeners",
+                &arn,
+            )
+            .await?;
         let mut listeners: Vec<Listener> = listeners.iter().filter_map(listener_from_sdk).collect();
         listeners.sort_by_key(|l| l.port);
         Ok(LoadBalancer {

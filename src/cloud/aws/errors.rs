@@ -3,10 +3,41 @@
 use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_async::future::pagination_stream::PaginationStream;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::cloud::CloudError;
+
+/// A paginated call's stream of items (or pages), gathered in one place.
+pub trait Paged<T> {
+    /// Every item, in order; the first failure of `action` on `subject` is mapped as
+    /// [`CallContext::error`] maps it.
+    fn all(
+        self,
+        context: &CallContext,
+        action: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<Vec<T>, CloudError>> + Send;
+}
+
+impl<T, E, R> Paged<T> for PaginationStream<Result<T, SdkError<E, R>>>
+where
+    T: Send,
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + 'static,
+{
+    async fn all(
+        self,
+        context: &CallContext,
+        action: &str,
+        subject: &str,
+    ) -> Result<Vec<T>, CloudError> {
+        self.try_collect()
+            .await
+            .map_err(|e| context.error(action, subject, e))
+    }
+}
 
 /// What an error message needs to know about where a call went.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::{
 };
 use aws_smithy_types::DateTime;
 
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudResult, MetricsApi};
 use crate::model::metrics::METRICS_PERIOD_S;
 use crate::model::{MetricQuery, MetricSeries, Millis};
@@ -43,9 +43,8 @@ impl AwsMetrics {
             .scan_by(ScanBy::TimestampAscending)
             .into_paginator()
             .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| self.context.error("cloudwatch:GetMetricData", "", e))?;
+            .all(&self.context, "cloudwatch:GetMetricData", "")
+            .await?;
         let mut points: BTreeMap<String, Vec<(Millis, f64)>> = BTreeMap::new();
         for result in pages.iter().flat_map(|p| p.metric_data_results()) {
             if let Some(id) = result.id() {

@@ -9,7 +9,7 @@ use aws_sdk_rds::config::retry::RetryConfig;
 use aws_sdk_rds::types as sdk;
 
 use super::convert::{count_opt, millis, owned, port, text};
-use super::errors::CallContext;
+use super::errors::{CallContext, Paged};
 use crate::cloud::{CloudError, CloudResult, RdsApi};
 use crate::model::{DbInstance, Millis};
 
@@ -56,7 +56,7 @@ impl AwsRds {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<_>, _>>()
+            .all(&self.context, "rds:DescribePendingMaintenanceActions", "")
             .await;
         match result {
             Ok(resources) => Some(
@@ -72,10 +72,7 @@ impl AwsRds {
                     })
                     .collect(),
             ),
-            Err(e) => {
-                let error = self
-                    .context
-                    .error("rds:DescribePendingMaintenanceActions", "", e);
+            Err(error) => {
                 // Throttling passes; anything else will not, so stop asking.
                 if !matches!(error, CloudError::Throttled { .. }) {
                     self.maintenance_readable.store(false, Ordering::Relaxed);
@@ -97,10 +94,9 @@ impl RdsApi for AwsRds {
             .into_paginator()
             .items()
             .send()
-            .collect::<Result<Vec<sdk::DbInstance>, _>>();
+            .all(&self.context, "rds:DescribeDBInstances", "");
         let (instances, maintenance) = tokio::join!(instances, self.pending_maintenance());
-        let instances =
-            instances.map_err(|e| self.context.error("rds:DescribeDBInstances", "", e))?;
+        let instances = instances?;
         Ok(instances
             .iter()
             .map(|db| {
