@@ -4,6 +4,7 @@
 //! their errors to [`CloudError`], which says what the user can do about a failure.
 
 pub mod aws;
+pub mod guard;
 pub mod sandbox;
 
 use std::sync::Arc;
@@ -11,10 +12,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
-    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogEvent, LogPage,
-    LogQuery, LogStream, MetricQuery, MetricSeries, Millis, NatGateway, NewTaskDefinition,
-    RouteTable, SecurityGroup, Service, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task,
-    TaskDefinition, Vpc,
+    Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
+    LogEvent, LogPage, LogQuery, LogStream, MetricQuery, MetricSeries, Millis, NatGateway,
+    NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceDeployment, ServiceUpdate,
+    Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskDefinitionStatus, Vpc,
 };
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
@@ -42,6 +43,13 @@ pub enum CloudError {
     Rejected { operation: String, message: String },
     #[error("{operation} failed: {message}")]
     Other { operation: String, message: String },
+    /// The endpoint does not offer this call (an emulator, an older partition), or the
+    /// backend has no such thing; callers with a fallback use it silently.
+    #[error("{operation} is not available here: {message}")]
+    Unsupported { operation: String, message: String },
+    /// Refused by opsdeck itself before anything was sent: the session is read-only.
+    #[error("read-only: {action} on {target} refused (--read-only, or read_only in the config)")]
+    ReadOnly { action: String, target: String },
 }
 
 impl CloudError {
@@ -105,6 +113,62 @@ pub trait EcsApi: Send + Sync {
         update: ServiceUpdate,
     ) -> CloudResult<Service>;
     async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> CloudResult<()>;
+
+    /// Task-definition ARNs of a family with this status, newest first.
+    async fn list_task_definitions_with_status(
+        &self,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> CloudResult<Vec<String>>;
+    /// Registers a copy of `source` (a task-definition ARN) that keeps every field
+    /// RegisterTaskDefinition accepts, its tags included, and changes only the image of
+    /// `container`. Returns the new revision.
+    async fn register_image_revision(
+        &self,
+        source: &str,
+        container: &str,
+        image: &str,
+    ) -> CloudResult<TaskDefinition>;
+    /// ARNs of the service's deployments in ECS's deployment history, newest first.
+    /// Endpoints without the history (moto, older partitions) answer `Unsupported`.
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> CloudResult<Vec<String>> {
+        Err(unsupported(
+            "ecs:ListServiceDeployments",
+            format!("no deployment history for {cluster}/{service}"),
+        ))
+    }
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Vec<ServiceDeployment>> {
+        Err(unsupported(
+            "ecs:DescribeServiceDeployments",
+            format!("{} deployments asked", arns.len()),
+        ))
+    }
+    /// StopServiceDeployment; `rollback` asks for stopType ROLLBACK.
+    async fn stop_service_deployment(&self, arn: &str, rollback: bool) -> CloudResult<()> {
+        let _ = rollback;
+        Err(unsupported("ecs:StopServiceDeployment", arn.to_string()))
+    }
+}
+
+/// The `Unsupported` error of a call this backend does not offer.
+pub fn unsupported(operation: &str, message: String) -> CloudError {
+    CloudError::Unsupported {
+        operation: operation.to_string(),
+        message,
+    }
+}
+
+#[async_trait]
+pub trait EcrApi: Send + Sync {
+    /// Every image of a repository (all pages), newest push first.
+    async fn describe_images(&self, repository: &str) -> CloudResult<Vec<Image>>;
 }
 
 #[async_trait]
@@ -121,6 +185,9 @@ pub trait LoadBalancingApi: Send + Sync {
 #[async_trait]
 pub trait RdsApi: Send + Sync {
     async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>>;
+    /// Starts a manual snapshot of an instance.
+    async fn create_db_snapshot(&self, instance: &str, snapshot: &str) -> CloudResult<DbSnapshot>;
+    async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot>;
 }
 
 #[async_trait]
@@ -210,6 +277,33 @@ pub trait MetricsApi: Send + Sync {
     ) -> CloudResult<Vec<MetricSeries>>;
 }
 
+/// The backend's time: the wall clock on AWS, the virtual clock in the sandbox. Workflows
+/// that wait (a deploy watch, a snapshot) wait on it, so a sandbox at `--speed 60` finishes
+/// a deploy in seconds and a test's manual clock runs a whole rollout without sleeping.
+#[async_trait]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Millis;
+    /// Waits `ms` of this clock's time.
+    async fn sleep(&self, ms: Millis);
+}
+
+/// Real time, for AWS.
+pub struct WallClock;
+
+#[async_trait]
+impl Clock for WallClock {
+    fn now(&self) -> Millis {
+        chrono::Utc::now().timestamp_millis()
+    }
+
+    async fn sleep(&self, ms: Millis) {
+        tokio::time::sleep(std::time::Duration::from_millis(
+            u64::try_from(ms).unwrap_or(0),
+        ))
+        .await;
+    }
+}
+
 /// Where the data comes from, as the status bar names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendKind {
@@ -246,6 +340,20 @@ pub struct Cloud {
     pub edge: Arc<dyn EdgeApi>,
     pub logs: Arc<dyn LogsApi>,
     pub metrics: Arc<dyn MetricsApi>,
+    pub ecr: Arc<dyn EcrApi>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Cloud {
+    /// The same account with every mutating call refused in the cloud layer itself
+    /// (`--read-only`, `read_only = true`): no face of opsdeck can get round it.
+    pub fn read_only(self) -> Cloud {
+        Cloud {
+            ecs: Arc::new(guard::ReadOnlyEcs(self.ecs)),
+            rds: Arc::new(guard::ReadOnlyRds(self.rds)),
+            ..self
+        }
+    }
 }
 
 impl std::fmt::Debug for Cloud {

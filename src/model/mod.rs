@@ -5,9 +5,11 @@
 
 pub mod graph;
 pub mod metrics;
+pub mod release;
 
 pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
 pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
+pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
 
 use serde::Serialize;
 
@@ -287,6 +289,19 @@ pub struct ContainerDefinition {
     /// (name, valueFrom). The value itself is never fetched or shown.
     pub secrets: Vec<(String, String)>,
     pub logs: Option<AwsLogsConfig>,
+    /// The container's own health check (Docker HEALTHCHECK), if it has one.
+    pub health_check: Option<ContainerHealthCheck>,
+}
+
+/// A container health check as a task definition states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerHealthCheck {
+    /// `["CMD-SHELL", "curl -f http://localhost:3000/api/heartbeat || exit 1"]`.
+    pub command: Vec<String>,
+    pub interval_s: u32,
+    pub timeout_s: u32,
+    pub retries: u32,
+    pub start_period_s: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -306,6 +321,8 @@ pub struct TaskDefinition {
     pub memory: String,
     pub containers: Vec<ContainerDefinition>,
     pub registered_at: Millis,
+    /// Resource tags (DescribeTaskDefinition returns them only when asked with `include=TAGS`).
+    pub tags: Vec<(String, String)>,
 }
 
 /// What a caller asks to register; ECS assigns the ARN and revision.

@@ -4,6 +4,7 @@ pub mod discover;
 pub mod findings;
 pub mod graph;
 pub mod logs;
+pub mod release;
 pub mod status;
 
 pub use logs::tail;

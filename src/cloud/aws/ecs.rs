@@ -253,6 +253,31 @@ impl EcsApi for AwsEcs {
             .map_err(|e| self.context.error("ecs:StopTask", task, e))?;
         Ok(())
     }
+
+    async fn list_task_definitions_with_status(
+        &self,
+        family: &str,
+        _status: crate::model::TaskDefinitionStatus,
+    ) -> CloudResult<Vec<String>> {
+        // CONTRACT: the AWS helper implements this.
+        Err(crate::cloud::unsupported(
+            "ecs:ListTaskDefinitions",
+            family.to_string(),
+        ))
+    }
+
+    async fn register_image_revision(
+        &self,
+        source: &str,
+        _container: &str,
+        _image: &str,
+    ) -> CloudResult<TaskDefinition> {
+        // CONTRACT: the AWS helper implements this.
+        Err(crate::cloud::unsupported(
+            "ecs:RegisterTaskDefinition",
+            source.to_string(),
+        ))
+    }
 }
 
 /// A RegisterTaskDefinition request: the newest revision with the new containers laid over it.
@@ -517,6 +542,8 @@ pub(crate) fn task_definition_from_sdk(d: &sdk::TaskDefinition) -> TaskDefinitio
             .map(container_from_sdk)
             .collect(),
         registered_at: millis(d.registered_at()).unwrap_or_default(),
+        // CONTRACT: the AWS helper reads tags (include=TAGS) into this.
+        tags: Vec::new(),
     }
 }
 
@@ -540,6 +567,8 @@ fn container_from_sdk(c: &sdk::ContainerDefinition) -> ContainerDefinition {
             .map(|s| (s.name().to_string(), s.value_from().to_string()))
             .collect(),
         logs: c.log_configuration().and_then(awslogs_from_sdk),
+        // CONTRACT: the AWS helper converts the container health check.
+        health_check: None,
     }
 }
 

@@ -125,5 +125,24 @@ pub fn from_sdk_config(
             client!(aws_sdk_cloudwatch, config, calls),
             context,
         )),
+        // CONTRACT: the AWS helper adds an ECR client (aws-sdk-ecr) here.
+        ecr: Arc::new(NoEcr),
+        clock: Arc::new(crate::cloud::WallClock),
     })
+}
+
+/// CONTRACT: placeholder until the ECR client lands.
+struct NoEcr;
+
+#[async_trait::async_trait]
+impl crate::cloud::EcrApi for NoEcr {
+    async fn describe_images(
+        &self,
+        repository: &str,
+    ) -> crate::cloud::CloudResult<Vec<crate::model::Image>> {
+        Err(crate::cloud::unsupported(
+            "ecr:DescribeImages",
+            repository.to_string(),
+        ))
+    }
 }

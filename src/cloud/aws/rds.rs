@@ -108,6 +108,26 @@ impl RdsApi for AwsRds {
             })
             .collect())
     }
+
+    async fn create_db_snapshot(
+        &self,
+        instance: &str,
+        _snapshot: &str,
+    ) -> CloudResult<crate::model::DbSnapshot> {
+        // CONTRACT: the AWS helper implements this.
+        Err(crate::cloud::unsupported(
+            "rds:CreateDBSnapshot",
+            instance.to_string(),
+        ))
+    }
+
+    async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<crate::model::DbSnapshot> {
+        // CONTRACT: the AWS helper implements this.
+        Err(crate::cloud::unsupported(
+            "rds:DescribeDBSnapshots",
+            snapshot.to_string(),
+        ))
+    }
 }
 
 /// `system-update: Upgrade to the latest OS (applies 2026-12-01 03:00 UTC)`, as the console

@@ -6,13 +6,14 @@ use super::Sandbox;
 use super::ecs;
 use super::world::{ACCOUNT_ID, World};
 use crate::cloud::{
-    CloudError, CloudResult, DesiredStatus, EcsApi, EdgeApi, IdentityApi, LoadBalancingApi,
-    LogsApi, NetworkApi, RdsApi,
+    Clock, CloudError, CloudResult, DesiredStatus, EcrApi, EcsApi, EdgeApi, IdentityApi,
+    LoadBalancingApi, LogsApi, NetworkApi, RdsApi,
 };
 use crate::model::{
-    Certificate, DbInstance, DnsRecord, Identity, InternetGateway, LoadBalancer, LogPage, LogQuery,
-    LogStream, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceUpdate,
-    Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskStatus, Vpc,
+    Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
+    LogPage, LogQuery, LogStream, Millis, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup,
+    Service, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task, TaskDefinition,
+    TaskDefinitionStatus, TaskStatus, Vpc,
 };
 
 /// Everything when no ARNs are asked for, else those asked for, in the world's order.
@@ -156,16 +157,36 @@ impl EcsApi for Sandbox {
     }
 
     async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        self.list_task_definitions_with_status(family, TaskDefinitionStatus::Active)
+            .await
+    }
+
+    async fn list_task_definitions_with_status(
+        &self,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> CloudResult<Vec<String>> {
         let world = self.current();
-        let mut active: Vec<_> = world
+        let mut matching: Vec<_> = world
             .task_definitions
             .iter()
-            .filter(|d| {
-                d.family == family && d.status == crate::model::TaskDefinitionStatus::Active
-            })
+            .filter(|d| d.family == family && d.status == status)
             .collect();
-        active.sort_by_key(|d| std::cmp::Reverse(d.revision));
-        Ok(active.into_iter().map(|d| d.arn.clone()).collect())
+        matching.sort_by_key(|d| std::cmp::Reverse(d.revision));
+        Ok(matching.into_iter().map(|d| d.arn.clone()).collect())
+    }
+
+    async fn register_image_revision(
+        &self,
+        source: &str,
+        _container: &str,
+        _image: &str,
+    ) -> CloudResult<TaskDefinition> {
+        // CONTRACT: the sandbox helper implements this.
+        Err(crate::cloud::unsupported(
+            "ecs:RegisterTaskDefinition",
+            source.to_string(),
+        ))
     }
 
     async fn register_task_definition(
@@ -241,6 +262,65 @@ impl LoadBalancingApi for Sandbox {
 impl RdsApi for Sandbox {
     async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>> {
         Ok(self.current().databases.clone())
+    }
+
+    async fn create_db_snapshot(&self, instance: &str, _snapshot: &str) -> CloudResult<DbSnapshot> {
+        // CONTRACT: the sandbox helper implements this.
+        Err(crate::cloud::unsupported(
+            "rds:CreateDBSnapshot",
+            instance.to_string(),
+        ))
+    }
+
+    async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot> {
+        // CONTRACT: the sandbox helper implements this.
+        Err(crate::cloud::unsupported(
+            "rds:DescribeDBSnapshots",
+            snapshot.to_string(),
+        ))
+    }
+}
+
+#[async_trait]
+impl EcrApi for Sandbox {
+    async fn describe_images(&self, repository: &str) -> CloudResult<Vec<Image>> {
+        let world = self.current();
+        let images = world
+            .ecr
+            .get(repository)
+            .ok_or_else(|| CloudError::NotFound {
+                kind: "ECR repository",
+                name: repository.to_string(),
+                hint: None,
+            })?;
+        let mut out: Vec<Image> = images
+            .iter()
+            .map(|i| Image {
+                repository: repository.to_string(),
+                digest: i.digest.clone(),
+                tags: vec![i.tag.clone()],
+                pushed_at: Some(i.pushed_at),
+                size_bytes: None,
+            })
+            .collect();
+        out.sort_by_key(|i| std::cmp::Reverse(i.pushed_at));
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl Clock for Sandbox {
+    fn now(&self) -> Millis {
+        Sandbox::now(self)
+    }
+
+    async fn sleep(&self, ms: Millis) {
+        // CONTRACT: the sandbox helper makes this advance a manual clock and wait
+        // ms / speed of real time on a scaled one.
+        tokio::time::sleep(std::time::Duration::from_millis(
+            u64::try_from(ms).unwrap_or(0),
+        ))
+        .await;
     }
 }
 

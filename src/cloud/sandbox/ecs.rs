@@ -46,6 +46,7 @@ pub(crate) fn register_task_definition(
         memory: new.memory,
         containers: new.containers,
         registered_at: world.now,
+        tags: Vec::new(),
     };
     world.task_definitions.push(definition.clone());
     definition

@@ -100,6 +100,8 @@ impl Sandbox {
             edge: self.clone(),
             logs: self.clone(),
             metrics: self.clone(),
+            ecr: self.clone(),
+            clock: self.clone(),
         }
     }
 

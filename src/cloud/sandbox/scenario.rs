@@ -402,8 +402,10 @@ fn build_task_definitions(world: &mut World, start: Millis) {
                     region: REGION.to_string(),
                     stream_prefix: "ecs".to_string(),
                 }),
+                health_check: None,
             }],
             registered_at: start - days_ago * DAY - 16 * MINUTE,
+            tags: vec![("opsdeck:stack".to_string(), STACK.to_string())],
         });
     }
 }

@@ -233,6 +233,7 @@ mod tests {
                 region: "eu-west-2".into(),
                 stream_prefix: "ecs".into(),
             }),
+            health_check: None,
         }
     }
 
@@ -246,6 +247,7 @@ mod tests {
             memory: "512".into(),
             containers,
             registered_at: 0,
+            tags: Vec::new(),
         }
     }
 

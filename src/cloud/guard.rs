@@ -1,0 +1,123 @@
+//! Read-only mode, enforced where calls leave opsdeck: every mutating call is refused here,
+//! whatever face (key, subcommand, wizard) asked for it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi};
+use crate::model::{
+    DbInstance, DbSnapshot, NewTaskDefinition, Service, ServiceDeployment, ServiceUpdate, Task,
+    TaskDefinition, TaskDefinitionStatus,
+};
+
+fn refuse<T>(action: &str, target: &str) -> CloudResult<T> {
+    Err(CloudError::ReadOnly {
+        action: action.to_string(),
+        target: target.to_string(),
+    })
+}
+
+/// ECS with every mutating call refused.
+pub struct ReadOnlyEcs(pub Arc<dyn EcsApi>);
+
+#[async_trait]
+impl EcsApi for ReadOnlyEcs {
+    async fn list_clusters(&self) -> CloudResult<Vec<String>> {
+        self.0.list_clusters().await
+    }
+    async fn list_services(&self, cluster: &str) -> CloudResult<Vec<String>> {
+        self.0.list_services(cluster).await
+    }
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        services: &[String],
+    ) -> CloudResult<Vec<Service>> {
+        self.0.describe_services(cluster, services).await
+    }
+    async fn list_tasks(
+        &self,
+        cluster: &str,
+        service: Option<&str>,
+        desired: DesiredStatus,
+    ) -> CloudResult<Vec<String>> {
+        self.0.list_tasks(cluster, service, desired).await
+    }
+    async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>> {
+        self.0.describe_tasks(cluster, tasks).await
+    }
+    async fn describe_task_definition(&self, task_definition: &str) -> CloudResult<TaskDefinition> {
+        self.0.describe_task_definition(task_definition).await
+    }
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        self.0.list_task_definitions(family).await
+    }
+    async fn list_task_definitions_with_status(
+        &self,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> CloudResult<Vec<String>> {
+        self.0
+            .list_task_definitions_with_status(family, status)
+            .await
+    }
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> CloudResult<Vec<String>> {
+        self.0.list_service_deployments(cluster, service).await
+    }
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Vec<ServiceDeployment>> {
+        self.0.describe_service_deployments(arns).await
+    }
+
+    async fn register_task_definition(
+        &self,
+        definition: NewTaskDefinition,
+    ) -> CloudResult<TaskDefinition> {
+        refuse("ecs:RegisterTaskDefinition", &definition.family)
+    }
+    async fn register_image_revision(
+        &self,
+        source: &str,
+        _container: &str,
+        _image: &str,
+    ) -> CloudResult<TaskDefinition> {
+        refuse("ecs:RegisterTaskDefinition", source)
+    }
+    async fn update_service(
+        &self,
+        _cluster: &str,
+        service: &str,
+        _update: ServiceUpdate,
+    ) -> CloudResult<Service> {
+        refuse("ecs:UpdateService", service)
+    }
+    async fn stop_task(&self, _cluster: &str, task: &str, _reason: &str) -> CloudResult<()> {
+        refuse("ecs:StopTask", task)
+    }
+    async fn stop_service_deployment(&self, arn: &str, _rollback: bool) -> CloudResult<()> {
+        refuse("ecs:StopServiceDeployment", arn)
+    }
+}
+
+/// RDS with every mutating call refused.
+pub struct ReadOnlyRds(pub Arc<dyn RdsApi>);
+
+#[async_trait]
+impl RdsApi for ReadOnlyRds {
+    async fn describe_db_instances(&self) -> CloudResult<Vec<DbInstance>> {
+        self.0.describe_db_instances().await
+    }
+    async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot> {
+        self.0.describe_db_snapshot(snapshot).await
+    }
+    async fn create_db_snapshot(&self, instance: &str, _snapshot: &str) -> CloudResult<DbSnapshot> {
+        refuse("rds:CreateDBSnapshot", instance)
+    }
+}
