@@ -125,6 +125,20 @@ pub struct LogsArgs {
     pub poll: bool,
 }
 
+impl From<&LogsArgs> for crate::ops::logs::command::LogsOptions {
+    fn from(args: &LogsArgs) -> Self {
+        crate::ops::logs::command::LogsOptions {
+            follow: args.follow,
+            since: args.since.clone(),
+            filter: args.filter.clone(),
+            task: args.task.clone(),
+            container: args.container.clone(),
+            json: args.json,
+            poll: args.poll,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// A stable JSON object instead of text.

@@ -90,7 +90,7 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         Some(Command::Logs(args)) => {
             let (cloud, stack) = backend(&cli.global, &config).await?;
-            opsdeck::ops::logs::command::run(&cloud, &stack, &args).await?;
+            opsdeck::ops::logs::command::run(&cloud, &stack, &(&args).into()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -135,7 +135,7 @@ async fn backend(global: &GlobalArgs, config: &Config) -> color_eyre::Result<(Cl
         global.scenario.unwrap_or_default(),
         global.seed,
         ClockMode::Scaled {
-            start: opsdeck::app::workers::wall_clock_ms(),
+            start: opsdeck::model::wall_clock_ms(),
             speed: global.speed,
         },
     );

@@ -6,8 +6,8 @@ mod common;
 use opsdeck::app::action::{Action, Command, PaneId};
 use opsdeck::app::state::{AppState, EcsLevel, Popup};
 use opsdeck::app::update::update;
+use opsdeck::app::view::{self, rows};
 use opsdeck::cloud::sandbox::Scenario;
-use opsdeck::ui::{self, rows};
 
 fn run(state: &mut AppState, commands: &[Command]) {
     for command in commands {
@@ -19,7 +19,7 @@ fn run(state: &mut AppState, commands: &[Command]) {
 fn point_in(state: &AppState, pane: PaneId) -> (u16, u16) {
     (0..state.height)
         .flat_map(|row| (0..state.width).map(move |column| (column, row)))
-        .find(|&(column, row)| ui::pane_at(state, column, row) == Some(pane))
+        .find(|&(column, row)| view::pane_at(state, column, row) == Some(pane))
         .unwrap_or_else(|| panic!("{pane:?} is on screen"))
 }
 

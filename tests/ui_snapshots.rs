@@ -8,9 +8,10 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use opsdeck::app::action::{Action, Command, PaneId};
 use opsdeck::app::state::{AppState, EcsLevel, Popup};
 use opsdeck::app::update::update;
+use opsdeck::app::view::{self, rows};
 use opsdeck::config::keymap::{Binding, KeyChord};
 use opsdeck::model::NodeKind;
-use opsdeck::ui::{self, HelpKeys, Theme, rows};
+use opsdeck::ui::{self, HelpKeys, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -257,20 +258,20 @@ fn log_severities_and_tasks_are_coloured() {
 #[test]
 fn hit_testing_and_paging_follow_the_drawn_layout() {
     let state = sized(120, 40);
-    assert_eq!(ui::pane_at(&state, 5, 2), Some(PaneId::Network));
-    assert_eq!(ui::pane_at(&state, 100, 2), Some(PaneId::Ecs));
-    assert_eq!(ui::pane_at(&state, 5, 36), Some(PaneId::Logs));
+    assert_eq!(view::pane_at(&state, 5, 2), Some(PaneId::Network));
+    assert_eq!(view::pane_at(&state, 100, 2), Some(PaneId::Ecs));
+    assert_eq!(view::pane_at(&state, 5, 36), Some(PaneId::Logs));
     assert_eq!(
-        ui::pane_at(&state, 5, 39),
+        view::pane_at(&state, 5, 39),
         None,
         "the status bar is no pane"
     );
-    assert_eq!(ui::page_rows(&state, PaneId::Logs), 8);
+    assert_eq!(view::page_rows(&state, PaneId::Logs), 8);
     let mut zoomed = state.clone();
     zoomed.focus = PaneId::Logs;
     zoomed.zoomed = true;
-    assert_eq!(ui::pane_at(&zoomed, 100, 2), Some(PaneId::Logs));
-    assert_eq!(ui::page_rows(&zoomed, PaneId::Logs), 37);
+    assert_eq!(view::pane_at(&zoomed, 100, 2), Some(PaneId::Logs));
+    assert_eq!(view::page_rows(&zoomed, PaneId::Logs), 37);
 }
 
 #[test]

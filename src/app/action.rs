@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::model::{
-    DbInstance, Identity, LogEvent, MetricsSnapshot, Millis, Service, TargetGroupHealth, Task,
+    DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, TargetGroupHealth,
     Topology,
 };
 
@@ -197,14 +197,6 @@ impl Feed {
         Feed::Logs,
         Feed::Metrics,
     ];
-}
-
-/// ECS state of the dashboard's cluster: its services and the stack service's tasks.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct EcsSnapshot {
-    pub services: Vec<Service>,
-    /// Running tasks and recently stopped ones (stopped tasks explain failures).
-    pub tasks: Vec<Task>,
 }
 
 /// A worker's answer for one feed.

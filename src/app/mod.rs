@@ -6,4 +6,5 @@ pub mod run;
 pub mod screenshot;
 pub mod state;
 pub mod update;
+pub mod view;
 pub mod workers;

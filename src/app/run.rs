@@ -22,11 +22,12 @@ use tokio::time::Instant;
 use crate::app::action::{Action, Command};
 use crate::app::state::{AppState, Popup, VisibleLogs};
 use crate::app::update::{Effect, update};
-use crate::app::workers::{Workers, wall_clock_ms};
+use crate::app::view;
+use crate::app::workers::Workers;
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::config::keymap::{KeyChord, Keymap, Layer, Lookup};
-use crate::model::StackRef;
+use crate::model::{StackRef, wall_clock_ms};
 use crate::ops::logs;
 use crate::ui::{self, Theme};
 
@@ -193,7 +194,7 @@ impl KeySequence {
     fn key(&mut self, state: &AppState, keymap: &Keymap, key: KeyEvent) -> Vec<Action> {
         if let Some(input) = &state.input {
             let switch = KeyChord::from_event(&key);
-            if let Some(command) = switch_while_typing(keymap, ui::layer_of(input.pane), switch) {
+            if let Some(command) = switch_while_typing(keymap, view::layer_of(input.pane), switch) {
                 return vec![Action::Run(command)];
             }
             return typing(key);
@@ -264,7 +265,7 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
         Some(Popup::Help { .. }) => Layer::Help,
         Some(Popup::Detail { .. }) => Layer::Detail,
         Some(Popup::StreamPicker { .. } | Popup::StackPicker { .. }) => Layer::Picker,
-        None => ui::layer_of(state.focus),
+        None => view::layer_of(state.focus),
     };
     vec![inner, Layer::Global]
 }

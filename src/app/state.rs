@@ -3,10 +3,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::app::action::{EcsSnapshot, Feed, PaneId};
+use crate::app::action::{Feed, PaneId};
 use crate::cloud::BackendKind;
 use crate::model::{
-    DbInstance, Identity, MetricsSnapshot, Millis, NetGraph, StackRef, TargetGroupHealth, Topology,
+    DbInstance, EcsSnapshot, Identity, MetricsSnapshot, Millis, NetGraph, StackRef,
+    TargetGroupHealth, Topology,
 };
 
 /// One feed's latest data and how fresh it is.

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::action::{Action, Feed, FeedData};
 use crate::cloud::{Cloud, CloudResult};
 use crate::config::RefreshIntervals;
-use crate::model::{Millis, StackRef, Topology};
+use crate::model::{Millis, StackRef, Topology, wall_clock_ms};
 use crate::ops::discover;
 use crate::ops::logs::{self, Narrowing, PollOptions, RateLimiter};
 
@@ -329,11 +329,4 @@ async fn logs(
 
 fn ms(value: u64) -> Duration {
     Duration::from_millis(value.max(100))
-}
-
-/// Milliseconds since the Unix epoch, by the system clock.
-pub fn wall_clock_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as Millis)
 }

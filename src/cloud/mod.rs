@@ -293,7 +293,7 @@ pub struct WallClock;
 #[async_trait]
 impl Clock for WallClock {
     fn now(&self) -> Millis {
-        chrono::Utc::now().timestamp_millis()
+        crate::model::wall_clock_ms()
     }
 
     async fn sleep(&self, ms: Millis) {

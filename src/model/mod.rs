@@ -16,6 +16,13 @@ use serde::Serialize;
 /// Milliseconds since the Unix epoch.
 pub type Millis = i64;
 
+/// The wall clock, in [`Millis`].
+pub fn wall_clock_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
 /// Whether something is well, getting there, or broken. Drives colour everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -142,6 +149,14 @@ impl Service {
             _ => Health::Ok,
         }
     }
+}
+
+/// ECS state of the dashboard's cluster: its services and the stack service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EcsSnapshot {
+    pub services: Vec<Service>,
+    /// Running tasks and recently stopped ones (stopped tasks explain failures).
+    pub tasks: Vec<Task>,
 }
 
 /// `lastStatus` / `desiredStatus` of a task, in lifecycle order.

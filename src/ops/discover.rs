@@ -6,12 +6,11 @@
 
 use std::collections::BTreeSet;
 
-use crate::app::action::EcsSnapshot;
 use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult, DesiredStatus};
 use crate::model::metrics::{METRICS_WINDOW_MS, load_balancer_dimension};
 use crate::model::{
-    DbInstance, MetricQuery, MetricsSnapshot, Millis, Service, StackRef, TargetGroupHealth,
-    Topology, arn_name,
+    DbInstance, EcsSnapshot, MetricQuery, MetricsSnapshot, Millis, Service, StackRef,
+    TargetGroupHealth, Topology, arn_name,
 };
 
 /// Fills in the cluster and service a user left out when the account leaves no doubt

@@ -1,9 +1,8 @@
 //! Builds the network graph from what discovery found and the live state.
 
-use crate::app::action::EcsSnapshot;
 use crate::model::{
-    DbInstance, Edge, Health, ListenerAction, LoadBalancer, NatGateway, NetGraph, Node, NodeKind,
-    RouteTarget, Service, TargetGroupHealth, Task, TaskStatus, Topology,
+    DbInstance, EcsSnapshot, Edge, Health, ListenerAction, LoadBalancer, NatGateway, NetGraph,
+    Node, NodeKind, RouteTarget, Service, TargetGroupHealth, Task, TaskStatus, Topology,
 };
 
 /// Derives the graph: nodes in display order (Internet, DNS, IGW, the load balancers, the

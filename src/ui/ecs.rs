@@ -6,14 +6,14 @@ use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::layout::scroll_window;
+use super::layout::{self, scroll_window};
 use super::table::{self, Cell, Column, col, fill};
 use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
 use crate::app::state::{AppState, EcsLevel};
 use crate::model::{
-    Deployment, DeploymentStatus, Health, MetricSeries, RolloutState, Service, Task, TaskHealth,
-    TaskStatus, family_revision,
+    Deployment, DeploymentStatus, Health, RolloutState, Service, Task, TaskHealth, TaskStatus,
+    family_revision,
 };
 
 const SERVICE_COLUMNS: [Column; 4] = [
@@ -43,17 +43,6 @@ const TASK_COLUMNS: [Column; 8] = [
     fill("STOPPED REASON", 24, 7),
 ];
 
-/// Rows given to each section, after the pane's own needs are ranked.
-#[derive(Debug, Default, Clone, Copy)]
-struct Sections {
-    services: usize,
-    /// The selected service's CPU and memory sparklines.
-    metrics: usize,
-    deployments: usize,
-    tasks: usize,
-    events: usize,
-}
-
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     let block = chrome::pane_block(state, PaneId::Ecs, level_title(state, theme), theme);
     let inner = block.inner(area);
@@ -65,7 +54,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     let services = rows::services(state);
     let service = rows::selected_service(state);
     let tasks = rows::tasks(state);
-    let sections = sections(state, inner.height as usize, services.len(), &tasks);
+    let sections = layout::ecs_sections(state, inner.height as usize, services.len(), &tasks);
     let mut y = inner.y;
     let mut take = |rows: usize| {
         let rect = Rect::new(inner.x, y, inner.width, rows as u16);
@@ -81,18 +70,6 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     }
 }
 
-pub fn page_rows(state: &AppState, area: Rect) -> usize {
-    let inner = area.height.saturating_sub(2) as usize;
-    let services = rows::services(state).len();
-    let tasks = rows::tasks(state);
-    let sections = sections(state, inner, services, &tasks);
-    match state.ecs_pane.level {
-        EcsLevel::Services => sections.services,
-        EcsLevel::Tasks => sections.tasks,
-    }
-    .saturating_sub(1)
-}
-
 fn level_title<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
     match (state.ecs_pane.level, rows::selected_service(state)) {
         (EcsLevel::Tasks, Some(service)) => vec![Span::styled(
@@ -101,57 +78,6 @@ fn level_title<'a>(state: &AppState, theme: &Theme) -> Vec<Span<'a>> {
         )],
         _ => Vec::new(),
     }
-}
-
-/// Shares the pane's rows out: the list being browsed first, then the rest by usefulness.
-fn sections(state: &AppState, height: usize, services: usize, tasks: &[&Task]) -> Sections {
-    let deployments = rows::selected_service(state).map_or(0, |s| s.deployments.len());
-    let events = rows::selected_service(state).map_or(0, |s| s.events.len());
-    let metrics = usize::from(rows::selected_service(state).is_some_and(|s| {
-        let (cpu, memory) = service_metrics(state, s);
-        cpu.is_some() || memory.is_some()
-    }));
-    let mut left = height;
-    let mut give = |wanted: usize, least: usize| -> usize {
-        let rows = wanted.min(left);
-        if rows < least {
-            return 0;
-        }
-        left -= rows;
-        rows
-    };
-    let mut s = Sections::default();
-    // Deployments come before tasks: during a rollout they are what the user is watching,
-    // and there are rarely more than three of them.
-    match state.ecs_pane.level {
-        EcsLevel::Services => {
-            s.services = give(1 + services.max(1), 2);
-            s.metrics = give(metrics, 1);
-            s.deployments = give(1 + deployments.min(3), 2);
-            s.tasks = give(1 + tasks.len().max(1), 2);
-        }
-        EcsLevel::Tasks => {
-            s.services = give(1 + services.clamp(1, 2), 2);
-            s.metrics = give(metrics, 1);
-            s.deployments = give(1 + deployments.min(3), 2);
-            s.tasks = give(1 + tasks.len().max(1), 2);
-        }
-    }
-    s.events = give(1 + events, 2);
-    // Leftover rows go to a section that has more to show, the browsed list first.
-    let browsed_more = match state.ecs_pane.level {
-        EcsLevel::Services => s.services > 0 && s.services < 1 + services,
-        EcsLevel::Tasks => s.tasks > 0 && s.tasks < 1 + tasks.len(),
-    };
-    if browsed_more {
-        match state.ecs_pane.level {
-            EcsLevel::Services => s.services += left,
-            EcsLevel::Tasks => s.tasks += left,
-        }
-    } else if s.events > 0 && s.events < 1 + events {
-        s.events += left;
-    }
-    s
 }
 
 fn draw_services(
@@ -209,23 +135,12 @@ fn draw_services(
     }
 }
 
-fn service_metrics<'a>(
-    state: &'a AppState,
-    service: &Service,
-) -> (Option<&'a MetricSeries>, Option<&'a MetricSeries>) {
-    state
-        .metrics
-        .data
-        .as_ref()
-        .map_or((None, None), |m| m.service(&service.name))
-}
-
 /// `cpu 23.4% ▁▂▃▅  mem 41.0% ▃▃▄▄` for the selected service, from CloudWatch.
 fn draw_metrics(buf: &mut Buffer, area: Rect, state: &AppState, service: &Service, theme: &Theme) {
     if area.height == 0 {
         return;
     }
-    let (cpu, memory) = service_metrics(state, service);
+    let (cpu, memory) = rows::service_metrics(state, service);
     let width = area.width as usize;
     let line = spark::row(&[("cpu", cpu), ("mem", memory)], width);
     buf.set_stringn(area.x, area.y, line, width, theme.pending);

@@ -43,11 +43,6 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         y += draw_line(buf, inner, y, &shown, filter, state, theme);
     }
 }
-
-pub fn page_rows(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
-}
-
 fn empty_line<'a>(state: &'a AppState, theme: &Theme) -> Line<'a> {
     if !state.logs.is_empty() {
         Line::styled("no lines match", theme.dim)

@@ -1,25 +1,22 @@
 //! Drawing: the dashboard panes, popups and status bar. Render functions only draw.
-//!
-//! OWNED BY THE UI HELPER: the signatures below are the contract the rest of the app uses.
 
 mod chrome;
 mod ecs;
-pub mod layout;
 mod logs;
 mod network;
 mod popup;
 mod rds;
-pub mod rows;
 pub mod spark;
 mod status;
 mod table;
 mod targets;
-mod text;
 pub mod theme;
+
+use crate::app::view::{layer_of, layout, rows, text};
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Position, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
@@ -57,7 +54,7 @@ pub fn render_with_keys(frame: &mut Frame, state: &AppState, keys: HelpKeys, the
 
 /// Draws the whole screen into a buffer area.
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, theme: &Theme) {
-    let Some(dashboard) = layout::dashboard(area, zoomed(state)) else {
+    let Some(dashboard) = layout::dashboard(area, crate::app::view::zoomed(state)) else {
         too_small_notice(buf, area, theme);
         return;
     };
@@ -95,52 +92,6 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
     {
         popup::jump_input(buf, area, input, theme);
     }
-}
-
-/// Which pane is drawn at a screen cell, for mouse clicks and wheel scrolls.
-pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<PaneId> {
-    let dashboard = layout::dashboard(screen(state), zoomed(state))?;
-    let cell = Position::new(column, row);
-    dashboard
-        .panes
-        .iter()
-        .find(|(_, rect)| rect.contains(cell))
-        .map(|(pane, _)| *pane)
-}
-
-/// How many list rows the pane shows at the current size (for page up/down).
-pub fn page_rows(state: &AppState, pane: PaneId) -> usize {
-    let zoom = zoomed(state).filter(|z| *z == pane);
-    let Some(rect) = layout::dashboard(screen(state), zoom).and_then(|d| d.pane(pane)) else {
-        return 1;
-    };
-    let rows = match pane {
-        PaneId::Network => network::page_rows(rect),
-        PaneId::Ecs => ecs::page_rows(state, rect),
-        PaneId::Targets => targets::page_rows(state, rect),
-        PaneId::Rds => rds::page_rows(rect),
-        PaneId::Logs => logs::page_rows(rect),
-    };
-    rows.max(1)
-}
-
-/// The keymap layer whose bindings apply in a pane.
-pub fn layer_of(pane: PaneId) -> Layer {
-    match pane {
-        PaneId::Network => Layer::Network,
-        PaneId::Ecs => Layer::Ecs,
-        PaneId::Targets => Layer::Targets,
-        PaneId::Rds => Layer::Rds,
-        PaneId::Logs => Layer::Logs,
-    }
-}
-
-fn screen(state: &AppState) -> Rect {
-    Rect::new(0, 0, state.width, state.height)
-}
-
-fn zoomed(state: &AppState) -> Option<PaneId> {
-    state.zoomed.then_some(state.focus)
 }
 
 fn draw_pane(buf: &mut Buffer, area: Rect, state: &AppState, pane: PaneId, theme: &Theme) {

@@ -165,11 +165,6 @@ fn draw_legend(buf: &mut Buffer, area: Rect, theme: &Theme) {
         area.width,
     );
 }
-
-pub fn page_rows(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
-}
-
 // --- boxes and lanes -------------------------------------------------------------------
 
 /// One box: a node's title and content lines; a line may stand for another node (a task).

@@ -43,11 +43,6 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
         y += draw_instance(buf, rect, state, databases[i], i == selected, theme);
     }
 }
-
-pub fn page_rows(area: Rect) -> usize {
-    area.height.saturating_sub(2) as usize
-}
-
 /// A line under an instance's name: a fact, or one of its CloudWatch series.
 enum Line<'a> {
     Fact(&'static str, String),

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::layout::scroll_window;
+use super::layout::{self, scroll_window};
 use super::table::{self, Cell, Column, col, fill};
 use super::{Theme, chrome, rows, spark, text};
 use crate::app::action::{Feed, PaneId};
@@ -90,34 +90,13 @@ fn target_label(target: &TargetHealth) -> String {
     format!("{}:{}", target.target_id, target.port)
 }
 
-pub fn page_rows(state: &AppState, area: Rect) -> usize {
-    let groups = rows::groups(state).len();
-    let load_balancers = load_balancer_rows(state, area.height.saturating_sub(2));
-    (area.height.saturating_sub(3 + load_balancers) as usize).saturating_sub(groups)
-}
-
-/// How many load balancer lines go above the targets: one per load balancer with series,
-/// while at least the table header and two targets still fit under them.
-fn load_balancer_rows(state: &AppState, height: u16) -> u16 {
-    let count = state
-        .metrics
-        .data
-        .as_ref()
-        .map_or(0, |m| m.load_balancers().len());
-    fit_load_balancers(count, height)
-}
-
-fn fit_load_balancers(count: usize, height: u16) -> u16 {
-    (count as u16).min(height.saturating_sub(3))
-}
-
 /// `umami  5xx 0 ▁▁▂▁  resp 45 ms ▂▃▂▂` per load balancer; returns the rows used.
 fn draw_load_balancers(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) -> u16 {
     let Some(metrics) = &state.metrics.data else {
         return 0;
     };
     let load_balancers = metrics.load_balancers();
-    let rows = fit_load_balancers(load_balancers.len(), area.height);
+    let rows = layout::fit_load_balancers(load_balancers.len(), area.height);
     let width = area.width as usize;
     for (i, (dimension, errors, latency)) in
         load_balancers.into_iter().take(rows as usize).enumerate()

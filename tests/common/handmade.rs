@@ -3,9 +3,10 @@
 //! Kept behind `dashboard_state()` so it can be swapped for state taken from the sandbox.
 #![allow(dead_code)]
 
-use opsdeck::app::action::{EcsSnapshot, PaneId};
+use opsdeck::app::action::PaneId;
 use opsdeck::app::state::{AppState, Loaded};
 use opsdeck::cloud::BackendKind;
+use opsdeck::model::EcsSnapshot;
 use opsdeck::model::*;
 
 /// 2026-03-14 10:15:30 UTC.

@@ -12,14 +12,29 @@ use super::line::{Severity, iso_timestamp, severity};
 use super::sanitize::{is_unsafe_char, sanitize};
 use super::tail::LogTail;
 use super::{LogsError, Narrowing, PollOptions, RateLimiter, TailChoice, open_tail, stack_streams};
-use crate::app::workers::wall_clock_ms;
-use crate::cli::LogsArgs;
 use crate::cloud::Cloud;
-use crate::model::{LogEvent, Millis, StackRef};
+use crate::model::{LogEvent, Millis, StackRef, wall_clock_ms};
+
+/// What `opsdeck logs` was asked for, in plain values (the CLI's flags map onto it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogsOptions {
+    /// Keep printing new lines until Ctrl-C.
+    pub follow: bool,
+    /// How far back to start: `30s`, `10m`, `2h`, `1d`, or an RFC 3339 time.
+    pub since: String,
+    /// A CloudWatch filter pattern, applied by AWS.
+    pub filter: Option<String>,
+    pub task: Option<String>,
+    pub container: Option<String>,
+    /// One JSON object per line.
+    pub json: bool,
+    /// Poll FilterLogEvents instead of using a live tail.
+    pub poll: bool,
+}
 
 /// Prints the stack service's logs until caught up, or until Ctrl-C or a closed pipe with
 /// `--follow`. A reader that goes away (`| head`) is a normal end, not an error.
-pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsArgs) -> Result<(), LogsError> {
+pub async fn run(cloud: &Cloud, stack: &StackRef, args: &LogsOptions) -> Result<(), LogsError> {
     let start = since_start(&args.since, wall_clock_ms())?;
     let narrowing = Narrowing {
         task: args.task.clone(),

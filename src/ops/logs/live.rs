@@ -17,7 +17,7 @@ use super::limiter::RateLimiter;
 use super::streams::{StreamSelection, StreamSet};
 use super::tail::{MAX_LOOKBACK, MIN_LOOKBACK, TailBatch, TailSource, read_pages};
 use crate::cloud::{CloudError, CloudResult, LiveTail, LiveTailRequest, LiveTailUpdate, LogsApi};
-use crate::model::{LogEvent, Millis};
+use crate::model::{LogEvent, Millis, wall_clock_ms};
 
 /// AWS ends a live-tail session after 3 hours; renewing a little earlier keeps it ours.
 pub const RENEW_AFTER: Duration = Duration::from_secs(3 * 3600 - 5 * 60);
@@ -354,10 +354,6 @@ fn content_key(event: &LogEvent) -> u64 {
     let mut hasher = DefaultHasher::new();
     (&event.stream, event.timestamp, &event.message).hash(&mut hasher);
     hasher.finish()
-}
-
-fn wall_clock_ms() -> Millis {
-    chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 use crate::app::action::PaneId;
 use crate::app::state::{AppState, EcsLevel, LogLine};
 use crate::model::{
-    DbInstance, Node, Service, TargetGroupHealth, TargetHealth, Task, TaskStatus, family_revision,
+    DbInstance, MetricSeries, Node, Service, TargetGroupHealth, TargetHealth, Task, TaskStatus,
+    family_revision,
 };
 
 use super::text;
@@ -291,6 +292,18 @@ fn task_detail(task: &Task) -> (String, Vec<String>) {
 
 fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
+}
+
+/// The service's CPU and memory series, when CloudWatch has them.
+pub fn service_metrics<'a>(
+    state: &'a AppState,
+    service: &Service,
+) -> (Option<&'a MetricSeries>, Option<&'a MetricSeries>) {
+    state
+        .metrics
+        .data
+        .as_ref()
+        .map_or((None, None), |m| m.service(&service.name))
 }
 
 // --- targets ---------------------------------------------------------------------------

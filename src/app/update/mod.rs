@@ -1,0 +1,188 @@
+//! The pure state transition: `update(state, action)` changes state and names the effects
+//! (work for the workers) it needs; it never does I/O itself. Each pane and popup has its
+//! own module; this one routes actions and commands to them.
+
+mod ecs;
+mod feeds;
+mod input;
+mod logs;
+mod popup;
+mod selection;
+
+use std::path::PathBuf;
+
+use crate::app::action::{Action, Command, PaneId};
+use crate::app::state::{AppState, EcsLevel, FilterInput, Popup, VisibleLogs};
+use crate::app::view::{self, rows};
+use crate::model::StackRef;
+use crate::ops::logs::Narrowing;
+
+pub use logs::parse_jump_time;
+
+/// Work that `update` asks the event loop to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Reload every feed now instead of waiting for its interval.
+    RefreshAll,
+    /// Write the logs pane's lines to `path`, off the UI task; the outcome comes back as
+    /// [`Action::LogsExported`].
+    ExportLogs {
+        path: PathBuf,
+        /// Boxed: a copy of the buffer is large beside the other effects.
+        lines: Box<VisibleLogs>,
+    },
+    /// Show the dashboard of this stack: (re)start the feed workers for it.
+    OpenStack(StackRef),
+}
+
+/// Lines the mouse wheel moves.
+const WHEEL_STEP: usize = 3;
+
+pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
+    match action {
+        Action::Run(command) => return run(state, command),
+        Action::Input(c) => input::edit_input(state, |text| text.push(c)),
+        Action::InputBackspace => input::edit_input(state, |text| {
+            text.pop();
+        }),
+        Action::InputCommit => input::commit_input(state),
+        Action::InputCancel => input::cancel(state),
+        Action::PendingKeys(keys) => state.pending_keys = keys,
+        Action::MouseScroll { column, row, down } => {
+            if state.popup.is_some() {
+                popup::scroll_popup(state, WHEEL_STEP, down);
+            } else if let Some(pane) = view::pane_at(state, column, row) {
+                selection::move_selection(state, pane, WHEEL_STEP, down);
+            }
+        }
+        Action::MouseClick { column, row } => {
+            if state.popup.is_none()
+                && let Some(pane) = view::pane_at(state, column, row)
+            {
+                state.focus = pane;
+            }
+        }
+        Action::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+        }
+        Action::Tick(now) => state.now = now,
+        Action::Identity(identity) => state.identity = Some(identity),
+        Action::Loaded { data, at } => feeds::loaded(state, data, at),
+        Action::LoadFailed { feed, error, at: _ } => feeds::failed(state, feed, error),
+        Action::LogsSampled(sampled) => state.logs_pane.sampled = sampled,
+        Action::LogsExported { path, result } => logs::exported(state, &path, result),
+    }
+    None
+}
+
+fn run(state: &mut AppState, command: Command) -> Option<Effect> {
+    state.notice = None;
+    match command {
+        Command::Quit => state.should_quit = true,
+        Command::Help => {
+            state.popup = match state.popup {
+                Some(Popup::Help { .. }) => None,
+                _ => Some(Popup::Help { scroll: 0 }),
+            }
+        }
+        Command::Back => back(state),
+        Command::Enter => return enter(state),
+        Command::FocusNext => focus(state, state.focus.next()),
+        Command::FocusPrev => focus(state, state.focus.prev()),
+        Command::FocusNetwork => focus(state, PaneId::Network),
+        Command::FocusEcs => focus(state, PaneId::Ecs),
+        Command::FocusTargets => focus(state, PaneId::Targets),
+        Command::FocusRds => focus(state, PaneId::Rds),
+        Command::FocusLogs => focus(state, PaneId::Logs),
+        Command::Zoom => state.zoomed = !state.zoomed,
+        Command::Filter => {
+            let text = state.filters.get(&state.focus).cloned().unwrap_or_default();
+            state.input = Some(FilterInput::filter(state.focus, text));
+        }
+        Command::Refresh => {
+            state.last_error = None;
+            return Some(Effect::RefreshAll);
+        }
+        Command::Up => step(state, 1, false),
+        Command::Down => step(state, 1, true),
+        Command::PageUp => step(state, view::page_rows(state, state.focus), false),
+        Command::PageDown => step(state, view::page_rows(state, state.focus), true),
+        Command::Top => step(state, usize::MAX, false),
+        Command::Bottom => step(state, usize::MAX, true),
+        Command::ToggleFollow
+        | Command::ToggleWrap
+        | Command::ToggleTimestamps
+        | Command::ToggleRegex
+        | Command::ToggleCase
+        | Command::ToggleJson
+        | Command::JumpToTime
+        | Command::ChooseStream
+        | Command::ExportLogs => return logs::command(state, command),
+    }
+    None
+}
+
+fn focus(state: &mut AppState, pane: PaneId) {
+    state.popup = None;
+    state.focus = pane;
+}
+
+/// Esc undoes the innermost thing: a popup, then a filter, then a drill-down, then zoom.
+fn back(state: &mut AppState) {
+    // Before a stack is chosen there is nothing behind the picker: leaving it leaves opsdeck.
+    if matches!(state.popup, Some(Popup::StackPicker { .. })) && state.stack.service.is_empty() {
+        state.should_quit = true;
+        return;
+    }
+    if state.popup.take().is_some() {
+        return;
+    }
+    if state.filters.remove(&state.focus).is_some() {
+        selection::reset_selection(state, state.focus);
+        logs::refresh_log_view(state);
+        return;
+    }
+    if state.focus == PaneId::Logs && !state.logs_pane.narrowing.is_everything() {
+        logs::choose_stream(state, Narrowing::default());
+        return;
+    }
+    if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Tasks {
+        // A filter typed at this level was over tasks; it was cleared just above.
+        state.ecs_pane.level = EcsLevel::Services;
+        return;
+    }
+    state.zoomed = false;
+}
+
+fn enter(state: &mut AppState) -> Option<Effect> {
+    if let Some(effect) = popup::choose(state) {
+        return effect;
+    }
+    if state.popup.is_some() {
+        return None;
+    }
+    if state.focus == PaneId::Ecs && state.ecs_pane.level == EcsLevel::Services {
+        ecs::drill_into_service(state);
+        return None;
+    }
+    if let Some((title, lines)) = rows::detail(state, state.focus) {
+        state.popup = Some(Popup::Detail {
+            title,
+            lines,
+            scroll: 0,
+        });
+    }
+    None
+}
+
+fn step(state: &mut AppState, by: usize, down: bool) {
+    if state.popup.is_some() {
+        popup::scroll_popup(state, by, down);
+    } else {
+        selection::move_selection(state, state.focus, by, down);
+    }
+}
+
+#[cfg(test)]
+mod tests;
