@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::app::screens::deploy::DeployChoices;
 use crate::model::{
     DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, TargetGroupHealth,
     Topology,
 };
+use crate::ops::release::{DeployPlan, Outcome, Progress, Revision, RollbackPlan};
 
 /// The five dashboard panes, in focus order (and number-key order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -99,6 +101,24 @@ pub enum Command {
     ChooseStream,
     /// Logs: write the lines shown to a file.
     ExportLogs,
+    /// ECS: open the deploy wizard for the stack's service.
+    Deploy,
+    /// ECS: open the rollback picker.
+    Rollback,
+    /// ECS: set the service's desired count.
+    Scale,
+    /// ECS: a forced new deployment, watched.
+    Restart,
+    /// ECS: stop the selected task.
+    StopTask,
+    /// Show the release being watched again (after Esc hid it).
+    ShowRelease,
+    /// A confirmation dialog: go ahead.
+    Confirm,
+    /// Deploy wizard: roll back when the deploy fails (toggle).
+    ToggleRollbackOnFailure,
+    /// Deploy wizard: take an RDS snapshot before deploying (toggle).
+    ToggleSnapshot,
 }
 
 impl Command {
@@ -133,6 +153,15 @@ impl Command {
         Command::JumpToTime,
         Command::ChooseStream,
         Command::ExportLogs,
+        Command::Deploy,
+        Command::Rollback,
+        Command::Scale,
+        Command::Restart,
+        Command::StopTask,
+        Command::ShowRelease,
+        Command::Confirm,
+        Command::ToggleRollbackOnFailure,
+        Command::ToggleSnapshot,
     ];
 
     /// The name used in keymap files.
@@ -167,6 +196,15 @@ impl Command {
             Command::JumpToTime => "jump-to-time",
             Command::ChooseStream => "choose-stream",
             Command::ExportLogs => "export-logs",
+            Command::Deploy => "deploy",
+            Command::Rollback => "rollback",
+            Command::Scale => "scale",
+            Command::Restart => "restart",
+            Command::StopTask => "stop-task",
+            Command::ShowRelease => "show-release",
+            Command::Confirm => "confirm",
+            Command::ToggleRollbackOnFailure => "toggle-rollback-on-failure",
+            Command::ToggleSnapshot => "toggle-snapshot",
         }
     }
 
@@ -272,4 +310,21 @@ pub enum Action {
         path: PathBuf,
         result: Result<usize, String>,
     },
+    /// The deploy wizard's images and the service's current task definition.
+    DeployChoices(Box<Result<DeployChoices, String>>),
+    /// The deploy resolved for the summary (tag pinned to a digest), or why it is refused.
+    DeployPlanned(Box<Result<DeployPlan, String>>),
+    /// The rollback picker's revisions.
+    Revisions(Result<Vec<Revision>, String>),
+    /// A rollback to `revision` checked, with its difference, or why it is refused.
+    RollbackPlanned {
+        revision: u32,
+        result: Box<Result<RollbackPlan, String>>,
+    },
+    /// A report from the release being watched.
+    ReleaseProgress(Box<Progress>),
+    /// The watched release ended: its verdict, or why it could not run.
+    ReleaseDone(Box<Result<Outcome, String>>),
+    /// A mutation that is not watched (scale, stop task) finished: what it did, or why not.
+    MutationDone(Result<String, String>),
 }

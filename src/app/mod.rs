@@ -1,8 +1,10 @@
 //! The TUI: state, actions, the pure update, the event loop and its workers.
 
 pub mod action;
+pub mod jobs;
 pub mod oneshot;
 pub mod run;
+pub mod screens;
 pub mod screenshot;
 pub mod state;
 pub mod update;

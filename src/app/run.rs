@@ -23,11 +23,13 @@ use crate::app::action::{Action, Command};
 use crate::app::state::{AppState, Popup, VisibleLogs};
 use crate::app::update::{Effect, update};
 use crate::app::view;
+use crate::app::jobs::Jobs;
 use crate::app::workers::Workers;
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::config::keymap::{KeyChord, Keymap, Layer, Lookup};
 use crate::model::{StackRef, wall_clock_ms};
+use crate::ops::audit::Audit;
 use crate::ops::logs;
 use crate::ui::{self, Theme};
 
@@ -47,6 +49,8 @@ pub struct Session {
     pub keymap: Keymap,
     pub theme: Theme,
     pub read_only: bool,
+    /// Where every mutation (and every refused one) is recorded.
+    pub audit: Audit,
 }
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -68,6 +72,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         keymap,
         theme,
         read_only,
+        audit,
     } = session;
     let size = terminal.size()?;
     let mut state = AppState::new(
@@ -97,6 +102,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     let spawn =
         |stack: StackRef| Workers::spawn(cloud.clone(), stack, config.refresh.clone(), tx.clone());
     let mut workers = (!picking).then(|| spawn(stack));
+    let mut jobs = Jobs::new(cloud.clone(), audit, tx.clone());
     // File writes asked for by the user; awaited at the end so an export is never cut short.
     let mut exports = JoinSet::new();
     let mut events = EventStream::new();
@@ -142,6 +148,10 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
                     let done = tx.clone();
                     exports.spawn_blocking(move || export_logs(path, &lines, &done));
                 }
+                Some(release) => {
+                    jobs.reap();
+                    jobs.start(&state.stack, release);
+                }
                 None => {}
             }
             dirty = true;
@@ -150,6 +160,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     if let Some(workers) = workers {
         workers.shutdown().await;
     }
+    jobs.shutdown().await;
     while exports.join_next().await.is_some() {}
     Ok(())
 }
@@ -192,6 +203,10 @@ impl KeySequence {
     }
 
     fn key(&mut self, state: &AppState, keymap: &Keymap, key: KeyEvent) -> Vec<Action> {
+        // A production confirmation wants the service name typed: letters are text there.
+        if state.confirm.as_ref().is_some_and(|c| c.is_typing()) {
+            return typing(key);
+        }
         if let Some(input) = &state.input {
             let switch = KeyChord::from_event(&key);
             if let Some(command) = switch_while_typing(keymap, view::layer_of(input.pane), switch) {
@@ -265,7 +280,7 @@ pub fn active_layers(state: &AppState) -> Vec<Layer> {
         Some(Popup::Help { .. }) => Layer::Help,
         Some(Popup::Detail { .. }) => Layer::Detail,
         Some(Popup::StreamPicker { .. } | Popup::StackPicker { .. }) => Layer::Picker,
-        None => view::layer_of(state.focus),
+        None => view::screen_layer(state),
     };
     vec![inner, Layer::Global]
 }

@@ -156,6 +156,12 @@ pub enum InputKind {
     Filter,
     /// A time for the logs pane to jump to, applied on Enter.
     JumpToTime,
+    /// The deploy wizard's tag filter, applied as it is typed.
+    WizardFilter,
+    /// The desired count to scale the service to, checked on Enter.
+    ScaleCount,
+    /// Why a task is being stopped (ECS records it as the stopped reason).
+    StopReason,
 }
 
 /// Text being typed into the focused pane: a filter, or a time to jump to.
@@ -221,6 +227,15 @@ pub struct AppState {
     pub rds_selected: usize,
     pub logs_pane: LogsPane,
 
+    /// The deploy wizard or rollback picker, over the dashboard.
+    pub wizard: Option<crate::app::screens::Wizard>,
+    /// A mutation waiting for the user's yes, over everything.
+    pub confirm: Option<crate::app::screens::Confirm>,
+    /// The release being (or last) watched; shown over the dashboard unless hidden.
+    pub release: Option<crate::app::screens::ReleaseWatch>,
+    /// The stack is marked `production = true`: confirmations want the service name typed.
+    pub production: bool,
+
     /// Keys of an unfinished sequence, e.g. `g` while waiting for `gg`.
     pub pending_keys: String,
     pub last_error: Option<String>,
@@ -265,6 +280,10 @@ impl AppState {
             targets_selected: 0,
             rds_selected: 0,
             logs_pane: LogsPane::default(),
+            wizard: None,
+            confirm: None,
+            release: None,
+            production: false,
             pending_keys: String::new(),
             last_error: None,
             notice: None,

@@ -33,10 +33,16 @@ pub enum Layer {
     Detail,
     /// The logs pane's task and container picker.
     Picker,
+    /// The deploy wizard and the rollback picker.
+    Wizard,
+    /// A confirmation dialog.
+    Confirm,
+    /// The live view of a release being watched.
+    Watch,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 9] = [
+    pub const ALL: [Layer; 12] = [
         Layer::Global,
         Layer::Network,
         Layer::Ecs,
@@ -46,6 +52,9 @@ impl Layer {
         Layer::Help,
         Layer::Detail,
         Layer::Picker,
+        Layer::Wizard,
+        Layer::Confirm,
+        Layer::Watch,
     ];
 
     /// The table name in keymap files, e.g. `ecs` for `[ecs]`.
@@ -60,6 +69,9 @@ impl Layer {
             Layer::Help => "help",
             Layer::Detail => "detail",
             Layer::Picker => "picker",
+            Layer::Wizard => "wizard",
+            Layer::Confirm => "confirm",
+            Layer::Watch => "watch",
         }
     }
 

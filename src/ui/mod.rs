@@ -1,18 +1,24 @@
 //! Drawing: the dashboard panes, popups and status bar. Render functions only draw.
 
 mod chrome;
+mod confirm;
+mod deploy;
 mod ecs;
 mod logs;
 mod network;
 mod popup;
 mod rds;
+mod rollback;
+mod screen;
 pub mod spark;
 mod status;
 mod table;
 mod targets;
 pub mod theme;
+mod watch;
 
-use crate::app::view::{layer_of, layout, rows, text};
+use crate::app::screens::Wizard;
+use crate::app::view::{layout, rows, screen_layer, text};
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -38,7 +44,7 @@ pub fn render(frame: &mut Frame, state: &AppState, keymap: &Keymap, theme: &Them
     // Only the help popup needs the keymap; asking for it otherwise would be wasted work.
     let keys = match state.popup {
         Some(Popup::Help { .. }) => HelpKeys {
-            pane: keymap.bindings(layer_of(state.focus)),
+            pane: keymap.bindings(screen_layer(state)),
             global: keymap.bindings(Layer::Global),
         },
         _ => HelpKeys::default(),
@@ -62,11 +68,24 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
         draw_pane(buf, *rect, state, *pane, theme);
     }
     status::draw(buf, dashboard.status, state, theme);
+    // The dashboard stays live behind the release screens; popups and the confirmation
+    // go over them.
+    if let Some(release) = state.release.as_ref().filter(|r| r.shown) {
+        watch::draw(buf, area, state, release, theme);
+    }
+    match &state.wizard {
+        Some(Wizard::Deploy(wizard)) => deploy::draw(buf, area, state, wizard, theme),
+        Some(Wizard::Rollback(picker)) => rollback::draw(buf, area, state, picker, theme),
+        None => {}
+    }
+    if let Some(confirm) = &state.confirm {
+        confirm::draw(buf, area, state, confirm, theme);
+    }
     match &state.popup {
         Some(Popup::Help { scroll }) => help_popup(
             buf,
             area,
-            state.focus,
+            &layer_title(state),
             keys.pane,
             keys.global,
             *scroll,
@@ -85,12 +104,38 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
         }
         None => {}
     }
-    if let Some(input) = state
-        .input
-        .as_ref()
-        .filter(|i| i.kind == InputKind::JumpToTime)
-    {
-        popup::jump_input(buf, area, input, theme);
+    if let Some(input) = &state.input {
+        let prompt = match input.kind {
+            InputKind::JumpToTime => Some((
+                " Jump to time ",
+                "HH:MM or HH:MM:SS (UTC), or -30s, -5m, -2h",
+            )),
+            InputKind::ScaleCount => Some((
+                " Scale: desired count ",
+                "a whole number of tasks; 0 stops them all · Enter go on · Esc cancel",
+            )),
+            InputKind::StopReason => Some((
+                " Stop task: reason ",
+                "ECS keeps it as the task's stopped reason · Enter go on · Esc cancel",
+            )),
+            InputKind::Filter | InputKind::WizardFilter => None,
+        };
+        if let Some((title, hint)) = prompt {
+            popup::text_input(buf, area, title, hint, input, theme);
+        }
+    }
+}
+
+/// What the help popup is about: the innermost screen, else the focused pane.
+fn layer_title(state: &AppState) -> String {
+    match screen_layer(state) {
+        Layer::Confirm => "Confirmation".into(),
+        Layer::Wizard => match state.wizard {
+            Some(Wizard::Rollback(_)) => "Rollback".into(),
+            _ => "Deploy".into(),
+        },
+        Layer::Watch => "Release".into(),
+        _ => state.focus.title().into(),
     }
 }
 

@@ -8,16 +8,16 @@ use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Theme, text};
-use crate::app::action::PaneId;
 use crate::app::state::{FilterInput, StreamChoice};
 use crate::config::keymap::Binding;
 use crate::model::StackRef;
 
-/// The Help popup: the focused pane's bindings, then the global ones, scrolled by `scroll`.
+/// The Help popup: the bindings of what is in front (a pane, a wizard), then the global
+/// ones, scrolled by `scroll`.
 pub fn help_popup(
     buf: &mut Buffer,
     screen: Rect,
-    pane: PaneId,
+    about: &str,
     pane_bindings: &[Binding],
     global_bindings: &[Binding],
     scroll: usize,
@@ -30,12 +30,12 @@ pub fn help_popup(
         .max()
         .unwrap_or(0)
         .max(4);
-    let mut lines = vec![Line::styled(pane.title(), theme.header)];
+    let mut lines = vec![Line::styled(about.to_string(), theme.header)];
     lines.extend(binding_lines(pane_bindings, keys_width, theme));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Global", theme.header));
     lines.extend(binding_lines(global_bindings, keys_width, theme));
-    let title = format!(" Keys: {} ", pane.title());
+    let title = format!(" Keys: {about} ");
     framed(buf, screen, &title, lines, scroll, theme, 64);
 }
 
@@ -155,14 +155,22 @@ pub fn stack_picker(
     framed(buf, screen, &title, lines, scroll, theme, 90);
 }
 
-/// The jump-to-time input: what is typed, what it may be, and why it was refused.
-pub fn jump_input(buf: &mut Buffer, screen: Rect, input: &FilterInput, theme: &Theme) {
+/// A one-line input (a time to jump to, a desired count, a reason): what is typed, what it
+/// may be, and why it was refused.
+pub fn text_input(
+    buf: &mut Buffer,
+    screen: Rect,
+    title: &str,
+    hint: &str,
+    input: &FilterInput,
+    theme: &Theme,
+) {
     let mut lines = vec![
         Line::from(vec![
             Span::styled(input.text.clone(), theme.filter),
             Span::styled("▏", theme.filter),
         ]),
-        Line::styled("HH:MM or HH:MM:SS (UTC), or -30s, -5m, -2h", theme.dim),
+        Line::styled(hint.to_string(), theme.dim),
     ];
     if let Some(error) = &input.error {
         lines.extend(
@@ -171,7 +179,7 @@ pub fn jump_input(buf: &mut Buffer, screen: Rect, input: &FilterInput, theme: &T
                 .map(|piece| Line::styled(piece, theme.error)),
         );
     }
-    framed(buf, screen, " Jump to time ", lines, 0, theme, 64);
+    framed(buf, screen, title, lines, 0, theme, 80);
 }
 
 /// Splits a line into pieces of at most `width` columns; continuations are indented.

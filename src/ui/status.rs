@@ -70,6 +70,37 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, theme: &Theme) {
     Line::from(spans).style(theme.dim).render(area, buf);
 }
 
+/// A watch going on behind the dashboard: `⟳ deploy v2.14.0 1/2 00:42 W`.
+fn release_segment<'a>(
+    state: &AppState,
+    release: &crate::app::screens::ReleaseWatch,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let elapsed = (state.now - release.started_at).max(0) / 1000;
+    let progress = release
+        .view
+        .as_ref()
+        .and_then(|v| {
+            let id = v.watched.as_deref()?;
+            v.deployments.iter().find(|d| d.id == id)
+        })
+        .map(|d| format!(" {}/{}", d.running, d.desired))
+        .unwrap_or_default();
+    vec![
+        Span::styled(
+            format!(
+                "⟳ {} {}{progress} {:02}:{:02}",
+                release.kind.name(),
+                release.subject,
+                elapsed / 60,
+                elapsed % 60
+            ),
+            theme.pending,
+        ),
+        Span::styled(" W", theme.filter),
+    ]
+}
+
 fn segments<'a>(state: &'a AppState, theme: &Theme) -> Vec<Segment<'a>> {
     let mut segments = Vec::new();
     if state.read_only {
@@ -97,6 +128,13 @@ fn segments<'a>(state: &'a AppState, theme: &Theme) -> Vec<Segment<'a>> {
         compact: Some(oldest_feed(state, theme)),
         keep: 3,
     });
+    if let Some(release) = state
+        .release
+        .as_ref()
+        .filter(|r| !r.shown && r.is_running())
+    {
+        segments.push(Segment::new(release_segment(state, release, theme), 8));
+    }
     if !state.pending_keys.is_empty() {
         segments.push(Segment::new(
             vec![Span::styled(

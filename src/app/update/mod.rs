@@ -2,25 +2,32 @@
 //! (work for the workers) it needs; it never does I/O itself. Each pane and popup has its
 //! own module; this one routes actions and commands to them.
 
+mod confirm;
+mod deploy;
 mod ecs;
 mod feeds;
 mod input;
 mod logs;
 mod popup;
+mod rollback;
 mod selection;
+mod watch;
 
 use std::path::PathBuf;
 
 use crate::app::action::{Action, Command, PaneId};
+use crate::app::screens::{Job, Wizard};
 use crate::app::state::{AppState, EcsLevel, FilterInput, Popup, VisibleLogs};
 use crate::app::view::{self, rows};
 use crate::model::StackRef;
 use crate::ops::logs::Narrowing;
+use crate::ops::release::DeployRequest;
 
 pub use logs::parse_jump_time;
+pub use watch::verdict_text;
 
 /// Work that `update` asks the event loop to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Reload every feed now instead of waiting for its interval.
     RefreshAll,
@@ -33,6 +40,16 @@ pub enum Effect {
     },
     /// Show the dashboard of this stack: (re)start the feed workers for it.
     OpenStack(StackRef),
+    /// Fetch the deploy wizard's images and the service's current task definition.
+    LoadDeployChoices,
+    /// Resolve a deploy for the wizard's summary; nothing changes.
+    PlanDeploy(DeployRequest),
+    /// Fetch the family's revisions for the rollback picker.
+    LoadRevisions,
+    /// Check a rollback to this revision and work out its difference; nothing changes.
+    PlanRollback(u32),
+    /// Run a confirmed mutation; a deploy, rollback or restart is watched to its verdict.
+    Run(Box<Job>),
 }
 
 /// Lines the mouse wheel moves.
@@ -45,7 +62,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::InputBackspace => input::edit_input(state, |text| {
             text.pop();
         }),
-        Action::InputCommit => input::commit_input(state),
+        Action::InputCommit => return input::commit_input(state),
         Action::InputCancel => input::cancel(state),
         Action::PendingKeys(keys) => state.pending_keys = keys,
         Action::MouseScroll { column, row, down } => {
@@ -72,12 +89,35 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::LoadFailed { feed, error, at: _ } => feeds::failed(state, feed, error),
         Action::LogsSampled(sampled) => state.logs_pane.sampled = sampled,
         Action::LogsExported { path, result } => logs::exported(state, &path, result),
+        Action::DeployChoices(result) => deploy::choices_loaded(state, *result),
+        Action::DeployPlanned(result) => deploy::planned(state, *result),
+        Action::Revisions(result) => return rollback::revisions_loaded(state, result),
+        Action::RollbackPlanned { revision, result } => {
+            rollback::planned(state, revision, *result);
+        }
+        Action::ReleaseProgress(progress) => watch::progress(state, *progress),
+        Action::ReleaseDone(result) => return watch::done(state, *result),
+        Action::MutationDone(result) => return watch::mutation_done(state, result),
     }
     None
 }
 
 fn run(state: &mut AppState, command: Command) -> Option<Effect> {
     state.notice = None;
+    // The innermost screen takes the command; quitting and help work everywhere.
+    if !matches!(command, Command::Quit | Command::Help) && state.popup.is_none() {
+        if state.confirm.is_some() {
+            return confirm::command(state, command);
+        }
+        match &state.wizard {
+            Some(Wizard::Deploy(_)) => return deploy::command(state, command),
+            Some(Wizard::Rollback(_)) => return rollback::command(state, command),
+            None => {}
+        }
+        if state.release.as_ref().is_some_and(|r| r.shown) {
+            return watch::command(state, command);
+        }
+    }
     match command {
         Command::Quit => state.should_quit = true,
         Command::Help => {
@@ -119,6 +159,14 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         | Command::JumpToTime
         | Command::ChooseStream
         | Command::ExportLogs => return logs::command(state, command),
+        Command::Deploy => return deploy::open(state),
+        Command::Rollback => return rollback::open(state),
+        Command::Scale => ecs::ask_scale(state),
+        Command::Restart => state.confirm = Some(confirm::restart(state)),
+        Command::StopTask => ecs::ask_stop_task(state),
+        Command::ShowRelease => watch::show(state),
+        // Only screens that are not open would take these.
+        Command::Confirm | Command::ToggleRollbackOnFailure | Command::ToggleSnapshot => {}
     }
     None
 }

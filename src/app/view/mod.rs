@@ -52,6 +52,20 @@ pub fn page_rows(state: &AppState, pane: PaneId) -> usize {
     rows.max(1)
 }
 
+/// The layer of the innermost screen under any popup: a confirmation, a wizard, the release
+/// view, else the focused pane. The help popup lists its keys.
+pub fn screen_layer(state: &AppState) -> Layer {
+    if state.confirm.is_some() {
+        Layer::Confirm
+    } else if state.wizard.is_some() {
+        Layer::Wizard
+    } else if state.release.as_ref().is_some_and(|r| r.shown) {
+        Layer::Watch
+    } else {
+        layer_of(state.focus)
+    }
+}
+
 /// The keymap layer whose bindings apply in a pane.
 pub fn layer_of(pane: PaneId) -> Layer {
     match pane {

@@ -1,0 +1,156 @@
+//! Release work the TUI asks for: each request runs as its own task on the `ops::release`
+//! workflows (the same ones the CLI runs) and reports back as actions. Nothing here decides
+//! anything; the tasks end with the app.
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
+
+use crate::app::action::Action;
+use crate::app::screens::Job;
+use crate::app::screens::deploy::DeployChoices;
+use crate::app::update::Effect;
+use crate::cloud::Cloud;
+use crate::model::StackRef;
+use crate::ops::audit::Audit;
+use crate::ops::discover;
+use crate::ops::release::{self, Progress, ReleaseError};
+
+/// The release tasks of one session.
+pub struct Jobs {
+    cloud: Cloud,
+    audit: Audit,
+    tx: UnboundedSender<Action>,
+    tasks: JoinSet<()>,
+}
+
+impl Jobs {
+    pub fn new(cloud: Cloud, audit: Audit, tx: UnboundedSender<Action>) -> Jobs {
+        Jobs {
+            cloud,
+            audit,
+            tx,
+            tasks: JoinSet::new(),
+        }
+    }
+
+    /// Starts the work an effect names; effects that are not release work are ignored.
+    pub fn start(&mut self, stack: &StackRef, effect: Effect) {
+        let (cloud, audit, tx, stack) = (
+            self.cloud.clone(),
+            self.audit.clone(),
+            self.tx.clone(),
+            stack.clone(),
+        );
+        let text = |error: ReleaseError| error.to_string();
+        match effect {
+            Effect::LoadDeployChoices => self.tasks.spawn(async move {
+                let result = deploy_choices(&cloud, &stack).await.map_err(text);
+                let _ = tx.send(Action::DeployChoices(Box::new(result)));
+            }),
+            Effect::PlanDeploy(request) => self.tasks.spawn(async move {
+                let result = release::plan_deploy(&cloud, &stack, &request)
+                    .await
+                    .map_err(text);
+                let _ = tx.send(Action::DeployPlanned(Box::new(result)));
+            }),
+            Effect::LoadRevisions => self.tasks.spawn(async move {
+                let result = release::revisions(&cloud, &stack).await.map_err(text);
+                let _ = tx.send(Action::Revisions(result));
+            }),
+            Effect::PlanRollback(revision) => self.tasks.spawn(async move {
+                let to = revision.to_string();
+                let result = release::plan_rollback(&cloud, &stack, Some(&to))
+                    .await
+                    .map_err(text);
+                let _ = tx.send(Action::RollbackPlanned {
+                    revision,
+                    result: Box::new(result),
+                });
+            }),
+            Effect::Run(job) => self.tasks.spawn(async move {
+                run_job(&cloud, &stack, &audit, *job, &tx).await;
+            }),
+            Effect::RefreshAll | Effect::ExportLogs { .. } | Effect::OpenStack(_) => return,
+        };
+    }
+
+    /// Stops every task: a watch ends with the app (ECS carries on with the rollout).
+    pub async fn shutdown(mut self) {
+        self.tasks.abort_all();
+        while self.tasks.join_next().await.is_some() {}
+    }
+
+    /// Reaps finished tasks so the set does not grow over a long session.
+    pub fn reap(&mut self) {
+        while self.tasks.try_join_next().is_some() {}
+    }
+}
+
+/// The wizard's first screen: the repository's images and the service's current revision.
+async fn deploy_choices(cloud: &Cloud, stack: &StackRef) -> Result<DeployChoices, ReleaseError> {
+    let service = discover::stack_service(cloud, stack).await?;
+    let current = cloud
+        .ecs
+        .describe_task_definition(&service.task_definition)
+        .await?;
+    let images = release::images(cloud, stack).await?;
+    Ok(DeployChoices { images, current })
+}
+
+async fn run_job(
+    cloud: &Cloud,
+    stack: &StackRef,
+    audit: &Audit,
+    job: Job,
+    tx: &UnboundedSender<Action>,
+) {
+    let sink = |progress: Progress| {
+        let _ = tx.send(Action::ReleaseProgress(Box::new(progress)));
+    };
+    let watched = match job {
+        Job::Deploy { plan, options } => {
+            Some(release::deploy(cloud, &plan, &options, audit, &sink).await)
+        }
+        Job::Rollback { plan, options } => {
+            Some(release::rollback(cloud, &plan, &options, audit, &sink).await)
+        }
+        Job::Restart { options } => {
+            Some(release::restart(cloud, stack, &options, audit, &sink).await)
+        }
+        Job::Scale { desired } => {
+            let result = release::scale(cloud, stack, desired, audit)
+                .await
+                .map(|scaled| {
+                    let mut done = format!(
+                        "scaled {} from {} to {}",
+                        stack.service, scaled.before, scaled.after
+                    );
+                    if let Some(warning) = scaled.warning {
+                        done.push_str(&format!(" ({warning})"));
+                    }
+                    done
+                })
+                .map_err(|e| format!("scale: {e}"));
+            let _ = tx.send(Action::MutationDone(result));
+            None
+        }
+        Job::StopTask { task, reason } => {
+            let result = release::stop_task(cloud, stack, &task, &reason, audit)
+                .await
+                .map(|()| {
+                    format!(
+                        "stopping task {}; ECS starts a replacement",
+                        crate::app::view::text::short_id(crate::model::arn_name(&task))
+                    )
+                })
+                .map_err(|e| format!("stop task: {e}"));
+            let _ = tx.send(Action::MutationDone(result));
+            None
+        }
+    };
+    if let Some(result) = watched {
+        let _ = tx.send(Action::ReleaseDone(Box::new(
+            result.map_err(|e| e.to_string()),
+        )));
+    }
+}
