@@ -81,6 +81,124 @@ pub enum Command {
     Screenshot(ScreenshotArgs),
     /// Print the service's logs, like `aws logs tail` (add --follow to keep printing).
     Logs(LogsArgs),
+    /// Deploy an image: a new task-definition revision (pinned to the ECR digest), then
+    /// UpdateService. Exit 0 success, 2 refused before any change, 3 failed, 4 failed and
+    /// rolled back, 5 timed out, 6 replaced by another deployment.
+    Deploy(DeployArgs),
+    /// Point the service back at an earlier ACTIVE revision (default: the one before).
+    /// Exit codes as for deploy.
+    Rollback(RollbackArgs),
+    /// Set the service's desired task count (0 stops the app).
+    Scale(ScaleArgs),
+    /// Replace every task with a fresh one of the same revision (force new deployment).
+    Restart(RestartArgs),
+    /// Stop one task of the service; ECS starts a replacement.
+    StopTask(StopTaskArgs),
+    /// The images of the service's ECR repository, newest first, the running one marked.
+    Images(ListArgs),
+    /// The revisions of the service's task-definition family, newest first.
+    Revisions(ListArgs),
+    /// Print a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
+    Completions(CompletionsArgs),
+}
+
+/// How a rollout is watched, shared by deploy, rollback and restart.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// Watch the rollout to its end and exit with its verdict; without it the command
+    /// returns once ECS accepted the change.
+    #[arg(long)]
+    pub wait: bool,
+    /// Give up watching after this long (exit 5): 90s, 15m, 1h.
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    pub timeout: String,
+}
+
+/// Confirmation and output, shared by every mutating command.
+#[derive(Debug, Clone, Args)]
+pub struct ConfirmArgs {
+    /// Do not ask; required when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// One JSON object per line: progress events, then the outcome.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// A tag (v2.14.0), a digest (sha256:...) or a full image reference.
+    #[arg(long, value_name = "TAG|DIGEST")]
+    pub image: String,
+    /// The container whose image changes [default: the one the load balancer targets].
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Stopped tasks of the new deployment that make it a crash loop (exit 3).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_task_failures: u32,
+    /// On a failure (not a timeout, not a replaced deployment), roll back and watch that.
+    #[arg(long)]
+    pub rollback_on_failure: bool,
+    /// Take an RDS snapshot of the stack's database first, and wait until it is available.
+    #[arg(long)]
+    pub snapshot: bool,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// A revision number (7), family:revision, or a task-definition ARN.
+    #[arg(long, value_name = "REVISION")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    /// The desired task count.
+    #[arg(value_name = "N")]
+    pub desired: u32,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StopTaskArgs {
+    /// The task's id or ARN.
+    #[arg(value_name = "ID")]
+    pub task: String,
+    /// Why, as ECS records it in the task's stopped reason.
+    #[arg(long, value_name = "TEXT", default_value = "Stopped with opsdeck")]
+    pub reason: String,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// A JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -93,7 +93,56 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             opsdeck::ops::logs::command::run(&cloud, &stack, &(&args).into()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Completions(args)) => {
+            completions(args.shell);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(command) => release_command(&cli.global, &config, command).await,
     }
+}
+
+/// `opsdeck completions SHELL`: every subcommand and flag, from the clap definition.
+fn completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "opsdeck", &mut std::io::stdout());
+}
+
+/// The release subcommands (deploy, rollback, scale, restart, stop-task, images,
+/// revisions). Read-only (`--read-only`, `read_only = true`) wraps the cloud itself, so
+/// every call that would change something is refused in the cloud layer, and audited.
+async fn release_command(
+    global: &GlobalArgs,
+    config: &Config,
+    command: Command,
+) -> color_eyre::Result<ExitCode> {
+    use opsdeck::ops::audit::Audit;
+    use opsdeck::ops::release::command as release;
+    let (cloud, stack) = backend(global, config).await?;
+    let cloud = if global.read_only || config.read_only {
+        cloud.read_only()
+    } else {
+        cloud
+    };
+    let context = release::Context {
+        audit: Audit::default_location(),
+        production: global
+            .stack
+            .as_ref()
+            .and_then(|name| config.stacks.get(name))
+            .is_some_and(|named| named.production),
+    };
+    let code = match &command {
+        Command::Deploy(args) => release::deploy(&cloud, &stack, args, &context).await,
+        Command::Rollback(args) => release::rollback(&cloud, &stack, args, &context).await,
+        Command::Scale(args) => release::scale(&cloud, &stack, args, &context).await,
+        Command::Restart(args) => release::restart(&cloud, &stack, args, &context).await,
+        Command::StopTask(args) => release::stop_task(&cloud, &stack, args, &context).await,
+        Command::Images(args) => release::images(&cloud, &stack, args).await,
+        Command::Revisions(args) => release::revisions(&cloud, &stack, args).await,
+        other => return Err(eyre!("{other:?} is not a release command")),
+    };
+    Ok(ExitCode::from(code))
 }
 
 fn load_config(global: &GlobalArgs) -> color_eyre::Result<Config> {

@@ -73,6 +73,7 @@ region = "eu-west-1"
             region: Some("eu-west-2".into()),
             cluster: Some("umami".into()),
             service: Some("umami".into()),
+            production: false,
         }
     );
     assert_eq!(
@@ -209,5 +210,27 @@ fn error_display_is_file_line_column() {
     assert!(
         shown.starts_with(&format!("{}:3:13: ", err.file.display())),
         "{shown}"
+    );
+}
+
+#[test]
+fn a_stack_can_be_marked_production() {
+    let (_dir, path) = write_config(
+        "[stacks.umami]\nservice = \"umami\"\nproduction = true\n\n[stacks.staging]\nservice = \"umami\"\n",
+    );
+    let config = Config::load(&path).expect("valid config");
+    assert!(config.stacks["umami"].production);
+    assert!(
+        !config.stacks["staging"].production,
+        "production is off unless asked"
+    );
+}
+
+#[test]
+fn production_must_be_true_or_false() {
+    assert_error(
+        "[stacks.umami]\nservice = \"umami\"\nproduction = \"yes\"\n",
+        3,
+        &["stacks.umami.production", "true or false", "string"],
     );
 }

@@ -42,6 +42,9 @@ pub struct StackConfig {
     pub region: Option<String>,
     pub cluster: Option<String>,
     pub service: Option<String>,
+    /// `production = true`: a deploy, rollback, scale, restart or stop-task asks the user to
+    /// type the service name instead of answering y.
+    pub production: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

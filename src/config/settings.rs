@@ -22,7 +22,7 @@ const TOP_FIELDS: &[&str] = &[
     "stacks",
 ];
 const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs", "metrics"];
-const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service"];
+const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service", "production"];
 
 type Key<'i> = Spanned<DeString<'i>>;
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -113,6 +113,10 @@ fn stack(name: &str, table: &DeTable<'_>) -> Result<StackConfig, Located> {
     let mut stack = StackConfig::default();
     for (key, value) in in_file_order(table) {
         let field = key.get_ref().as_ref();
+        if field == "production" {
+            stack.production = boolean(&format!("stacks.{name}.production"), value)?;
+            continue;
+        }
         let slot = match field {
             "profile" => &mut stack.profile,
             "region" => &mut stack.region,

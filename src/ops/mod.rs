@@ -1,5 +1,6 @@
 //! Workflows shared by the TUI and the CLI.
 
+pub mod audit;
 pub mod discover;
 pub mod findings;
 pub mod graph;

@@ -13,6 +13,22 @@
 //! - `images(cloud, stack) -> Result<ImageList, ReleaseError>`
 //! - `revisions(cloud, stack) -> Result<Vec<Revision>, ReleaseError>`
 
+mod changes;
+pub mod command;
+mod list;
+mod plan;
+mod rollout;
+mod watch;
+
+pub use changes::changes;
+pub use list::{REVISIONS_LISTED, images, revisions};
+pub use plan::{plan_deploy, plan_rollback};
+pub use rollout::{
+    deploy, record_refusal, restart, rollback, scale, start_deploy, start_restart, start_rollback,
+    stop_task,
+};
+pub use watch::{POLL_COST, watch};
+
 use serde::Serialize;
 
 use crate::cloud::CloudError;
@@ -159,6 +175,8 @@ pub struct TaskFailure {
 /// What one watch poll saw: the live progress view and the CLI's lines are drawn from it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WatchView {
+    /// When the poll was made, on the backend's clock.
+    pub at: Millis,
     pub elapsed_ms: Millis,
     /// Every deployment of the service, newest first.
     pub deployments: Vec<Deployment>,
@@ -175,6 +193,99 @@ pub struct WatchView {
     pub service_deployment: Option<ServiceDeploymentStatus>,
     /// Why this poll could not see (throttled, unreachable): the watch goes on.
     pub blind: Option<String>,
+}
+
+impl WatchView {
+    /// The watched deployment in this view, when ECS reports it.
+    pub fn watched_deployment(&self) -> Option<&Deployment> {
+        let id = self.watched.as_deref()?;
+        self.deployments.iter().find(|d| d.id == id)
+    }
+
+    /// One line for a CI log, without the time: `deployment ecs-svc/123 IN_PROGRESS 1/2
+    /// running, 1 pending; targets 1 healthy 1 initial`. It changes only when something
+    /// the user cares about changed, so a face can print it only then.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let mut line = match self.watched_deployment() {
+            Some(d) => format!(
+                "deployment {} {} {}/{} running, {} pending",
+                d.id,
+                rollout_word(d.rollout_state),
+                d.running,
+                d.desired,
+                d.pending
+            ),
+            None => format!(
+                "deployment {} (not reported by ECS)",
+                self.watched.as_deref().unwrap_or("-")
+            ),
+        };
+        if let Some(status) = self.service_deployment {
+            let _ = write!(line, " [{}]", service_deployment_word(status));
+        }
+        let mut states: Vec<(&str, usize)> = Vec::new();
+        for target in &self.targets {
+            let name = target.state.as_str();
+            match states.iter_mut().find(|(s, _)| *s == name) {
+                Some(entry) => entry.1 += 1,
+                None => states.push((name, 1)),
+            }
+        }
+        states.sort_unstable();
+        if !states.is_empty() {
+            line.push_str("; targets");
+            for (state, n) in states {
+                let _ = write!(line, " {n} {state}");
+            }
+        }
+        if !self.failures.is_empty() {
+            let _ = write!(line, "; {} tasks failed", self.failures.len());
+            if let Some(last) = self.failures.last() {
+                let _ = write!(line, " (last: {}", last.reason);
+                if let Some(code) = last.exit_code {
+                    let _ = write!(line, ", exit {code}");
+                }
+                line.push(')');
+            }
+        }
+        if let Some(blind) = &self.blind {
+            let _ = write!(line, "; cannot see: {blind}");
+        }
+        line
+    }
+}
+
+fn rollout_word(state: crate::model::RolloutState) -> &'static str {
+    match state {
+        crate::model::RolloutState::InProgress => "IN_PROGRESS",
+        crate::model::RolloutState::Completed => "COMPLETED",
+        crate::model::RolloutState::Failed => "FAILED",
+    }
+}
+
+fn service_deployment_word(status: ServiceDeploymentStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A rollout that UpdateService accepted: what a watch follows. Returned by the `start_*`
+/// workflows (the CLI without `--wait`) and used inside `deploy`, `rollback`, `restart`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rollout {
+    pub stack: StackRef,
+    /// The deployment UpdateService created, when ECS reports one (moto does not).
+    pub deployment_id: Option<String>,
+    /// The task definition being rolled out.
+    pub task_definition: String,
+    /// The task definition the service ran before.
+    pub previous: String,
+    /// Deployment ids the service had before the update: none of them is ours.
+    pub earlier_deployments: Vec<String>,
+    /// On the backend's clock.
+    pub started_at: Millis,
 }
 
 /// Progress of a workflow, in order.
