@@ -71,6 +71,9 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             let keymap = load_keymap(&cli.global)?;
             let (cloud, stack, choices) = dashboard_backend(&cli.global, &config).await?;
             let read_only = cli.global.read_only || config.read_only;
+            // Read-only is enforced in the cloud layer, for keys as for subcommands.
+            let cloud = if read_only { cloud.read_only() } else { cloud };
+            let production = named_production(&cli.global, &config);
             run(Session {
                 cloud,
                 stack,
@@ -79,6 +82,8 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
                 keymap,
                 theme: Theme::default(),
                 read_only,
+                production,
+                audit: opsdeck::ops::audit::Audit::default_location(),
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -126,11 +131,7 @@ async fn release_command(
     };
     let context = release::Context {
         audit: Audit::default_location(),
-        production: global
-            .stack
-            .as_ref()
-            .and_then(|name| config.stacks.get(name))
-            .is_some_and(|named| named.production),
+        production: named_production(global, config),
     };
     let code = match &command {
         Command::Deploy(args) => release::deploy(&cloud, &stack, args, &context).await,
@@ -143,6 +144,15 @@ async fn release_command(
         other => return Err(eyre!("{other:?} is not a release command")),
     };
     Ok(ExitCode::from(code))
+}
+
+/// Whether `--stack` names a stack marked `production = true` in the config file.
+fn named_production(global: &GlobalArgs, config: &Config) -> bool {
+    global
+        .stack
+        .as_ref()
+        .and_then(|name| config.stacks.get(name))
+        .is_some_and(|named| named.production)
 }
 
 fn load_config(global: &GlobalArgs) -> color_eyre::Result<Config> {

@@ -84,15 +84,15 @@ impl Session {
 
     fn press(&mut self, command: Command) {
         let effect = update(&mut self.state, Action::Run(command));
-        self.start(effect);
+        self.run(effect);
     }
 
     fn act(&mut self, action: Action) {
         let effect = update(&mut self.state, action);
-        self.start(effect);
+        self.run(effect);
     }
 
-    fn start(&mut self, effect: Option<Effect>) {
+    fn run(&mut self, effect: Option<Effect>) {
         match effect {
             None | Some(Effect::RefreshAll) => {}
             Some(effect) => self.jobs.start(&self.state.stack.clone(), effect),
@@ -152,11 +152,16 @@ async fn the_deploy_wizard_pins_the_tag_to_its_digest_and_the_watch_ends_in_succ
         let mut s = Session::start(size, false).await;
         s.press(Command::FocusEcs);
         s.press(Command::Deploy);
-        s.until("the images", |st| deploy_wizard(st).choices.ready().is_some())
-            .await;
+        s.until("the images", |st| {
+            deploy_wizard(st).choices.ready().is_some()
+        })
+        .await;
         let tags = s.screen();
         assert!(tags.contains("v2.14.0"), "{tags}");
-        assert!(tags.contains("● running"), "the running image is marked:\n{tags}");
+        assert!(
+            tags.contains("● running"),
+            "the running image is marked:\n{tags}"
+        );
         snapshot("deploy_tags", size, &tags);
 
         // `/` filters the tags as they are typed.
@@ -181,7 +186,10 @@ async fn the_deploy_wizard_pins_the_tag_to_its_digest_and_the_watch_ends_in_succ
         .await;
         s.press(Command::ToggleRollbackOnFailure);
         let summary = s.screen();
-        assert!(summary.contains("@sha256:"), "pinned to a digest:\n{summary}");
+        assert!(
+            summary.contains("@sha256:"),
+            "pinned to a digest:\n{summary}"
+        );
         assert!(summary.contains("[x] r"), "{summary}");
         snapshot("deploy_summary", size, &summary);
 
@@ -229,18 +237,23 @@ async fn the_rollback_picker_shows_the_difference_and_refuses_an_inactive_revisi
         let mut s = Session::start(size, false).await;
         s.press(Command::FocusEcs);
         s.press(Command::Rollback);
-        s.until("the revisions and the default's plan", |st| match &st.wizard {
-            Some(Wizard::Rollback(picker)) => picker
-                .selected_plan()
-                .is_some_and(|p| p.ready().is_some()),
-            _ => false,
+        s.until("the revisions and the default's plan", |st| {
+            match &st.wizard {
+                Some(Wizard::Rollback(picker)) => {
+                    picker.selected_plan().is_some_and(|p| p.ready().is_some())
+                }
+                _ => false,
+            }
         })
         .await;
         let Some(Wizard::Rollback(picker)) = &s.state.wizard else {
             unreachable!()
         };
         let chosen = picker.selected_revision().expect("a revision").clone();
-        assert_eq!(chosen.revision, 8, "the revision that ran before the current one");
+        assert_eq!(
+            chosen.revision, 8,
+            "the revision that ran before the current one"
+        );
         let picked = s.screen();
         assert!(picked.contains("● running"), "{picked}");
         assert!(picked.contains("image umami"), "the difference:\n{picked}");
@@ -306,8 +319,10 @@ async fn a_crashing_image_is_never_called_a_success_and_esc_leaves_the_watch_run
     let mut s = Session::start((120, 40), false).await;
     s.press(Command::FocusEcs);
     s.press(Command::Deploy);
-    s.until("the images", |st| deploy_wizard(st).choices.ready().is_some())
-        .await;
+    s.until("the images", |st| {
+        deploy_wizard(st).choices.ready().is_some()
+    })
+    .await;
     s.press(Command::Filter);
     s.type_text("crash");
     s.act(Action::InputCommit);
@@ -352,7 +367,10 @@ async fn a_crashing_image_is_never_called_a_success_and_esc_leaves_the_watch_run
     );
     let view = s.screen();
     assert!(view.contains("FAILED"), "{view}");
-    assert!(view.contains("exit 1"), "the crash's exit code is shown:\n{view}");
+    assert!(
+        view.contains("exit 1"),
+        "the crash's exit code is shown:\n{view}"
+    );
     snapshot("deploy_crash_loop", (120, 40), &view);
     let _ = &s.sandbox;
 }
@@ -367,7 +385,11 @@ async fn production_wants_the_service_name_typed_and_scale_checks_the_count() {
     s.act(Action::InputBackspace);
     s.type_text("x");
     s.act(Action::InputCommit);
-    let kept = s.state.input.clone().expect("a bad count stays to be corrected");
+    let kept = s
+        .state
+        .input
+        .clone()
+        .expect("a bad count stays to be corrected");
     assert!(kept.error.is_some_and(|e| e.contains("whole number")));
     s.act(Action::InputBackspace);
     s.type_text("3");
@@ -392,8 +414,10 @@ async fn production_wants_the_service_name_typed_and_scale_checks_the_count() {
     s.type_text("umami");
     s.act(Action::InputCommit);
     assert!(s.state.confirm.is_none());
-    s.until("the scale", |st| st.notice.as_deref().is_some_and(|n| n.contains("scaled")))
-        .await;
+    s.until("the scale", |st| {
+        st.notice.as_deref().is_some_and(|n| n.contains("scaled"))
+    })
+    .await;
     let service = s
         .sandbox
         .cloud()

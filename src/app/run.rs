@@ -20,10 +20,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::app::action::{Action, Command};
+use crate::app::jobs::Jobs;
 use crate::app::state::{AppState, Popup, VisibleLogs};
 use crate::app::update::{Effect, update};
 use crate::app::view;
-use crate::app::jobs::Jobs;
 use crate::app::workers::Workers;
 use crate::cloud::Cloud;
 use crate::config::Config;
@@ -49,6 +49,8 @@ pub struct Session {
     pub keymap: Keymap,
     pub theme: Theme,
     pub read_only: bool,
+    /// The stack is marked `production = true`: confirmations want its service name typed.
+    pub production: bool,
     /// Where every mutation (and every refused one) is recorded.
     pub audit: Audit,
 }
@@ -72,6 +74,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         keymap,
         theme,
         read_only,
+        production,
         audit,
     } = session;
     let size = terminal.size()?;
@@ -89,6 +92,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         },
     );
     update(&mut state, Action::Tick(wall_clock_ms()));
+    state.production = production;
     let picking = !choices.is_empty();
     if picking {
         state.popup = Some(Popup::StackPicker {

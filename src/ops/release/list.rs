@@ -85,9 +85,13 @@ pub async fn revisions(cloud: &Cloud, stack: &StackRef) -> Result<Vec<Revision>,
                 .map(|d| d.task_definition.as_str()),
         )
         .collect();
+    // Owned ARNs in `async move` blocks: a closure returning a future that borrows its
+    // argument is not general enough for a spawned task (rust-lang/rust#102211).
+    let ecs = &cloud.ecs;
     let described: Vec<_> = futures::stream::iter(
         arns.iter()
-            .map(|arn| cloud.ecs.describe_task_definition(arn)),
+            .cloned()
+            .map(|arn| async move { ecs.describe_task_definition(&arn).await }),
     )
     .buffered(DESCRIBES_AT_ONCE)
     .collect()
