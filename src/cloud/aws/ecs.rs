@@ -1,7 +1,7 @@
 //! ECS: clusters, services, tasks, task definitions and the deployment history, paged and
 //! batched at the API maximums.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
@@ -475,20 +475,19 @@ impl EcsApi for AwsEcs {
             .map(|batch| self.describe_deployment_batch(batch))
             .collect();
         let deployments = in_batches(requests).await?;
-        let mut revisions: Vec<String> = Vec::new();
-        for d in &deployments {
-            let arns = d
-                .target_service_revision()
-                .into_iter()
-                .chain(d.source_service_revisions())
-                .filter_map(|r| owned(r.arn()));
-            for arn in arns {
-                if !revisions.contains(&arn) {
-                    revisions.push(arn);
-                }
-            }
-        }
-        let task_definitions = self.task_definitions_of(revisions).await?;
+        // Each service revision once, though consecutive deployments share them.
+        let revisions: BTreeSet<String> = deployments
+            .iter()
+            .flat_map(|d| {
+                d.target_service_revision()
+                    .into_iter()
+                    .chain(d.source_service_revisions())
+            })
+            .filter_map(|r| owned(r.arn()))
+            .collect();
+        let task_definitions = self
+            .task_definitions_of(revisions.into_iter().collect())
+            .await?;
         Ok(deployments
             .iter()
             .filter_map(|d| service_deployment_from_sdk(d, &task_definitions))
