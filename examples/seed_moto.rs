@@ -1,7 +1,8 @@
 //! Builds the Umami-like example stack in a moto_server, so `opsdeck --endpoint-url ...` has
 //! something to show: the network, the load balancer and its
 //! certificate and DNS record, the database, the ECS service and its tasks, an hour of
-//! CloudWatch metrics and the tasks' logs. With `--follow` it goes on writing log lines.
+//! CloudWatch metrics, the tasks' logs and tagged images in the `umami` ECR repository (for
+//! `opsdeck images`). With `--follow` it goes on writing log lines.
 //!
 //! ```sh
 //! MOTO_ECS_SERVICE_RUNNING=2 .venv/bin/moto_server -p 5000 &
@@ -61,6 +62,8 @@ async fn main() {
     put_metrics(&config, &umami).await;
     println!("put an hour of CloudWatch metrics");
 
+    push_images(&config).await;
+
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let streams: Vec<String> = umami
         .tasks
@@ -107,6 +110,46 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Three releases of Umami in the `umami` repository, oldest first, the newest also `latest`.
+async fn push_images(config: &aws_config::SdkConfig) {
+    let ecr = aws_sdk_ecr::Client::new(config);
+    // A second seeding of the same moto finds the repository there already.
+    let _ = ecr
+        .create_repository()
+        .repository_name("umami")
+        .send()
+        .await;
+    let releases = [(1, "v2.13.1"), (2, "v2.13.2"), (3, "v2.14.0")];
+    for (i, (seed, tag)) in releases.iter().enumerate() {
+        if i > 0 {
+            // moto stamps pushes to the second: keep them apart so "newest first" shows.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        let manifest = moto::image_manifest(*seed, 150_000_000 + seed * 1_000_000);
+        // Refused only as "already exists" when seeding the same moto again.
+        let _ = ecr
+            .put_image()
+            .repository_name("umami")
+            .image_manifest(&manifest)
+            .image_tag(*tag)
+            .send()
+            .await;
+        if *tag == "v2.14.0" {
+            let _ = ecr
+                .put_image()
+                .repository_name("umami")
+                .image_manifest(&manifest)
+                .image_tag("latest")
+                .send()
+                .await;
+        }
+    }
+    println!(
+        "pushed {} tagged images to the umami ECR repository",
+        releases.len()
+    );
 }
 
 /// Namespace, metric, dimensions, and the value of minute `i` of the hour.

@@ -925,3 +925,242 @@ pub async fn put_metric(
         .await
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// Releases: a task definition with many fields, ECR images
+// ---------------------------------------------------------------------------------------
+
+/// The secret the rich task definition references: its ARN may be shown, never a value.
+pub const RICH_SECRET_ARN: &str =
+    "arn:aws:secretsmanager:eu-west-2:123456789012:secret:umami-db-AbCdEf";
+
+/// Registers a revision of `family` that sets every field RegisterTaskDefinition takes,
+/// with two containers: `umami` (running `app_image`) and an `envoy` sidecar. Returns its ARN.
+#[allow(deprecated)] // inferenceAccelerators: retired by AWS, still a field to copy.
+pub async fn register_rich_task_definition(
+    ecs: &aws_sdk_ecs::Client,
+    family: &str,
+    app_image: &str,
+) -> String {
+    use aws_sdk_ecs::types::{
+        ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
+        ContainerDependency, CpuArchitecture, EphemeralStorage, HealthCheck, HostVolumeProperties,
+        InferenceAccelerator, IpcMode, KeyValuePair, LinuxParameters, LogConfiguration, LogDriver,
+        MountPoint, NetworkMode, OsFamily, PidMode, PortMapping, ProxyConfiguration,
+        ProxyConfigurationType, RuntimePlatform, Secret, Tag, TaskDefinitionPlacementConstraint,
+        TaskDefinitionPlacementConstraintType, TransportProtocol, Ulimit, UlimitName, Volume,
+    };
+    let env = |name: &str, value: &str| KeyValuePair::builder().name(name).value(value).build();
+    let app = ContainerDefinition::builder()
+        .name("umami")
+        .image(app_image)
+        .cpu(384)
+        .memory(768)
+        .memory_reservation(512)
+        .essential(true)
+        .port_mappings(
+            PortMapping::builder()
+                .name("http")
+                .container_port(3000)
+                .protocol(TransportProtocol::Tcp)
+                .app_protocol(ApplicationProtocol::Http)
+                .build(),
+        )
+        .environment(env("DATABASE_TYPE", "postgresql"))
+        .environment(env("DISABLE_TELEMETRY", "1"))
+        .secrets(
+            Secret::builder()
+                .name("DATABASE_URL")
+                .value_from(RICH_SECRET_ARN)
+                .build()
+                .unwrap(),
+        )
+        .health_check(
+            HealthCheck::builder()
+                .command("CMD-SHELL")
+                .command("curl -f http://localhost:3000/api/heartbeat || exit 1")
+                .interval(15)
+                .timeout(4)
+                .retries(5)
+                .start_period(60)
+                .build()
+                .unwrap(),
+        )
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", "/ecs/umami")
+                .options("awslogs-region", REGION)
+                .options("awslogs-stream-prefix", "umami")
+                .build()
+                .unwrap(),
+        )
+        .mount_points(
+            MountPoint::builder()
+                .source_volume("tmp")
+                .container_path("/tmp")
+                .read_only(false)
+                .build(),
+        )
+        .depends_on(
+            ContainerDependency::builder()
+                .container_name("envoy")
+                .condition(ContainerCondition::Healthy)
+                .build()
+                .unwrap(),
+        )
+        .ulimits(
+            Ulimit::builder()
+                .name(UlimitName::Nofile)
+                .soft_limit(65536)
+                .hard_limit(65536)
+                .build()
+                .unwrap(),
+        )
+        .linux_parameters(
+            LinuxParameters::builder()
+                .init_process_enabled(true)
+                .build(),
+        )
+        .stop_timeout(30)
+        .docker_labels("team", "analytics")
+        .readonly_root_filesystem(true)
+        .user("1000")
+        .working_directory("/app")
+        .entry_point("docker-entrypoint.sh")
+        .command("yarn")
+        .command("start-docker")
+        .build();
+    let sidecar = ContainerDefinition::builder()
+        .name("envoy")
+        .image("public.ecr.aws/appmesh/aws-appmesh-envoy:v1.27.3.0-prod")
+        .cpu(128)
+        .memory(256)
+        .essential(true)
+        .user("1337")
+        .environment(env(
+            "APPMESH_RESOURCE_ARN",
+            "arn:aws:appmesh:eu-west-2:123456789012:mesh/umami/virtualNode/umami",
+        ))
+        .health_check(
+            HealthCheck::builder()
+                .command("CMD-SHELL")
+                .command("curl -s http://localhost:9901/server_info | grep state | grep -q LIVE")
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let proxy = ProxyConfiguration::builder()
+        .r#type(ProxyConfigurationType::Appmesh)
+        .container_name("envoy")
+        .properties(env("IgnoredUID", "1337"))
+        .properties(env("ProxyIngressPort", "15000"))
+        .properties(env("ProxyEgressPort", "15001"))
+        .properties(env("AppPorts", "3000"))
+        .properties(env("EgressIgnoredIPs", "169.254.170.2,169.254.169.254"))
+        .build()
+        .unwrap();
+    ecs.register_task_definition()
+        .family(family)
+        .task_role_arn("arn:aws:iam::123456789012:role/umami-task")
+        .execution_role_arn("arn:aws:iam::123456789012:role/umami-execution")
+        .network_mode(NetworkMode::Awsvpc)
+        .container_definitions(app)
+        .container_definitions(sidecar)
+        .volumes(
+            Volume::builder()
+                .name("tmp")
+                .host(HostVolumeProperties::builder().build())
+                .build(),
+        )
+        .placement_constraints(
+            TaskDefinitionPlacementConstraint::builder()
+                .r#type(TaskDefinitionPlacementConstraintType::MemberOf)
+                .expression("attribute:ecs.availability-zone in [eu-west-2a, eu-west-2b]")
+                .build(),
+        )
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("512")
+        .memory("1024")
+        .tags(Tag::builder().key("app").value("umami").build())
+        .tags(Tag::builder().key("cost-centre").value("analytics").build())
+        .pid_mode(PidMode::Task)
+        .ipc_mode(IpcMode::None)
+        .proxy_configuration(proxy)
+        .inference_accelerators(
+            InferenceAccelerator::builder()
+                .device_name("device_1")
+                .device_type("eia2.medium")
+                .build()
+                .unwrap(),
+        )
+        .ephemeral_storage(EphemeralStorage::builder().size_in_gib(40).build())
+        .runtime_platform(
+            RuntimePlatform::builder()
+                .operating_system_family(OsFamily::Linux)
+                .cpu_architecture(CpuArchitecture::Arm64)
+                .build(),
+        )
+        .enable_fault_injection(true)
+        .send()
+        .await
+        .unwrap()
+        .task_definition
+        .unwrap()
+        .task_definition_arn
+        .unwrap()
+}
+
+/// A task definition exactly as ECS describes it, with its tags.
+pub async fn describe_task_definition_raw(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+) -> (
+    aws_sdk_ecs::types::TaskDefinition,
+    Vec<aws_sdk_ecs::types::Tag>,
+) {
+    let output = ecs
+        .describe_task_definition()
+        .task_definition(arn)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    (
+        output.task_definition.unwrap(),
+        output.tags.unwrap_or_default(),
+    )
+}
+
+/// A Docker image manifest with one layer: `seed` makes its digests (and so the image's)
+/// differ from every other seed's; `size` is the config blob's size, which moto reports as
+/// the image size.
+pub fn image_manifest(seed: u64, size: u64) -> String {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{size},"digest":"sha256:{seed:064x}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{size},"digest":"sha256:{:064x}"}}]}}"#,
+        seed + 1_000_000
+    )
+}
+
+/// Pushes `manifest` to `repository` under `tag` (PutImage, as `docker push` ends); returns
+/// the digest ECR gave it.
+pub async fn push_image(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    manifest: &str,
+    tag: &str,
+) -> String {
+    ecr.put_image()
+        .repository_name(repository)
+        .image_manifest(manifest)
+        .image_tag(tag)
+        .send()
+        .await
+        .unwrap()
+        .image
+        .unwrap()
+        .image_id
+        .unwrap()
+        .image_digest
+        .unwrap()
+}

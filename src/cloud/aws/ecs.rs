@@ -1,4 +1,8 @@
-//! ECS: clusters, services, tasks and task definitions, paged and batched at the API maximums.
+//! ECS: clusters, services, tasks, task definitions and the deployment history, paged and
+//! batched at the API maximums.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
@@ -7,12 +11,13 @@ use aws_sdk_ecs::types as sdk;
 
 use super::convert::{count, in_batches, millis, owned, port, text};
 use super::errors::{CallContext, Paged};
-use crate::cloud::{CloudResult, DesiredStatus, EcsApi};
+use crate::cloud::{CloudError, CloudResult, DesiredStatus, EcsApi, unsupported};
 use crate::model::{
-    AwsLogsConfig, CircuitBreaker, Container, ContainerDefinition, Deployment,
-    DeploymentController, DeploymentStatus, NetworkConfig, NewTaskDefinition, RolloutState,
-    Service, ServiceEvent, ServiceLoadBalancer, ServiceUpdate, Task, TaskDefinition,
-    TaskDefinitionStatus, TaskHealth, TaskStatus, family_revision, revision_of,
+    AwsLogsConfig, CircuitBreaker, Container, ContainerDefinition, ContainerHealthCheck,
+    Deployment, DeploymentController, DeploymentStatus, NetworkConfig, NewTaskDefinition,
+    RolloutState, Service, ServiceDeployment, ServiceDeploymentStatus, ServiceEvent,
+    ServiceLoadBalancer, ServiceUpdate, Task, TaskDefinition, TaskDefinitionStatus, TaskHealth,
+    TaskStatus, family_revision, revision_of,
 };
 
 /// DescribeServices takes at most 10 services per call.
@@ -21,15 +26,169 @@ pub const DESCRIBE_SERVICES_MAX: usize = 10;
 pub const DESCRIBE_TASKS_MAX: usize = 100;
 /// ListServices and ListTasks return at most 100 per page (ListServices defaults to 10).
 const LIST_PAGE_MAX: i32 = 100;
+/// DescribeServiceDeployments and DescribeServiceRevisions take at most 20 ARNs per call.
+pub const DESCRIBE_HISTORY_MAX: usize = 20;
 
 pub struct AwsEcs {
     client: Client,
     context: CallContext,
+    /// Cleared once the endpoint shows it has no deployment history (moto, older
+    /// partitions), so a deploy watch polling every few seconds does not wait on retried
+    /// server errors at every poll.
+    history_available: AtomicBool,
 }
 
 impl AwsEcs {
     pub fn new(client: Client, context: CallContext) -> AwsEcs {
-        AwsEcs { client, context }
+        AwsEcs {
+            client,
+            context,
+            history_available: AtomicBool::new(true),
+        }
+    }
+
+    /// A task definition in full SDK shape with its tags, which ECS returns only when asked.
+    async fn describe_with_tags(
+        &self,
+        task_definition: &str,
+    ) -> CloudResult<(sdk::TaskDefinition, Vec<sdk::Tag>)> {
+        let output = self
+            .client
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .include(sdk::TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(
+                |e| match e.as_service_error().map(|s| (s.code(), s.message())) {
+                    // ECS says ClientException ("Unable to describe task definition") for a
+                    // revision or family that does not exist.
+                    Some((Some("ClientException"), message)) => CloudError::NotFound {
+                        kind: "task definition",
+                        name: task_definition.to_string(),
+                        hint: message.map(str::to_string),
+                    },
+                    _ => self
+                        .context
+                        .error("ecs:DescribeTaskDefinition", task_definition, e),
+                },
+            )?;
+        let tags = output.tags.unwrap_or_default();
+        let definition = output.task_definition.ok_or_else(|| CloudError::NotFound {
+            kind: "task definition",
+            name: task_definition.to_string(),
+            hint: None,
+        })?;
+        Ok((definition, tags))
+    }
+
+    /// Refuses at once when the endpoint already showed it has no deployment history.
+    fn history_open(&self, action: &str, subject: &str) -> CloudResult<()> {
+        if self.history_available.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(unsupported(
+                action,
+                format!("{subject}: this endpoint has no ECS deployment history"),
+            ))
+        }
+    }
+
+    fn history_error<E>(
+        &self,
+        action: &str,
+        subject: &str,
+        error: aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    ) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let error = self.context.error_or_unsupported(action, subject, error);
+        if matches!(error, CloudError::Unsupported { .. }) {
+            self.history_available.store(false, Ordering::Relaxed);
+        }
+        error
+    }
+
+    async fn describe_deployment_batch(
+        &self,
+        batch: &[String],
+    ) -> CloudResult<Vec<sdk::ServiceDeployment>> {
+        let output = self
+            .client
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                self.history_error(
+                    "ecs:DescribeServiceDeployments",
+                    batch.first().map_or("", String::as_str),
+                    e,
+                )
+            })?;
+        Ok(output.service_deployments.unwrap_or_default())
+    }
+
+    async fn describe_revision_batch(
+        &self,
+        batch: &[String],
+    ) -> CloudResult<Vec<(String, String)>> {
+        let output = self
+            .client
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                self.context.error_or_unsupported(
+                    "ecs:DescribeServiceRevisions",
+                    batch.first().map_or("", String::as_str),
+                    e,
+                )
+            })?;
+        Ok(output
+            .service_revisions()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.service_revision_arn()?.to_string(),
+                    r.task_definition()?.to_string(),
+                ))
+            })
+            .collect())
+    }
+
+    /// The task definition of each service revision. A deployment names service
+    /// revisions, not task definitions, and the rollback picker and the watch need the
+    /// latter. A role allowed the history but not DescribeServiceRevisions (or an endpoint
+    /// without it) still gets the deployments' statuses: their task definitions stay
+    /// unknown rather than failing the whole answer.
+    async fn task_definitions_of(
+        &self,
+        revisions: Vec<String>,
+    ) -> CloudResult<HashMap<String, String>> {
+        if revisions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let requests: Vec<_> = revisions
+            .chunks(DESCRIBE_HISTORY_MAX)
+            .map(|batch| self.describe_revision_batch(batch))
+            .collect();
+        match in_batches(requests).await {
+            Ok(pairs) => Ok(pairs.into_iter().collect()),
+            Err(error @ (CloudError::Unsupported { .. } | CloudError::AccessDenied { .. })) => {
+                tracing::warn!(
+                    %error,
+                    "service revisions unreadable: deployments without task definitions"
+                );
+                Ok(HashMap::new())
+            }
+            Err(error) => Err(error),
+        }
     }
 
     async fn describe_service_batch(
@@ -60,22 +219,17 @@ impl AwsEcs {
         Ok(output.tasks().iter().map(task_from_sdk).collect())
     }
 
-    /// The full SDK shape of the newest revision, so a new revision keeps what opsdeck's
-    /// model does not carry (roles, network mode, port mappings, health checks, volumes).
-    async fn latest_revision(&self, family: &str) -> CloudResult<Option<sdk::TaskDefinition>> {
-        match self
-            .client
-            .describe_task_definition()
-            .task_definition(family)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(output.task_definition),
-            // ECS answers ClientException for a family with no revision yet.
-            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ClientException") => {
-                Ok(None)
-            }
-            Err(e) => Err(self.context.error("ecs:DescribeTaskDefinition", family, e)),
+    /// The full SDK shape of the newest revision with its tags, so a new revision keeps
+    /// what opsdeck's model does not carry (roles, network mode, port mappings, volumes).
+    async fn latest_revision(
+        &self,
+        family: &str,
+    ) -> CloudResult<Option<(sdk::TaskDefinition, Vec<sdk::Tag>)>> {
+        match self.describe_with_tags(family).await {
+            Ok(found) => Ok(Some(found)),
+            // A family with no revision yet.
+            Err(CloudError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }
@@ -149,32 +303,29 @@ impl EcsApi for AwsEcs {
     }
 
     async fn describe_task_definition(&self, task_definition: &str) -> CloudResult<TaskDefinition> {
-        let output = self
-            .client
-            .describe_task_definition()
-            .task_definition(task_definition)
-            .send()
-            .await
-            .map_err(|e| {
-                self.context
-                    .error("ecs:DescribeTaskDefinition", task_definition, e)
-            })?;
-        output
-            .task_definition()
-            .map(task_definition_from_sdk)
-            .ok_or_else(|| crate::cloud::CloudError::NotFound {
-                kind: "task definition",
-                name: task_definition.to_string(),
-                hint: None,
-            })
+        let (definition, tags) = self.describe_with_tags(task_definition).await?;
+        Ok(task_definition_from_sdk(&definition, &tags))
     }
 
     async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        self.list_task_definitions_with_status(family, TaskDefinitionStatus::Active)
+            .await
+    }
+
+    async fn list_task_definitions_with_status(
+        &self,
+        family: &str,
+        status: TaskDefinitionStatus,
+    ) -> CloudResult<Vec<String>> {
+        let status = match status {
+            TaskDefinitionStatus::Active => sdk::TaskDefinitionStatus::Active,
+            TaskDefinitionStatus::Inactive => sdk::TaskDefinitionStatus::Inactive,
+        };
         let arns: Vec<String> = self
             .client
             .list_task_definitions()
             .family_prefix(family)
-            .status(sdk::TaskDefinitionStatus::Active)
+            .status(status)
             .sort(sdk::SortOrder::Desc)
             .max_results(LIST_PAGE_MAX)
             .into_paginator()
@@ -203,17 +354,7 @@ impl EcsApi for AwsEcs {
         let base = self.latest_revision(&definition.family).await?;
         let request = registration(&self.client, base, definition);
         let family = request.get_family().clone().unwrap_or_default();
-        let output = request
-            .send()
-            .await
-            .map_err(|e| self.context.error("ecs:RegisterTaskDefinition", &family, e))?;
-        output
-            .task_definition()
-            .map(task_definition_from_sdk)
-            .ok_or_else(|| crate::cloud::CloudError::Other {
-                operation: "ecs:RegisterTaskDefinition".into(),
-                message: "ECS returned no task definition".into(),
-            })
+        self.register(request, &family).await
     }
 
     async fn update_service(
@@ -254,67 +395,221 @@ impl EcsApi for AwsEcs {
         Ok(())
     }
 
-    async fn list_task_definitions_with_status(
-        &self,
-        family: &str,
-        _status: crate::model::TaskDefinitionStatus,
-    ) -> CloudResult<Vec<String>> {
-        // CONTRACT: the AWS helper implements this.
-        Err(crate::cloud::unsupported(
-            "ecs:ListTaskDefinitions",
-            family.to_string(),
-        ))
-    }
-
     async fn register_image_revision(
         &self,
         source: &str,
-        _container: &str,
-        _image: &str,
+        container: &str,
+        image: &str,
     ) -> CloudResult<TaskDefinition> {
-        // CONTRACT: the AWS helper implements this.
-        Err(crate::cloud::unsupported(
-            "ecs:RegisterTaskDefinition",
-            source.to_string(),
-        ))
+        let (base, tags) = self.describe_with_tags(source).await?;
+        let names: Vec<&str> = base
+            .container_definitions()
+            .iter()
+            .filter_map(|c| c.name())
+            .collect();
+        if !names.contains(&container) {
+            return Err(CloudError::Rejected {
+                operation: "ecs:RegisterTaskDefinition".into(),
+                message: format!(
+                    "{} has no container named {container}; its containers are {}",
+                    family_revision(source),
+                    names.join(", ")
+                ),
+            });
+        }
+        let family = text(base.family());
+        let request = copy_of(&self.client, base, tags, Some((container, image)));
+        self.register(request, &family).await
     }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> CloudResult<Vec<String>> {
+        const ACTION: &str = "ecs:ListServiceDeployments";
+        self.history_open(ACTION, service)?;
+        let mut briefs = Vec::new();
+        let mut token: Option<String> = None;
+        // ListServiceDeployments has no SDK paginator; an endpoint that hands back a token
+        // it already gave must not keep us here.
+        let mut seen = HashSet::new();
+        loop {
+            let output = self
+                .client
+                .list_service_deployments()
+                .cluster(cluster)
+                .service(service)
+                .max_results(LIST_PAGE_MAX)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.history_error(ACTION, service, e))?;
+            briefs.extend(output.service_deployments.unwrap_or_default());
+            match output.next_token {
+                Some(next) if !next.is_empty() && seen.insert(next.clone()) => token = Some(next),
+                _ => break,
+            }
+        }
+        // Newest first is the contract; the API does not promise an order.
+        briefs.sort_by_key(|b| std::cmp::Reverse(millis(b.created_at())));
+        Ok(briefs
+            .iter()
+            .filter_map(|b| owned(b.service_deployment_arn()))
+            .collect())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Vec<ServiceDeployment>> {
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.history_open(
+            "ecs:DescribeServiceDeployments",
+            &format!("{} deployments", arns.len()),
+        )?;
+        let requests: Vec<_> = arns
+            .chunks(DESCRIBE_HISTORY_MAX)
+            .map(|batch| self.describe_deployment_batch(batch))
+            .collect();
+        let deployments = in_batches(requests).await?;
+        // Each service revision once, though consecutive deployments share them.
+        let revisions: BTreeSet<String> = deployments
+            .iter()
+            .flat_map(|d| {
+                d.target_service_revision()
+                    .into_iter()
+                    .chain(d.source_service_revisions())
+            })
+            .filter_map(|r| owned(r.arn()))
+            .collect();
+        let task_definitions = self
+            .task_definitions_of(revisions.into_iter().collect())
+            .await?;
+        Ok(deployments
+            .iter()
+            .filter_map(|d| service_deployment_from_sdk(d, &task_definitions))
+            .collect())
+    }
+
+    async fn stop_service_deployment(&self, arn: &str, rollback: bool) -> CloudResult<()> {
+        const ACTION: &str = "ecs:StopServiceDeployment";
+        self.history_open(ACTION, arn)?;
+        let stop_type = if rollback {
+            sdk::StopServiceDeploymentStopType::Rollback
+        } else {
+            sdk::StopServiceDeploymentStopType::Abort
+        };
+        self.client
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(stop_type)
+            .send()
+            .await
+            .map_err(|e| self.history_error(ACTION, arn, e))?;
+        Ok(())
+    }
+}
+
+impl AwsEcs {
+    async fn register(
+        &self,
+        request: RegisterRequest,
+        family: &str,
+    ) -> CloudResult<TaskDefinition> {
+        let sent_tags = request.get_tags().clone().unwrap_or_default();
+        let output = request
+            .send()
+            .await
+            .map_err(|e| self.context.error("ecs:RegisterTaskDefinition", family, e))?;
+        // Endpoints that keep the tags but do not echo them back still tagged what we sent.
+        let tags = output.tags.clone().unwrap_or(sent_tags);
+        output
+            .task_definition()
+            .map(|d| task_definition_from_sdk(d, &tags))
+            .ok_or_else(|| CloudError::Other {
+                operation: "ecs:RegisterTaskDefinition".into(),
+                message: "ECS returned no task definition".into(),
+            })
+    }
+}
+
+type RegisterRequest =
+    aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
+
+/// A RegisterTaskDefinition request that copies every field RegisterTaskDefinition takes
+/// from `base`, optionally with one container's image changed. What ECS adds on its own
+/// (ARN, revision, status, compatibilities, requiresAttributes, registeredAt/By,
+/// deregisteredAt) is not an input and is left out.
+// Elastic Inference is retired and its setter deprecated, but a revision that names
+// accelerators is copied as it is: a copy that silently differs is the bug this prevents.
+#[allow(deprecated)]
+fn copy_of(
+    client: &Client,
+    base: sdk::TaskDefinition,
+    tags: Vec<sdk::Tag>,
+    new_image: Option<(&str, &str)>,
+) -> RegisterRequest {
+    let mut containers = base.container_definitions.unwrap_or_default();
+    if let Some((name, image)) = new_image {
+        for container in &mut containers {
+            if container.name.as_deref() == Some(name) {
+                container.image = Some(image.to_string());
+            }
+        }
+    }
+    client
+        .register_task_definition()
+        .set_family(base.family)
+        .set_task_role_arn(base.task_role_arn)
+        .set_execution_role_arn(base.execution_role_arn)
+        .set_network_mode(base.network_mode)
+        .set_container_definitions(Some(containers))
+        .set_volumes(base.volumes)
+        .set_placement_constraints(base.placement_constraints)
+        .set_requires_compatibilities(base.requires_compatibilities)
+        .set_cpu(base.cpu)
+        .set_memory(base.memory)
+        // An empty list would be sent as `"tags": []`, which says nothing; leave it out.
+        .set_tags(Some(tags).filter(|t| !t.is_empty()))
+        .set_pid_mode(base.pid_mode)
+        .set_ipc_mode(base.ipc_mode)
+        .set_proxy_configuration(base.proxy_configuration)
+        .set_inference_accelerators(base.inference_accelerators)
+        .set_ephemeral_storage(base.ephemeral_storage)
+        .set_runtime_platform(base.runtime_platform)
+        .set_enable_fault_injection(base.enable_fault_injection)
 }
 
 /// A RegisterTaskDefinition request: the newest revision with the new containers laid over it.
 fn registration(
     client: &Client,
-    base: Option<sdk::TaskDefinition>,
+    base: Option<(sdk::TaskDefinition, Vec<sdk::Tag>)>,
     definition: NewTaskDefinition,
-) -> aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder
-{
+) -> RegisterRequest {
     let base_containers = base
         .as_ref()
-        .map(|b| b.container_definitions().to_vec())
+        .map(|(b, _)| b.container_definitions().to_vec())
         .unwrap_or_default();
     let containers = definition
         .containers
         .iter()
         .map(|c| container_to_sdk(c, &base_containers))
         .collect();
-    let request = client
-        .register_task_definition()
+    let request = match base {
+        Some((base, tags)) => copy_of(client, base, tags, None),
+        None => client
+            .register_task_definition()
+            .network_mode(sdk::NetworkMode::Awsvpc)
+            .requires_compatibilities(sdk::Compatibility::Fargate),
+    };
+    request
         .family(&definition.family)
         .cpu(&definition.cpu)
         .memory(&definition.memory)
-        .set_container_definitions(Some(containers));
-    match base {
-        Some(base) => request
-            .set_task_role_arn(base.task_role_arn)
-            .set_execution_role_arn(base.execution_role_arn)
-            .set_network_mode(base.network_mode)
-            .set_volumes(base.volumes)
-            .set_requires_compatibilities(base.requires_compatibilities)
-            .set_runtime_platform(base.runtime_platform)
-            .set_ephemeral_storage(base.ephemeral_storage),
-        None => request
-            .network_mode(sdk::NetworkMode::Awsvpc)
-            .requires_compatibilities(sdk::Compatibility::Fargate),
-    }
+        .set_container_definitions(Some(containers))
 }
 
 fn container_to_sdk(
@@ -525,7 +820,10 @@ pub(crate) fn task_from_sdk(t: &sdk::Task) -> Task {
     }
 }
 
-pub(crate) fn task_definition_from_sdk(d: &sdk::TaskDefinition) -> TaskDefinition {
+pub(crate) fn task_definition_from_sdk(
+    d: &sdk::TaskDefinition,
+    tags: &[sdk::Tag],
+) -> TaskDefinition {
     TaskDefinition {
         arn: text(d.task_definition_arn()),
         family: text(d.family()),
@@ -542,8 +840,10 @@ pub(crate) fn task_definition_from_sdk(d: &sdk::TaskDefinition) -> TaskDefinitio
             .map(container_from_sdk)
             .collect(),
         registered_at: millis(d.registered_at()).unwrap_or_default(),
-        // CONTRACT: the AWS helper reads tags (include=TAGS) into this.
-        tags: Vec::new(),
+        tags: tags
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), text(t.value()))))
+            .collect(),
     }
 }
 
@@ -567,9 +867,62 @@ fn container_from_sdk(c: &sdk::ContainerDefinition) -> ContainerDefinition {
             .map(|s| (s.name().to_string(), s.value_from().to_string()))
             .collect(),
         logs: c.log_configuration().and_then(awslogs_from_sdk),
-        // CONTRACT: the AWS helper converts the container health check.
-        health_check: None,
+        health_check: c.health_check().map(health_check_from_sdk),
     }
+}
+
+/// ECS fills in what the definition leaves out: interval 30 s, timeout 5 s, 3 retries,
+/// no start period. Show those, since they are what the container runs with.
+fn health_check_from_sdk(h: &sdk::HealthCheck) -> ContainerHealthCheck {
+    let seconds = |n: Option<i32>, default: u32| n.map_or(default, count);
+    ContainerHealthCheck {
+        command: h.command().to_vec(),
+        interval_s: seconds(h.interval(), 30),
+        timeout_s: seconds(h.timeout(), 5),
+        retries: seconds(h.retries(), 3),
+        start_period_s: seconds(h.start_period(), 0),
+    }
+}
+
+/// One deployment of the history; `None` for a status newer than opsdeck knows, which it
+/// cannot judge and so does not pretend to.
+fn service_deployment_from_sdk(
+    d: &sdk::ServiceDeployment,
+    task_definitions: &HashMap<String, String>,
+) -> Option<ServiceDeployment> {
+    let arn = text(d.service_deployment_arn());
+    let Some(status) = d
+        .status()
+        .and_then(|s| ServiceDeploymentStatus::parse(s.as_str()))
+    else {
+        tracing::warn!(
+            %arn,
+            status = ?d.status(),
+            "service deployment with an unknown status left out"
+        );
+        return None;
+    };
+    let task_definition_of = |r: &sdk::ServiceRevisionSummary| {
+        r.arn().and_then(|arn| task_definitions.get(arn)).cloned()
+    };
+    Some(ServiceDeployment {
+        arn,
+        status,
+        status_reason: owned(d.status_reason()),
+        target_task_definition: d.target_service_revision().and_then(task_definition_of),
+        source_task_definitions: d
+            .source_service_revisions()
+            .iter()
+            .filter_map(task_definition_of)
+            .collect(),
+        circuit_breaker_failures: d
+            .deployment_circuit_breaker()
+            .filter(|b| b.status() != Some(&sdk::ServiceDeploymentRollbackMonitorsStatus::Disabled))
+            .map(|b| count(b.failure_count())),
+        created_at: millis(d.created_at()),
+        // A stopped deployment reports when it stopped rather than when it finished.
+        finished_at: millis(d.finished_at()).or_else(|| millis(d.stopped_at())),
+    })
 }
 
 fn awslogs_from_sdk(config: &sdk::LogConfiguration) -> Option<AwsLogsConfig> {

@@ -4,6 +4,7 @@ use std::error::Error as StdError;
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -69,6 +70,34 @@ impl CallContext {
         }
     }
 
+    /// Like [`CallContext::error`], for calls that emulators and older partitions lack: a
+    /// server error whose body carries no AWS error code is the endpoint saying it has no
+    /// such operation (moto answers those with a 500 and an HTML page), so it becomes
+    /// `Unsupported` and the caller falls back. A real AWS server fault names its code
+    /// (`ServerException`) and stays `Other`, which may pass.
+    pub fn error_or_unsupported<E>(
+        &self,
+        action: &str,
+        subject: &str,
+        error: SdkError<E, HttpResponse>,
+    ) -> CloudError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let status = error.raw_response().map(|r| r.status().as_u16());
+        let code = error.as_service_error().and_then(|e| e.code());
+        match (status, code) {
+            (Some(status @ 500..=599), None) => CloudError::Unsupported {
+                operation: action.to_string(),
+                message: format!(
+                    "{} answered HTTP {status} without an AWS error",
+                    self.endpoint
+                ),
+            },
+            _ => self.error(action, subject, error),
+        }
+    }
+
     fn service_error(
         &self,
         action: &str,
@@ -100,6 +129,20 @@ impl CallContext {
                 message: first_line(&message),
             },
             "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => self.expired(action),
+            code if is_unknown_operation(code) => CloudError::Unsupported {
+                operation: action.to_string(),
+                message: format!("{code}: {}", first_line(&message)),
+            },
+            // The request was understood and refused for a reason the user can act on.
+            "DBSnapshotAlreadyExists"
+            | "DBSnapshotAlreadyExistsFault"
+            | "InvalidDBInstanceState"
+            | "InvalidDBInstanceStateFault"
+            | "SnapshotQuotaExceeded"
+            | "SnapshotQuotaExceededFault" => CloudError::Rejected {
+                operation: action.to_string(),
+                message: first_line(&message),
+            },
             "InvalidClientTokenId"
             | "UnrecognizedClientException"
             | "InvalidSignatureException"
@@ -173,6 +216,19 @@ impl CallContext {
     }
 }
 
+/// Codes with which an endpoint says it has no such operation (as opposed to refusing it).
+fn is_unknown_operation(code: &str) -> bool {
+    matches!(
+        code,
+        "UnknownOperationException"
+            | "UnknownOperation"
+            | "UnsupportedOperation"
+            | "UnsupportedOperationException"
+            | "InvalidAction"
+            | "NotImplemented"
+    )
+}
+
 fn is_throttling(code: &str) -> bool {
     matches!(
         code,
@@ -204,6 +260,8 @@ fn not_found_kind(code: &str) -> Option<&'static str> {
         "InvalidRouteTableID.NotFound" => "route table",
         "NatGatewayNotFound" => "NAT gateway",
         "NoSuchHostedZone" => "hosted zone",
+        "RepositoryNotFoundException" => "ECR repository",
+        "DBSnapshotNotFound" | "DBSnapshotNotFoundFault" => "database snapshot",
         "ResourceNotFoundException" => "resource",
         _ => return None,
     })

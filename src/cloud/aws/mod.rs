@@ -5,6 +5,7 @@
 mod calls;
 mod convert;
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod edge;
 pub mod elb;
@@ -123,26 +124,12 @@ pub fn from_sdk_config(
         )),
         metrics: Arc::new(metrics::AwsMetrics::new(
             client!(aws_sdk_cloudwatch, config, calls),
+            context.clone(),
+        )),
+        ecr: Arc::new(ecr::AwsEcr::new(
+            client!(aws_sdk_ecr, config, calls),
             context,
         )),
-        // CONTRACT: the AWS helper adds an ECR client (aws-sdk-ecr) here.
-        ecr: Arc::new(NoEcr),
         clock: Arc::new(crate::cloud::WallClock),
     })
-}
-
-/// CONTRACT: placeholder until the ECR client lands.
-struct NoEcr;
-
-#[async_trait::async_trait]
-impl crate::cloud::EcrApi for NoEcr {
-    async fn describe_images(
-        &self,
-        repository: &str,
-    ) -> crate::cloud::CloudResult<Vec<crate::model::Image>> {
-        Err(crate::cloud::unsupported(
-            "ecr:DescribeImages",
-            repository.to_string(),
-        ))
-    }
 }
