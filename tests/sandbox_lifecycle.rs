@@ -365,7 +365,7 @@ async fn bad_image_trips_the_breaker_and_rolls_back() {
     let stopped = tasks(&cloud, DesiredStatus::Stopped).await;
     let pull_failures: Vec<&Task> = stopped
         .iter()
-        .filter(|t| t.stopped_reason.as_deref().is_some_and(|r| r.starts_with("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/umami:v2.14.0: not found")))
+        .filter(|t| t.stopped_reason.as_deref().is_some_and(|r| r.starts_with("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref 123456789012.dkr.ecr.eu-west-2.amazonaws.com/umami:v2.15.0: not found")))
         .collect();
     assert!(pull_failures.len() >= 3);
     assert!(

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 
-use super::Sandbox;
-use super::ecs;
-use super::world::{ACCOUNT_ID, World};
+use super::world::{ACCOUNT_ID, World, service_deployment_arn};
+use super::{ClockMode, Sandbox};
+use super::{ecs, rds};
 use crate::cloud::{
     Clock, CloudError, CloudResult, DesiredStatus, EcrApi, EcsApi, EdgeApi, IdentityApi,
     LoadBalancingApi, LogsApi, NetworkApi, RdsApi,
@@ -12,9 +12,29 @@ use crate::cloud::{
 use crate::model::{
     Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
     LogPage, LogQuery, LogStream, Millis, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup,
-    Service, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task, TaskDefinition,
-    TaskDefinitionStatus, TaskStatus, Vpc,
+    Service, ServiceDeployment, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task,
+    TaskDefinition, TaskDefinitionStatus, TaskStatus, Vpc,
 };
+
+/// The real time a scaled clock takes to move `ms`; at least a millisecond, so a poll loop
+/// on a very fast clock still yields.
+fn scaled_wait(ms: Millis, speed: f64) -> std::time::Duration {
+    let real_ms = (ms.max(0) as f64) / speed.max(f64::MIN_POSITIVE);
+    std::time::Duration::from_secs_f64((real_ms / 1000.0).clamp(0.001, 24.0 * 60.0 * 60.0))
+}
+
+/// The deployment-history calls answer only on a sandbox built with the history.
+fn history_available(world: &World, operation: &str) -> CloudResult<()> {
+    if world.deployment_history {
+        Ok(())
+    } else {
+        Err(crate::cloud::unsupported(
+            operation,
+            "this sandbox has no ECS deployment history (built without_deployment_history)"
+                .to_string(),
+        ))
+    }
+}
 
 /// Everything when no ARNs are asked for, else those asked for, in the world's order.
 fn pick<T: Clone>(items: &[T], wanted: &[String], key: impl Fn(&T) -> &str) -> Vec<T> {
@@ -179,14 +199,50 @@ impl EcsApi for Sandbox {
     async fn register_image_revision(
         &self,
         source: &str,
-        _container: &str,
-        _image: &str,
+        container: &str,
+        image: &str,
     ) -> CloudResult<TaskDefinition> {
-        // CONTRACT: the sandbox helper implements this.
-        Err(crate::cloud::unsupported(
-            "ecs:RegisterTaskDefinition",
-            source.to_string(),
-        ))
+        ecs::register_image_revision(&mut self.current(), source, container, image)
+    }
+
+    async fn list_service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> CloudResult<Vec<String>> {
+        let world = self.current();
+        history_available(&world, "ecs:ListServiceDeployments")?;
+        let si = world.service_index(cluster, service)?;
+        let svc = &world.services[si];
+        Ok(svc
+            .history
+            .iter()
+            .map(|h| service_deployment_arn(&svc.arn, &h.deployment))
+            .collect())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> CloudResult<Vec<ServiceDeployment>> {
+        let world = self.current();
+        history_available(&world, "ecs:DescribeServiceDeployments")?;
+        // As DescribeServiceDeployments does, unknown ARNs are left out (AWS lists them
+        // as failures) rather than failing the call.
+        Ok(arns
+            .iter()
+            .filter_map(|arn| ecs::find_service_deployment(&world, arn).ok())
+            .map(|(si, hi)| {
+                let svc = &world.services[si];
+                svc.history[hi].to_model(&svc.arn)
+            })
+            .collect())
+    }
+
+    async fn stop_service_deployment(&self, arn: &str, rollback: bool) -> CloudResult<()> {
+        let mut world = self.current();
+        history_available(&world, "ecs:StopServiceDeployment")?;
+        ecs::stop_service_deployment(&mut world, arn, rollback)
     }
 
     async fn register_task_definition(
@@ -264,20 +320,12 @@ impl RdsApi for Sandbox {
         Ok(self.current().databases.clone())
     }
 
-    async fn create_db_snapshot(&self, instance: &str, _snapshot: &str) -> CloudResult<DbSnapshot> {
-        // CONTRACT: the sandbox helper implements this.
-        Err(crate::cloud::unsupported(
-            "rds:CreateDBSnapshot",
-            instance.to_string(),
-        ))
+    async fn create_db_snapshot(&self, instance: &str, snapshot: &str) -> CloudResult<DbSnapshot> {
+        rds::create_snapshot(&mut self.current(), instance, snapshot)
     }
 
     async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot> {
-        // CONTRACT: the sandbox helper implements this.
-        Err(crate::cloud::unsupported(
-            "rds:DescribeDBSnapshots",
-            snapshot.to_string(),
-        ))
+        rds::describe_snapshot(&self.current(), snapshot)
     }
 }
 
@@ -300,7 +348,7 @@ impl EcrApi for Sandbox {
                 digest: i.digest.clone(),
                 tags: vec![i.tag.clone()],
                 pushed_at: Some(i.pushed_at),
-                size_bytes: None,
+                size_bytes: Some(i.size_bytes),
             })
             .collect();
         out.sort_by_key(|i| std::cmp::Reverse(i.pushed_at));
@@ -314,13 +362,19 @@ impl Clock for Sandbox {
         Sandbox::now(self)
     }
 
+    /// A manual clock moves only when someone moves it, so a workflow waiting on it moves
+    /// it itself: a test's watch loop runs a whole rollout without real sleeping. A scaled
+    /// clock runs on its own; waiting `ms / speed` of real time lets it get there.
     async fn sleep(&self, ms: Millis) {
-        // CONTRACT: the sandbox helper makes this advance a manual clock and wait
-        // ms / speed of real time on a scaled one.
-        tokio::time::sleep(std::time::Duration::from_millis(
-            u64::try_from(ms).unwrap_or(0),
-        ))
-        .await;
+        match self.clock_mode() {
+            ClockMode::Manual { .. } => {
+                self.advance(ms);
+                tokio::task::yield_now().await;
+            }
+            ClockMode::Scaled { speed, .. } => {
+                tokio::time::sleep(scaled_wait(ms, speed)).await;
+            }
+        }
     }
 }
 

@@ -22,6 +22,10 @@ impl Clock {
         }
     }
 
+    pub(crate) fn mode(&self) -> ClockMode {
+        self.mode
+    }
+
     pub(crate) fn start(&self) -> Millis {
         match self.mode {
             ClockMode::Manual { start } | ClockMode::Scaled { start, .. } => start,

@@ -5,12 +5,15 @@ use rand::RngExt;
 use super::ids;
 use super::scheduler;
 use super::world::{
-    ACCOUNT_ID, Fate, REGION, ScriptedStep, SimDeployment, SimTask, StopCause, Target, World,
+    ACCOUNT_ID, DEPLOYMENT_HISTORY_KEPT, EcrImage, Fate, HistoryEntry, ImageBehaviour, REGION,
+    ScriptedStep, SimDeployment, SimService, SimTask, StopCause, Target, World,
+    service_deployment_arn,
 };
 use crate::cloud::{CloudError, CloudResult};
 use crate::model::{
     Container, DeploymentController, DeploymentStatus, Millis, NewTaskDefinition, RolloutState,
-    ServiceUpdate, TargetState, Task, TaskDefinition, TaskDefinitionStatus, TaskHealth, TaskStatus,
+    ServiceDeploymentStatus, ServiceUpdate, TargetState, Task, TaskDefinition,
+    TaskDefinitionStatus, TaskHealth, TaskStatus,
 };
 
 /// Target registration takes a moment before the first health check.
@@ -26,10 +29,29 @@ pub(crate) fn register_task_definition(
     world: &mut World,
     new: NewTaskDefinition,
 ) -> TaskDefinition {
+    register(
+        world,
+        TaskDefinition {
+            arn: String::new(),
+            family: new.family,
+            revision: 0,
+            status: TaskDefinitionStatus::Active,
+            cpu: new.cpu,
+            memory: new.memory,
+            containers: new.containers,
+            registered_at: 0,
+            tags: Vec::new(),
+        },
+    )
+}
+
+/// Registers `template` as the next revision of its family: ECS assigns the ARN, the
+/// revision and the registration time; every other field is kept.
+fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
     let revision = world
         .task_definitions
         .iter()
-        .filter(|d| d.family == new.family)
+        .filter(|d| d.family == template.family)
         .map(|d| d.revision)
         .max()
         .unwrap_or(0)
@@ -37,19 +59,45 @@ pub(crate) fn register_task_definition(
     let definition = TaskDefinition {
         arn: format!(
             "arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{}:{revision}",
-            new.family
+            template.family
         ),
-        family: new.family,
         revision,
         status: TaskDefinitionStatus::Active,
-        cpu: new.cpu,
-        memory: new.memory,
-        containers: new.containers,
         registered_at: world.now,
-        tags: Vec::new(),
+        ..template
     };
     world.task_definitions.push(definition.clone());
     definition
+}
+
+/// A copy of `source` with one container's image changed, registered as a new revision.
+pub(crate) fn register_image_revision(
+    world: &mut World,
+    source: &str,
+    container: &str,
+    image: &str,
+) -> CloudResult<TaskDefinition> {
+    let mut copy = world
+        .task_definition(source)
+        .cloned()
+        .ok_or_else(|| CloudError::NotFound {
+            kind: "task definition",
+            name: source.to_string(),
+            hint: Some("`opsdeck rollback` lists the ACTIVE revisions".to_string()),
+        })?;
+    let names: Vec<String> = copy.containers.iter().map(|c| c.name.clone()).collect();
+    let Some(target) = copy.containers.iter_mut().find(|c| c.name == container) else {
+        return Err(CloudError::Rejected {
+            operation: "RegisterTaskDefinition".to_string(),
+            message: format!(
+                "task definition {} has no container {container}; its containers are: {}",
+                crate::model::family_revision(&copy.arn),
+                names.join(", ")
+            ),
+        });
+    };
+    target.image = image.to_string();
+    Ok(register(world, copy))
 }
 
 pub(crate) fn update_service(
@@ -99,12 +147,70 @@ pub(crate) fn update_service(
     Ok(())
 }
 
-/// Makes a new PRIMARY deployment; the previous ones become ACTIVE and drain.
+/// Makes a new PRIMARY deployment; the previous ones become ACTIVE and drain. It opens an
+/// entry in the deployment history; one still in progress there is stopped by it.
 pub(crate) fn start_deployment(
     world: &mut World,
     service: usize,
     task_definition: String,
 ) -> String {
+    let id = open_deployment(world, service, task_definition.clone());
+    let now = world.now;
+    let svc = &mut world.services[service];
+    let sources = source_definitions(svc, &id);
+    for entry in svc.history.iter_mut().filter(|h| !h.status.is_final()) {
+        entry.status = ServiceDeploymentStatus::Stopped;
+        entry.status_reason = Some(format!("Stopped by a newer deployment ({id})."));
+        entry.finished_at = Some(now);
+    }
+    svc.history.insert(
+        0,
+        HistoryEntry {
+            deployment: id.clone(),
+            rollback: None,
+            status: ServiceDeploymentStatus::Pending,
+            status_reason: None,
+            target_task_definition: task_definition,
+            source_task_definitions: sources,
+            circuit_breaker_failures: svc.circuit_breaker.filter(|cb| cb.enable).map(|_| 0),
+            created_at: now,
+            finished_at: None,
+        },
+    );
+    svc.history.truncate(DEPLOYMENT_HISTORY_KEPT);
+    id
+}
+
+/// Rolls `failed` (a deployment id) back to `task_definition`: a new PRIMARY deployment,
+/// recorded in the history as the rollback of the failed one, as ECS records it.
+pub(crate) fn start_rollback(
+    world: &mut World,
+    service: usize,
+    failed: &str,
+    task_definition: String,
+    reason: &str,
+) -> String {
+    let id = open_deployment(world, service, task_definition);
+    if let Some(entry) = world.history_of(service, failed) {
+        entry.status = ServiceDeploymentStatus::RollbackInProgress;
+        entry.status_reason = Some(reason.to_string());
+        entry.rollback = Some(id.clone());
+    }
+    id
+}
+
+/// The task definitions a new deployment moves away from: those of the other deployments.
+fn source_definitions(svc: &SimService, new: &str) -> Vec<String> {
+    let mut sources: Vec<String> = Vec::new();
+    for d in svc.deployments.iter().filter(|d| d.id != new) {
+        if !sources.contains(&d.task_definition) {
+            sources.push(d.task_definition.clone());
+        }
+    }
+    sources
+}
+
+fn open_deployment(world: &mut World, service: usize, task_definition: String) -> String {
     let id = ids::deployment(&mut world.rng);
     let now = world.now;
     let svc = &mut world.services[service];
@@ -130,6 +236,87 @@ pub(crate) fn start_deployment(
     svc.task_definition = task_definition;
     svc.steady = false;
     id
+}
+
+/// The service and history entry a service-deployment ARN names.
+pub(crate) fn find_service_deployment(world: &World, arn: &str) -> CloudResult<(usize, usize)> {
+    world
+        .services
+        .iter()
+        .enumerate()
+        .find_map(|(si, svc)| {
+            svc.history
+                .iter()
+                .position(|h| service_deployment_arn(&svc.arn, &h.deployment) == arn)
+                .map(|hi| (si, hi))
+        })
+        .ok_or_else(|| CloudError::NotFound {
+            kind: "service deployment",
+            name: arn.to_string(),
+            hint: Some("ListServiceDeployments lists a service's deployments".to_string()),
+        })
+}
+
+/// StopServiceDeployment: ROLLBACK deploys the revision the deployment replaced (allowed
+/// even when the service has no automatic rollback); ABORT leaves the service as it stands
+/// and starts no more tasks for it.
+pub(crate) fn stop_service_deployment(
+    world: &mut World,
+    arn: &str,
+    rollback: bool,
+) -> CloudResult<()> {
+    let (si, hi) = find_service_deployment(world, arn)?;
+    let entry = world.services[si].history[hi].clone();
+    let primary = world.services[si].primary().map(|d| d.id.clone());
+    if !entry.in_progress() || primary.as_deref() != Some(entry.deployment.as_str()) {
+        return Err(CloudError::Rejected {
+            operation: "StopServiceDeployment".to_string(),
+            message: format!(
+                "service deployment {arn} is {:?}, not in progress: only a deployment in progress can be stopped",
+                entry.status
+            ),
+        });
+    }
+    let now = world.now;
+    let name = world.services[si].name.clone();
+    if rollback {
+        let Some(source) = entry.source_task_definitions.first().cloned() else {
+            return Err(CloudError::Rejected {
+                operation: "StopServiceDeployment".to_string(),
+                message: format!("service deployment {arn} has no source revision to roll back to"),
+            });
+        };
+        world.push_event(
+            si,
+            format!(
+                "(service {name}) (deployment {}) rolling back: stop requested by user.",
+                entry.deployment
+            ),
+        );
+        start_rollback(
+            world,
+            si,
+            &entry.deployment,
+            source,
+            "Rollback requested with StopServiceDeployment.",
+        );
+        return Ok(());
+    }
+    let svc = &mut world.services[si];
+    if let Some(d) = svc
+        .deployments
+        .iter_mut()
+        .find(|d| d.id == entry.deployment)
+    {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_state_reason = Some("ECS deployment stopped by user.".to_string());
+        d.updated_at = now;
+    }
+    let h = &mut svc.history[hi];
+    h.status = ServiceDeploymentStatus::Stopped;
+    h.status_reason = Some("Stopped with StopServiceDeployment.".to_string());
+    h.finished_at = Some(now);
+    Ok(())
 }
 
 pub(crate) fn stop_task(
@@ -195,15 +382,7 @@ fn run_step(world: &mut World, step: ScriptedStep) -> CloudResult<()> {
             }
         }
     }
-    let registered = register_task_definition(
-        world,
-        NewTaskDefinition {
-            family: definition.family,
-            cpu: definition.cpu,
-            memory: definition.memory,
-            containers: definition.containers,
-        },
-    );
+    let registered = register(world, definition);
     update_service(
         world,
         si,
@@ -234,18 +413,7 @@ pub(crate) fn launch_task(
     let svc = &world.services[si];
     let cluster_name = svc.cluster_arn.rsplit('/').next().unwrap_or_default();
     let arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task/{cluster_name}/{id}");
-    let fate = Fate {
-        missing_image: definition
-            .containers
-            .iter()
-            .find(|c| !image_exists(world, &c.image))
-            .map(|c| c.image.clone()),
-        fails_health: definition.containers.iter().any(|c| {
-            c.environment
-                .iter()
-                .any(|(k, v)| k == "DATABASE_TYPE" && v != "postgresql")
-        }),
-    };
+    let fate = fate_of(world, &definition);
     let log_stream = definition.containers.iter().find_map(|c| {
         c.logs.as_ref().map(|l| {
             (
@@ -294,8 +462,56 @@ pub(crate) fn launch_task(
         stop_cause: None,
         log_stream,
         next_burst_at: None,
+        crash_at: None,
     });
     Some(id)
+}
+
+/// What a task will do, from the images its containers actually run: a missing image
+/// fails the pull; an essential container's image decides how the app behaves.
+fn fate_of(world: &World, definition: &TaskDefinition) -> Fate {
+    let mut fate = Fate::default();
+    for (i, c) in definition.containers.iter().enumerate() {
+        let found = match find_image(world, &c.image) {
+            ImageLookup::Outside => None,
+            ImageLookup::Missing => {
+                fate.missing_image.get_or_insert_with(|| c.image.clone());
+                None
+            }
+            ImageLookup::Found(image) => Some(image),
+        };
+        if i == 0 {
+            fate.version = found.map_or_else(|| tag_of(&c.image).to_string(), |f| f.tag.clone());
+        }
+        // A typo in the environment: the app answers every request, health checks
+        // included, with 502.
+        if c.environment
+            .iter()
+            .any(|(k, v)| k == "DATABASE_TYPE" && v != "postgresql")
+        {
+            fate.failing_status = Some(502);
+        }
+        if !c.essential {
+            continue;
+        }
+        match found.map(|f| f.behaviour) {
+            Some(ImageBehaviour::CrashesAfterStart { after_s }) => {
+                fate.crashes_after = Some(Millis::from(after_s) * 1000);
+            }
+            Some(ImageBehaviour::FailsHealthChecks { status }) => {
+                fate.failing_status = Some(status);
+            }
+            Some(ImageBehaviour::Healthy) | None => {}
+        }
+    }
+    fate
+}
+
+/// The tag of an image reference (`repo:tag`), or `latest` when it names none.
+fn tag_of(image: &str) -> &str {
+    let name = image.split_once('@').map_or(image, |(name, _)| name);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split_once(':').map_or("latest", |(_, tag)| tag)
 }
 
 /// Fargate spreads a service's tasks across its subnets' zones.
@@ -335,14 +551,23 @@ fn free_ip(world: &mut World, cidr: &str) -> String {
     format!("{prefix}.254")
 }
 
-/// Images in this account's ECR must exist there; anything else is assumed pullable.
-pub(crate) fn image_exists(world: &World, image: &str) -> bool {
+/// What an image reference points at.
+pub(crate) enum ImageLookup<'a> {
+    /// Not in this account's ECR (Docker Hub, another account): assumed pullable and healthy.
+    Outside,
+    /// In this account's ECR, but no such repository, tag or digest.
+    Missing,
+    Found(&'a EcrImage),
+}
+
+/// Resolves `registry/repo:tag`, `registry/repo@sha256:...` or `registry/repo` (latest).
+pub(crate) fn find_image<'a>(world: &'a World, image: &str) -> ImageLookup<'a> {
     let registry = ecr_registry();
     let Some(path) = image
         .strip_prefix(registry.as_str())
         .and_then(|p| p.strip_prefix('/'))
     else {
-        return true;
+        return ImageLookup::Outside;
     };
     let (name, digest) = match path.split_once('@') {
         Some((name, digest)) => (name, Some(digest)),
@@ -353,13 +578,14 @@ pub(crate) fn image_exists(world: &World, image: &str) -> bool {
         None => (name, None),
     };
     let Some(images) = world.ecr.get(repo) else {
-        return false;
+        return ImageLookup::Missing;
     };
-    match (tag, digest) {
-        (_, Some(digest)) => images.iter().any(|i| i.digest == digest),
-        (Some(tag), None) => images.iter().any(|i| i.tag == tag),
-        (None, None) => images.iter().any(|i| i.tag == "latest"),
-    }
+    let found = match (tag, digest) {
+        (_, Some(digest)) => images.iter().find(|i| i.digest == digest),
+        (Some(tag), None) => images.iter().find(|i| i.tag == tag),
+        (None, None) => images.iter().find(|i| i.tag == "latest"),
+    };
+    found.map_or(ImageLookup::Missing, ImageLookup::Found)
 }
 
 /// ECS registers a task with its service's target groups once it is RUNNING.
@@ -389,6 +615,7 @@ pub(crate) fn register_targets(world: &mut World, ti: usize) {
             next_check_at: now + REGISTRATION,
             unhealthy_since: None,
             drained_at: None,
+            failed_code: None,
         });
         world.push_event(
             si,
@@ -423,6 +650,7 @@ pub(crate) fn begin_stop(world: &mut World, ti: usize, cause: StopCause, reason:
             StopCause::User => "UserInitiated",
             StopCause::Scaling | StopCause::HealthCheck => "ServiceSchedulerInitiated",
             StopCause::PullFailed => "TaskFailedToStart",
+            StopCause::Crashed => "EssentialContainerExited",
         }
         .to_string(),
     );
@@ -533,4 +761,24 @@ pub(crate) fn fail_to_pull(world: &mut World, ti: usize) {
     if let (Some(si), Some(deployment)) = (service_of(world, ti), deployment) {
         scheduler::record_failure(world, si, &deployment);
     }
+}
+
+/// The essential container exited with code 1: ECS stops the task and the scheduler
+/// replaces it. Deliberately NOT counted by the circuit breaker: ECS's breaker does not
+/// reliably count tasks that reach RUNNING and then crash (aws/containers-roadmap#1206),
+/// so a crash-looping release stays IN_PROGRESS and loops until someone stops it. Callers
+/// must count the new deployment's stopped tasks themselves.
+pub(crate) fn crash(world: &mut World, ti: usize) {
+    let t = &mut world.tasks[ti];
+    t.crash_at = None;
+    for c in &mut t.task.containers {
+        c.last_status = "STOPPED".to_string();
+        c.exit_code = Some(1);
+    }
+    begin_stop(
+        world,
+        ti,
+        StopCause::Crashed,
+        "Essential container in task exited".to_string(),
+    );
 }

@@ -3,6 +3,7 @@
 use rand::RngExt;
 
 use super::ecs;
+use super::rds;
 use super::scheduler;
 use super::umami;
 use super::world::{STOPPED_TASK_TTL, STOPPED_TASKS_KEPT, StopCause, World};
@@ -73,10 +74,19 @@ fn progress_task(world: &mut World, ti: usize) {
             t.next_at = now + activate;
         }
         TaskStatus::Activating => become_running(world, ti),
-        TaskStatus::Running | TaskStatus::Stopped => {}
+        TaskStatus::Running => {
+            if t.is_alive() && t.crash_at.is_some_and(|at| at <= now) {
+                write_lines(world, ti, umami::crash());
+                ecs::crash(world, ti);
+            }
+        }
+        TaskStatus::Stopped => {}
         TaskStatus::Deactivating => {
             let exit = jitter(world, 2, 4);
-            write_lines(world, ti, umami::shutdown());
+            // A crashed process has nothing left to say.
+            if world.tasks[ti].stop_cause != Some(StopCause::Crashed) {
+                write_lines(world, ti, umami::shutdown());
+            }
             let t = &mut world.tasks[ti];
             t.task.last_status = TaskStatus::Stopping;
             t.next_at = now + exit;
@@ -88,6 +98,7 @@ fn progress_task(world: &mut World, ti: usize) {
             t.next_at = now + deprovision;
             let exit_code = match t.stop_cause {
                 Some(StopCause::HealthCheck) => 137,
+                Some(StopCause::Crashed) => 1,
                 _ => 0,
             };
             for c in &mut t.task.containers {
@@ -114,16 +125,11 @@ fn become_running(world: &mut World, ti: usize) {
     for c in &mut t.task.containers {
         c.last_status = "RUNNING".to_string();
     }
-    let version = t
-        .task
-        .containers
-        .first()
-        .and_then(|c| c.image.rsplit_once(':'))
-        .map_or("2.13.0", |(_, tag)| tag)
-        .to_string();
+    t.crash_at = t.fate.crashes_after.map(|after| now + after);
+    let version = t.fate.version.clone();
     let ip = t.task.private_ip.clone().unwrap_or_default();
-    let broken = t.fate.fails_health;
-    write_lines(world, ti, umami::startup(&version, &ip, broken));
+    let failing = t.fate.failing_status;
+    write_lines(world, ti, umami::startup(&version, &ip, failing));
     ecs::register_targets(world, ti);
 }
 
@@ -155,10 +161,14 @@ fn check_targets(world: &mut World) {
         let Some(ti) = world.tasks.iter().position(|t| t.task.arn == task_arn) else {
             continue;
         };
-        let ok = !world.tasks[ti].fate.fails_health;
-        let line = umami::heartbeat(&mut world.rng, ok);
+        let failing = world.tasks[ti].fate.failing_status;
+        let ok = failing.is_none();
+        let line = umami::heartbeat(&mut world.rng, failing);
         write_lines(world, ti, vec![line]);
         let target = &mut world.elb.targets[i];
+        if failing.is_some() {
+            target.failed_code = failing;
+        }
         target.next_check_at = now + interval;
         let health = if ok {
             target.passes += 1;
@@ -184,8 +194,9 @@ fn check_targets(world: &mut World) {
     }
 }
 
-/// Whether ECS has seen this target fail long enough to replace its task.
-pub(crate) fn failed_health_checks(world: &World, task_arn: &str) -> Option<String> {
+/// Whether ECS has seen this target fail long enough to replace its task: its target
+/// group, and the status code its health checks got.
+pub(crate) fn failed_health_checks(world: &World, task_arn: &str) -> Option<(String, u16)> {
     world
         .elb
         .targets
@@ -196,7 +207,7 @@ pub(crate) fn failed_health_checks(world: &World, task_arn: &str) -> Option<Stri
                 && t.unhealthy_since
                     .is_some_and(|since| since + UNHEALTHY_GRACE <= world.now)
         })
-        .map(|t| t.group_arn.clone())
+        .map(|t| (t.group_arn.clone(), t.failed_code.unwrap_or(502)))
 }
 
 fn write_app_logs(world: &mut World) {
@@ -205,8 +216,8 @@ fn write_app_logs(world: &mut World) {
         if world.tasks[ti].task.last_status != TaskStatus::Running {
             continue;
         }
-        let broken = world.tasks[ti].fate.fails_health;
-        let lines = umami::traffic(&mut world.rng, broken);
+        let failing = world.tasks[ti].fate.failing_status;
+        let lines = umami::traffic(&mut world.rng, failing);
         write_lines(world, ti, lines);
         if bursts {
             write_burst_when_due(world, ti);
@@ -250,13 +261,20 @@ const BACKUP_MINUTES: std::ops::Range<Millis> = 180..184;
 
 fn age_databases(world: &mut World) {
     let now = world.now;
+    rds::progress(world);
     let minute_of_day = now.rem_euclid(24 * 60 * 60_000) / 60_000;
-    let status = if BACKUP_MINUTES.contains(&minute_of_day) {
-        "backing-up"
-    } else {
-        "available"
-    };
-    for db in &mut world.databases {
+    let nightly = BACKUP_MINUTES.contains(&minute_of_day);
+    let snapshotting: Vec<bool> = world
+        .databases
+        .iter()
+        .map(|db| rds::snapshotting(world, &db.id))
+        .collect();
+    for (db, snapshotting) in world.databases.iter_mut().zip(snapshotting) {
+        let status = if nightly || snapshotting {
+            "backing-up"
+        } else {
+            "available"
+        };
         if db.status != status {
             db.status = status.to_string();
         }

@@ -10,6 +10,7 @@ mod engine;
 mod ids;
 mod logs;
 mod metrics;
+mod rds;
 mod scenario;
 mod scheduler;
 mod umami;
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::cloud::{BackendKind, Cloud};
 use crate::model::Millis;
 
-pub use world::EcrImage;
+pub use world::{EcrImage, ImageBehaviour};
 
 use world::World;
 
@@ -103,6 +104,19 @@ impl Sandbox {
             ecr: self.clone(),
             clock: self.clone(),
         }
+    }
+
+    /// The same account without ECS's deployment history: ListServiceDeployments,
+    /// DescribeServiceDeployments and StopServiceDeployment answer `Unsupported`, as moto and
+    /// older partitions do, so the fallback to the `deployments` array can be exercised.
+    pub fn without_deployment_history(self: Arc<Self>) -> Arc<Self> {
+        self.lock().deployment_history = false;
+        self
+    }
+
+    /// How the virtual clock moves.
+    pub fn clock_mode(&self) -> ClockMode {
+        self.lock().clock.mode()
     }
 
     /// Virtual now.

@@ -11,16 +11,16 @@ use super::ecs::{self, ecr_registry};
 use super::ids;
 use super::logs::LogStore;
 use super::world::{
-    ACCOUNT_ID, Cluster, EcrImage, Edge, Elb, Network, Quirks, REGION, ScriptedStep, SimDeployment,
-    SimService, Target, World,
+    ACCOUNT_ID, Cluster, EcrImage, Edge, Elb, HistoryEntry, ImageBehaviour, Network, Quirks,
+    REGION, ScriptedStep, SimDeployment, SimService, Target, World,
 };
 use crate::model::{
     AwsLogsConfig, Certificate, CircuitBreaker, ContainerDefinition, DbInstance,
     DeploymentController, DeploymentStatus, DnsRecord, HealthCheck, InternetGateway, Listener,
     ListenerAction, LoadBalancer, Millis, NatGateway, NetworkConfig, RolloutState, Route,
-    RouteTable, RouteTarget, RuleSource, SecurityGroup, SecurityGroupRule, ServiceLoadBalancer,
-    Subnet, TargetGroup, TargetState, TaskDefinition, TaskDefinitionStatus, TaskHealth, TaskStatus,
-    Vpc,
+    RouteTable, RouteTarget, RuleSource, SecurityGroup, SecurityGroupRule, ServiceDeploymentStatus,
+    ServiceLoadBalancer, Subnet, TargetGroup, TargetState, TaskDefinition, TaskDefinitionStatus,
+    TaskHealth, TaskStatus, Vpc,
 };
 
 const MINUTE: Millis = 60_000;
@@ -31,6 +31,8 @@ pub(crate) const HISTORY: Millis = 5 * MINUTE;
 pub(crate) const DEPLOY_AFTER: Millis = 30_000;
 
 pub(crate) const STACK: &str = "umami";
+/// The tag the bad-image scenario deploys; it is not in the repository.
+pub(crate) const MISSING_TAG: &str = "v2.15.0";
 pub(crate) const LOG_GROUP: &str = "/ecs/umami";
 
 /// The ids the pieces of the stack use to point at each other.
@@ -57,6 +59,8 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
         edge: Edge::default(),
         elb: Elb::default(),
         databases: Vec::new(),
+        db_snapshots: Vec::new(),
+        deployment_history: true,
         ecr: BTreeMap::new(),
         task_definitions: Vec::new(),
         clusters: Vec::new(),
@@ -72,7 +76,7 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
     let wiring = build_network(&mut world);
     build_load_balancer(&mut world, &wiring);
     build_database(&mut world, &wiring);
-    build_images(&mut world, start);
+    build_images(&mut world, start, seed);
     build_task_definitions(&mut world, start);
     build_service(&mut world, &wiring, start);
     world.script = script(scenario, start);
@@ -92,7 +96,8 @@ fn script(scenario: Scenario, start: Millis) -> Vec<(Millis, ScriptedStep)> {
     let at = start + DEPLOY_AFTER;
     match scenario {
         Scenario::Healthy => vec![(at, deploy("v2.13.1", &[]))],
-        Scenario::BadImage => vec![(at, deploy("v2.14.0", &[]))],
+        // A tag that was never pushed (a typo, a pipeline that skipped the push).
+        Scenario::BadImage => vec![(at, deploy(MISSING_TAG, &[]))],
         // A typo in the environment: the app answers every request, health checks included, with 502.
         Scenario::FailingHealth => vec![(at, deploy("v2.13.1", &[("DATABASE_TYPE", "mysql")]))],
         Scenario::Empty | Scenario::LogBurst => Vec::new(),
@@ -344,13 +349,44 @@ fn build_database(world: &mut World, wiring: &Wiring) {
     });
 }
 
-fn build_images(world: &mut World, start: Millis) {
-    let images = [("v2.12.0", 60), ("v2.13.0", 20), ("v2.13.1", 2)]
+fn build_images(world: &mut World, start: Millis, seed: u64) {
+    const HOUR: Millis = 60 * MINUTE;
+    // (tag, pushed ago, compressed size, behaviour), oldest push first: what a team that
+    // ships weekly has, plus two broken builds on purpose for the release workflows.
+    let images: [(&str, Millis, u64, ImageBehaviour); 6] = [
+        ("v2.12.0", 60 * DAY, 178_412_907, ImageBehaviour::Healthy),
+        ("v2.13.0", 20 * DAY, 183_906_344, ImageBehaviour::Healthy),
+        ("v2.13.1", 2 * DAY, 184_017_262, ImageBehaviour::Healthy),
+        ("v2.14.0", DAY, 187_554_019, ImageBehaviour::Healthy),
+        (
+            "v2.14.1-crash",
+            6 * HOUR,
+            187_560_771,
+            ImageBehaviour::CrashesAfterStart { after_s: 6 },
+        ),
+        (
+            "v2.14.1-unhealthy",
+            3 * HOUR,
+            187_561_130,
+            ImageBehaviour::FailsHealthChecks { status: 500 },
+        ),
+    ];
+    // The first three digests come from the world's generator, as they always have, so the
+    // ids drawn after them (and every snapshot of the scenarios) stay as they were; the
+    // images added later draw from a generator of their own.
+    let mut later = ChaCha8Rng::seed_from_u64(seed ^ 0x0ec2_1a9e);
+    let images = images
         .into_iter()
-        .map(|(tag, days_ago)| EcrImage {
-            tag: tag.to_string(),
-            digest: format!("sha256:{}", ids::hex(&mut world.rng, 64)),
-            pushed_at: start - days_ago * DAY,
+        .enumerate()
+        .map(|(i, (tag, ago, size_bytes, behaviour))| {
+            let rng = if i < 3 { &mut world.rng } else { &mut later };
+            EcrImage {
+                tag: tag.to_string(),
+                digest: format!("sha256:{}", ids::hex(rng, 64)),
+                pushed_at: start - ago,
+                size_bytes,
+                behaviour,
+            }
         })
         .collect();
     world.ecr.insert(STACK.to_string(), images);
@@ -461,6 +497,30 @@ fn build_service(world: &mut World, wiring: &Wiring, start: Millis) {
         deployment_controller: DeploymentController::Ecs,
         created_at: start - 120 * DAY,
         steady: true,
+        history: vec![
+            HistoryEntry {
+                deployment: current.clone(),
+                rollback: None,
+                status: ServiceDeploymentStatus::Successful,
+                status_reason: None,
+                target_task_definition: definition(8),
+                source_task_definitions: vec![definition(7)],
+                circuit_breaker_failures: Some(0),
+                created_at: start - 15 * MINUTE,
+                finished_at: Some(start - 11 * MINUTE),
+            },
+            HistoryEntry {
+                deployment: previous.clone(),
+                rollback: None,
+                status: ServiceDeploymentStatus::Successful,
+                status_reason: None,
+                target_task_definition: definition(7),
+                source_task_definitions: vec![definition(6)],
+                circuit_breaker_failures: Some(0),
+                created_at: start - 30 * DAY,
+                finished_at: Some(start - 30 * DAY + 4 * MINUTE),
+            },
+        ],
     });
     let old = start_settled_tasks(world, &previous, &definition(7), start - 30 * DAY);
     for &ti in &old {
@@ -531,6 +591,7 @@ fn serve_settled_task(world: &mut World, ti: usize, target_group: &str) {
         next_check_at,
         unhealthy_since: None,
         drained_at: None,
+        failed_code: None,
     };
     world.elb.targets.push(target);
 }

@@ -1,9 +1,11 @@
 //! The ECS service scheduler: rolling deployments, task replacement, circuit breaker, rollback.
 
-use super::ecs::{begin_stop, launch_task, start_deployment};
+use super::ecs::{begin_stop, launch_task, start_rollback};
 use super::engine;
-use super::world::{StopCause, World};
-use crate::model::{DeploymentStatus, RolloutState, TargetState, TaskStatus};
+use super::world::{StopCause, World, mismatch_description};
+use crate::model::{
+    DeploymentStatus, RolloutState, ServiceDeploymentStatus, TargetState, TaskStatus,
+};
 
 /// One pass of the service scheduler over every service.
 pub(crate) fn schedule(world: &mut World) {
@@ -47,14 +49,16 @@ fn replace_unhealthy(world: &mut World, si: usize) {
         if !world.tasks[ti].is_alive() {
             continue;
         }
-        let Some(group) = engine::failed_health_checks(world, &world.tasks[ti].task.arn) else {
+        let Some((group, code)) = engine::failed_health_checks(world, &world.tasks[ti].task.arn)
+        else {
             continue;
         };
         let name = world.services[si].name.clone();
         world.push_event(
             si,
             format!(
-                "(service {name}) (port 3000) is unhealthy in (target-group {group}) due to (reason Health checks failed with these codes: [502])."
+                "(service {name}) (port 3000) is unhealthy in (target-group {group}) due to (reason {}).",
+                mismatch_description(code)
             ),
         );
         begin_stop(
@@ -96,6 +100,11 @@ fn launch_for_primary(world: &mut World, si: usize) {
         .collect();
     if started.is_empty() {
         return;
+    }
+    if let Some(entry) = world.history_of(si, &primary.id)
+        && entry.status == ServiceDeploymentStatus::Pending
+    {
+        entry.status = ServiceDeploymentStatus::InProgress;
     }
     let name = world.services[si].name.clone();
     let list: Vec<String> = started.iter().map(|id| format!("(task {id})")).collect();
@@ -218,6 +227,15 @@ fn settle(world: &mut World, si: usize) {
                 primary.id
             ),
         );
+        let id = primary.id.clone();
+        if let Some(entry) = world.history_of(si, &id) {
+            entry.status = if entry.rollback.as_deref() == Some(id.as_str()) {
+                ServiceDeploymentStatus::RollbackSuccessful
+            } else {
+                ServiceDeploymentStatus::Successful
+            };
+            entry.finished_at = Some(now);
+        }
     }
     let svc = &world.services[si];
     let steady = serving
@@ -235,6 +253,8 @@ fn settle(world: &mut World, si: usize) {
 }
 
 /// Counts a failed task against its deployment; trips the circuit breaker at the threshold.
+/// Only tasks that fail to start (a pull failure) or fail ELB health checks come here: see
+/// `ecs::crash` for why a task that crashes after starting does not.
 pub(crate) fn record_failure(world: &mut World, si: usize, deployment: &str) {
     let now = world.now;
     let svc = &mut world.services[si];
@@ -249,12 +269,22 @@ pub(crate) fn record_failure(world: &mut World, si: usize, deployment: &str) {
         && d.status == DeploymentStatus::Primary
         && d.rollout_state == RolloutState::InProgress
         && d.failed_tasks >= threshold;
+    let failures = d.failed_tasks;
+    if let Some(entry) = world.history_of(si, deployment)
+        && entry.deployment == deployment
+        && breaker.is_some()
+    {
+        entry.circuit_breaker_failures = Some(failures);
+    }
     if !trips {
         return;
     }
-    d.rollout_state = RolloutState::Failed;
-    d.rollout_state_reason =
-        Some("ECS deployment circuit breaker: tasks failed to start.".to_string());
+    let svc = &mut world.services[si];
+    if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == deployment) {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_state_reason =
+            Some("ECS deployment circuit breaker: tasks failed to start.".to_string());
+    }
     let name = svc.name.clone();
     let last_good = svc
         .deployments
@@ -267,13 +297,44 @@ pub(crate) fn record_failure(world: &mut World, si: usize, deployment: &str) {
             "(service {name}) (deployment {deployment}) deployment failed: tasks failed to start."
         ),
     );
-    if let (Some((good_id, good_definition)), Some(true)) = (last_good, breaker.map(|b| b.rollback))
-    {
-        world.push_event(
-            si,
-            format!("(service {name}) rolling back to deployment {good_id}."),
-        );
-        start_deployment(world, si, good_definition);
+    let rolls_back = breaker.is_some_and(|b| b.rollback);
+    let rolling_back_already = world
+        .history_of(si, deployment)
+        .is_some_and(|h| h.rollback.as_deref() == Some(deployment));
+    if rolling_back_already {
+        // The rollback itself failed: ECS gives up and leaves the service as it is.
+        if let Some(entry) = world.history_of(si, deployment) {
+            entry.status = ServiceDeploymentStatus::RollbackFailed;
+            entry.status_reason = Some(
+                "The rollback failed: ECS deployment circuit breaker: tasks failed to start."
+                    .to_string(),
+            );
+            entry.finished_at = Some(now);
+        }
+        return;
+    }
+    match (last_good, rolls_back) {
+        (Some((good_id, good_definition)), true) => {
+            world.push_event(
+                si,
+                format!("(service {name}) rolling back to deployment {good_id}."),
+            );
+            start_rollback(
+                world,
+                si,
+                deployment,
+                good_definition,
+                "ECS deployment circuit breaker: tasks failed to start. Rolling back.",
+            );
+        }
+        _ => {
+            if let Some(entry) = world.history_of(si, deployment) {
+                entry.status = ServiceDeploymentStatus::Stopped;
+                entry.status_reason =
+                    Some("ECS deployment circuit breaker: tasks failed to start.".to_string());
+                entry.finished_at = Some(now);
+            }
+        }
     }
 }
 

@@ -25,13 +25,19 @@ const HOSTILE: &[&str] = &[
     "POST /api/send\u{8}\u{8}\u{8}\u{0} 400 3ms",
 ];
 
-pub(crate) fn startup(version: &str, ip: &str, fails_health: bool) -> Vec<String> {
+/// What the app prints as it starts; `failing` is the status its health checks will get.
+pub(crate) fn startup(version: &str, ip: &str, failing: Option<u16>) -> Vec<String> {
     let mut lines = vec![
         format!("> umami@{} start-docker", version.trim_start_matches('v')),
         "> npm-run-all check-db update-tracker set-routes-manifest start-server".to_string(),
         "✓ DATABASE_URL is defined.".to_string(),
     ];
-    if fails_health {
+    if let Some(status) = failing.filter(|s| *s != 502) {
+        lines.push("✓ Database connection successful.".to_string());
+        lines.push(format!(
+            "✗ Database version check failed: 1 migration pending (P3009); /api/heartbeat will answer {status}."
+        ));
+    } else if failing.is_some() {
         lines.push(
             "✗ Database type mismatch: DATABASE_TYPE does not match the DATABASE_URL protocol."
                 .to_string(),
@@ -50,20 +56,19 @@ pub(crate) fn startup(version: &str, ip: &str, fails_health: bool) -> Vec<String
     lines
 }
 
-pub(crate) fn heartbeat(rng: &mut ChaCha8Rng, ok: bool) -> String {
-    if ok {
-        format!("GET /api/heartbeat 200 {}ms", rng.random_range(1..6))
-    } else {
-        format!("GET /api/heartbeat 502 {}ms", rng.random_range(1..4))
+pub(crate) fn heartbeat(rng: &mut ChaCha8Rng, failing: Option<u16>) -> String {
+    match failing {
+        None => format!("GET /api/heartbeat 200 {}ms", rng.random_range(1..6)),
+        Some(status) => format!("GET /api/heartbeat {status} {}ms", rng.random_range(1..4)),
     }
 }
 
-/// About a second of ordinary traffic.
-pub(crate) fn traffic(rng: &mut ChaCha8Rng, broken: bool) -> Vec<String> {
+/// About a second of ordinary traffic; `failing` is the status a broken app answers with.
+pub(crate) fn traffic(rng: &mut ChaCha8Rng, failing: Option<u16>) -> Vec<String> {
     let n = rng.random_range(0..4);
-    let mut lines: Vec<String> = (0..n).map(|_| request(rng, broken)).collect();
+    let mut lines: Vec<String> = (0..n).map(|_| request(rng, failing)).collect();
     if rng.random_bool(0.08) {
-        lines.push(structured(rng, broken));
+        lines.push(structured(rng, failing));
     }
     if rng.random_bool(0.01) {
         lines.push(
@@ -77,8 +82,8 @@ pub(crate) fn traffic(rng: &mut ChaCha8Rng, broken: bool) -> Vec<String> {
     lines
 }
 
-fn request(rng: &mut ChaCha8Rng, broken: bool) -> String {
-    let status = if broken { 502 } else { 200 };
+fn request(rng: &mut ChaCha8Rng, failing: Option<u16>) -> String {
+    let status = failing.unwrap_or(200);
     match rng.random_range(0..10) {
         0..=4 => format!("POST /api/send {status} {}ms", rng.random_range(4..40)),
         5..=6 => format!(
@@ -94,8 +99,13 @@ fn request(rng: &mut ChaCha8Rng, broken: bool) -> String {
     }
 }
 
-fn structured(rng: &mut ChaCha8Rng, broken: bool) -> String {
-    if broken {
+fn structured(rng: &mut ChaCha8Rng, failing: Option<u16>) -> String {
+    if let Some(status) = failing.filter(|s| *s != 502) {
+        return format!(
+            r#"{{"level":"error","msg":"heartbeat: database version check failed","status":{status},"code":"P3009"}}"#
+        );
+    }
+    if failing.is_some() {
         return r#"{"level":"error","msg":"prisma:error Invalid `prisma.$queryRaw()` invocation: the database provider does not match","code":"P1013"}"#.to_string();
     }
     match rng.random_range(0..10) {
@@ -140,6 +150,19 @@ pub(crate) fn burst(rng: &mut ChaCha8Rng) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The last words of a release that dies a few seconds after it starts.
+pub(crate) fn crash() -> Vec<String> {
+    [
+        "TypeError: Cannot read properties of undefined (reading 'split')",
+        "    at parseTrackerConfig (/app/.next/server/chunks/2871.js:1:9032)",
+        "    at async startServer (/app/node_modules/next/dist/server/lib/start-server.js:211:9)",
+        "npm error Lifecycle script `start-server` failed with error:",
+        "npm error code 1",
+    ]
+    .map(str::to_string)
+    .to_vec()
 }
 
 pub(crate) fn shutdown() -> Vec<String> {

@@ -8,10 +8,11 @@ use super::clock::Clock;
 use super::logs::LogStore;
 use crate::cloud::{CloudError, CloudResult};
 use crate::model::{
-    Certificate, CircuitBreaker, DbInstance, Deployment, DeploymentController, DeploymentStatus,
-    DnsRecord, InternetGateway, LoadBalancer, Millis, NatGateway, NetworkConfig, RolloutState,
-    RouteTable, SecurityGroup, Service, ServiceEvent, ServiceLoadBalancer, Subnet, TargetGroup,
-    TargetHealth, TargetState, Task, TaskDefinition, TaskStatus, Vpc,
+    Certificate, CircuitBreaker, DbInstance, DbSnapshot, Deployment, DeploymentController,
+    DeploymentStatus, DnsRecord, InternetGateway, LoadBalancer, Millis, NatGateway, NetworkConfig,
+    RolloutState, RouteTable, SecurityGroup, Service, ServiceDeployment, ServiceDeploymentStatus,
+    ServiceEvent, ServiceLoadBalancer, Subnet, TargetGroup, TargetHealth, TargetState, Task,
+    TaskDefinition, TaskStatus, Vpc,
 };
 
 pub(crate) const ACCOUNT_ID: &str = "123456789012";
@@ -22,6 +23,10 @@ pub(crate) const STOPPED_TASK_TTL: Millis = 60 * 60 * 1000;
 pub(crate) const STOPPED_TASKS_KEPT: usize = 50;
 /// ECS returns the newest 100 service events.
 pub(crate) const SERVICE_EVENTS_KEPT: usize = 100;
+/// ECS keeps 90 days of deployment history; the sandbox keeps this many per service.
+pub(crate) const DEPLOYMENT_HISTORY_KEPT: usize = 50;
+/// The RDS default quota of manual snapshots per region, which also bounds the list.
+pub(crate) const MANUAL_SNAPSHOT_QUOTA: usize = 100;
 
 /// Something a scenario does on its own at a virtual time, as if someone ran it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub(crate) struct Target {
     pub next_check_at: Millis,
     pub unhealthy_since: Option<Millis>,
     pub drained_at: Option<Millis>,
+    /// The HTTP status the last failed health check got, for the reason's description.
+    pub failed_code: Option<u16>,
 }
 
 impl Target {
@@ -77,20 +84,25 @@ impl Target {
             availability_zone: Some(self.availability_zone.clone()),
             state: self.state,
             reason: self.reason.map(str::to_string),
-            description: self.reason.map(|r| reason_description(r).to_string()),
+            description: self.reason.map(|r| reason_description(r, self.failed_code)),
         }
     }
 }
 
-pub(crate) fn reason_description(reason: &str) -> &'static str {
+pub(crate) fn reason_description(reason: &str, failed_code: Option<u16>) -> String {
     match reason {
-        "Elb.RegistrationInProgress" => "Target registration is in progress",
-        "Elb.InitialHealthChecking" => "Initial health checks in progress",
-        "Target.ResponseCodeMismatch" => "Health checks failed with these codes: [502]",
-        "Target.Timeout" => "Request timed out",
-        "Target.DeregistrationInProgress" => "Target deregistration is in progress",
-        _ => "",
+        "Elb.RegistrationInProgress" => "Target registration is in progress".to_string(),
+        "Elb.InitialHealthChecking" => "Initial health checks in progress".to_string(),
+        "Target.ResponseCodeMismatch" => mismatch_description(failed_code.unwrap_or(502)),
+        "Target.Timeout" => "Request timed out".to_string(),
+        "Target.DeregistrationInProgress" => "Target deregistration is in progress".to_string(),
+        _ => String::new(),
     }
+}
+
+/// What the ALB says of a target whose health check got `code`.
+pub(crate) fn mismatch_description(code: u16) -> String {
+    format!("Health checks failed with these codes: [{code}]")
 }
 
 #[derive(Debug, Default)]
@@ -130,6 +142,58 @@ pub(crate) struct SimService {
     pub created_at: Millis,
     /// Whether "has reached a steady state" has been said since the last change.
     pub steady: bool,
+    /// ECS's deployment history (ListServiceDeployments), newest first, bounded.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One service deployment as ECS's deployment history tracks it. A rollback is part of
+/// the deployment it undoes (as in ECS), carried out by a deployment of its own in the
+/// `deployments` array.
+#[derive(Debug, Clone)]
+pub(crate) struct HistoryEntry {
+    /// The `ecs-svc/...` deployment that carries it out.
+    pub deployment: String,
+    /// The deployment rolling this one back, once a rollback began.
+    pub rollback: Option<String>,
+    pub status: ServiceDeploymentStatus,
+    pub status_reason: Option<String>,
+    pub target_task_definition: String,
+    pub source_task_definitions: Vec<String>,
+    pub circuit_breaker_failures: Option<u32>,
+    pub created_at: Millis,
+    pub finished_at: Option<Millis>,
+}
+
+impl HistoryEntry {
+    pub(crate) fn to_model(&self, service_arn: &str) -> ServiceDeployment {
+        ServiceDeployment {
+            arn: service_deployment_arn(service_arn, &self.deployment),
+            status: self.status,
+            status_reason: self.status_reason.clone(),
+            target_task_definition: Some(self.target_task_definition.clone()),
+            source_task_definitions: self.source_task_definitions.clone(),
+            circuit_breaker_failures: self.circuit_breaker_failures,
+            created_at: Some(self.created_at),
+            finished_at: self.finished_at,
+        }
+    }
+
+    pub(crate) fn in_progress(&self) -> bool {
+        matches!(
+            self.status,
+            ServiceDeploymentStatus::Pending | ServiceDeploymentStatus::InProgress
+        )
+    }
+}
+
+/// `arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>`; the id is
+/// the digits of the `ecs-svc/...` deployment it tracks, so the two can be matched up.
+pub(crate) fn service_deployment_arn(service_arn: &str, deployment: &str) -> String {
+    let path = service_arn
+        .split_once(":service/")
+        .map_or(service_arn, |(_, path)| path);
+    let id = deployment.strip_prefix("ecs-svc/").unwrap_or(deployment);
+    format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:service-deployment/{path}/{id}")
 }
 
 impl SimService {
@@ -147,6 +211,8 @@ pub(crate) enum StopCause {
     User,
     HealthCheck,
     PullFailed,
+    /// The essential container exited on its own (exit code 1).
+    Crashed,
 }
 
 /// What will happen to a task's containers, decided at launch from its task definition.
@@ -154,8 +220,12 @@ pub(crate) enum StopCause {
 pub(crate) struct Fate {
     /// The image reference that cannot be pulled, if any.
     pub missing_image: Option<String>,
-    /// The app answers health checks with 502.
-    pub fails_health: bool,
+    /// The status the app answers health checks (and most requests) with, when not 200.
+    pub failing_status: Option<u16>,
+    /// How long after RUNNING the essential container exits with code 1.
+    pub crashes_after: Option<Millis>,
+    /// The version the app reports: the image's tag, even when pinned by digest.
+    pub version: String,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +241,8 @@ pub(crate) struct SimTask {
     pub log_stream: Option<(String, String)>,
     /// When this task's next log burst starts (log-burst scenario).
     pub next_burst_at: Option<Millis>,
+    /// When its essential container exits, once it runs an image that crashes.
+    pub crash_at: Option<Millis>,
 }
 
 impl SimTask {
@@ -190,6 +262,29 @@ pub struct EcrImage {
     /// `sha256:` and 64 hex characters.
     pub digest: String,
     pub pushed_at: Millis,
+    /// Compressed size, as DescribeImages reports it.
+    pub size_bytes: u64,
+    /// What a container running this image does: the engine follows the image a task
+    /// actually runs, whether it was referenced by tag or by digest.
+    pub behaviour: ImageBehaviour,
+}
+
+/// How the app in an image behaves once started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageBehaviour {
+    /// Starts, passes health checks, serves.
+    Healthy,
+    /// Starts, then the process exits with code 1 this many seconds later.
+    CrashesAfterStart { after_s: u32 },
+    /// Runs, but its health check endpoint answers with this status.
+    FailsHealthChecks { status: u16 },
+}
+
+/// A manual RDS snapshot and when it finishes.
+#[derive(Debug, Clone)]
+pub(crate) struct SimSnapshot {
+    pub snapshot: DbSnapshot,
+    pub ready_at: Millis,
 }
 
 #[derive(Debug)]
@@ -214,6 +309,11 @@ pub(crate) struct World {
     pub edge: Edge,
     pub elb: Elb,
     pub databases: Vec<DbInstance>,
+    /// Manual snapshots, oldest first, at most `MANUAL_SNAPSHOT_QUOTA`.
+    pub db_snapshots: Vec<SimSnapshot>,
+    /// Whether the ECS deployment-history calls answer (they do on AWS since 2025; an
+    /// emulator or older partition answers `Unsupported`).
+    pub deployment_history: bool,
     /// Repository name -> its images.
     pub ecr: BTreeMap<String, Vec<EcrImage>>,
     pub task_definitions: Vec<TaskDefinition>,
@@ -340,6 +440,15 @@ impl World {
             svc.events.insert(0, ServiceEvent { id, at, message });
             svc.events.truncate(SERVICE_EVENTS_KEPT);
         }
+    }
+
+    /// The history entry a deployment carries out: its own, or the one it rolls back.
+    pub(crate) fn history_of(&mut self, si: usize, deployment: &str) -> Option<&mut HistoryEntry> {
+        self.services
+            .get_mut(si)?
+            .history
+            .iter_mut()
+            .find(|h| h.deployment == deployment || h.rollback.as_deref() == Some(deployment))
     }
 
     pub(crate) fn target_group(&self, arn: &str) -> Option<&TargetGroup> {
