@@ -82,6 +82,9 @@ struct Recorded {
     rds: Arc<dyn RdsApi>,
     calls: Calls,
     controller: Option<DeploymentController>,
+    /// Every other DescribeTasks is throttled: a watch that cannot see must go on.
+    throttle: bool,
+    describes: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait]
@@ -119,6 +122,14 @@ impl EcsApi for Recorded {
     }
     async fn describe_tasks(&self, cluster: &str, tasks: &[String]) -> CloudResult<Vec<Task>> {
         self.calls.push("DescribeTasks");
+        let n = self
+            .describes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.throttle && n % 2 == 1 {
+            return Err(CloudError::Throttled {
+                operation: "ecs:DescribeTasks".into(),
+            });
+        }
         self.ecs.describe_tasks(cluster, tasks).await
     }
     async fn describe_task_definition(&self, task_definition: &str) -> CloudResult<TaskDefinition> {
@@ -258,6 +269,10 @@ struct Account {
 }
 
 fn account_with(controller: Option<DeploymentController>) -> Account {
+    account_made(controller, false)
+}
+
+fn account_made(controller: Option<DeploymentController>, throttle: bool) -> Account {
     let sandbox = Sandbox::new(
         Scenario::Healthy,
         42,
@@ -275,6 +290,8 @@ fn account_with(controller: Option<DeploymentController>) -> Account {
         rds: plain.rds.clone(),
         calls: calls.clone(),
         controller,
+        throttle,
+        describes: Default::default(),
     });
     let cloud = Cloud {
         ecs: recorded.clone(),
@@ -905,4 +922,37 @@ async fn images_and_revisions_mark_what_runs() {
             .any(|r| r.status == TaskDefinitionStatus::Inactive)
     );
     assert!(revisions.windows(2).all(|w| w[0].revision > w[1].revision));
+}
+
+#[tokio::test]
+async fn a_throttled_poll_is_blind_and_the_watch_goes_on() {
+    let account = account_made(None, true);
+    let plan = release::plan_deploy(
+        &account.cloud,
+        &common::umami(),
+        &DeployRequest {
+            image: "v2.13.0".into(),
+            ..DeployRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    let seen = Mutex::new(Vec::new());
+    let sink = |p: Progress| seen.lock().unwrap().push(p);
+    let outcome = release::deploy(&account.cloud, &plan, &fast(), &account.audit, &sink)
+        .await
+        .unwrap();
+    assert_eq!(outcome.verdict, Verdict::Succeeded, "{outcome:#?}");
+    let seen = seen.into_inner().unwrap();
+    let blind = seen
+        .iter()
+        .filter(|p| matches!(p, Progress::Poll { view } if view.blind.is_some()))
+        .count();
+    assert!(blind > 0, "some polls could not see");
+    assert!(
+        matches!(seen.first(), Some(Progress::Step { .. })),
+        "{:?}",
+        seen.first()
+    );
+    assert!(seen.iter().any(|p| matches!(p, Progress::Started { .. })));
 }
