@@ -322,6 +322,7 @@ pub async fn deploy(
     };
     let (mut outcome, learnt) = watch_rollout(cloud, &rollout, options, sink).await;
     if options.rollback_on_failure
+        && learnt.failure_seen
         && let Verdict::Failed { reason } = &outcome.verdict
     {
         outcome.verdict = roll_back_failed(cloud, &rollout, reason, &learnt, options, sink).await;

@@ -45,6 +45,9 @@ pub(super) struct Learnt {
     pub service_deployment_arn: Option<String>,
     /// Every deployment id the service showed at the last poll.
     pub deployment_ids: Vec<String>,
+    /// A `Failed` verdict that the watch saw (rollout FAILED, crash loop), not one it
+    /// concluded because it could no longer see: only those are rolled back.
+    pub failure_seen: bool,
 }
 
 pub(super) async fn watch_rollout(
@@ -61,6 +64,7 @@ pub(super) async fn watch_rollout(
             _ => None,
         },
         deployment_ids: watcher.deployment_ids.clone(),
+        failure_seen: !watcher.lost_sight,
     };
     (watcher.outcome(verdict), learnt)
 }
@@ -115,6 +119,8 @@ struct Watcher<'a> {
     ecs_rollback: Option<EcsRollback>,
     deployment_ids: Vec<String>,
     last_view: Option<WatchView>,
+    /// The watch ended on an error it could not see past, not on a failure it saw.
+    lost_sight: bool,
 }
 
 impl<'a> Watcher<'a> {
@@ -132,6 +138,7 @@ impl<'a> Watcher<'a> {
             ecs_rollback: None,
             deployment_ids: Vec::new(),
             last_view: None,
+            lost_sight: false,
         }
     }
 
@@ -158,6 +165,7 @@ impl<'a> Watcher<'a> {
                     });
                 }
                 Err(error) => {
+                    self.lost_sight = true;
                     return Verdict::Failed {
                         reason: format!("cannot follow the deployment: {error}"),
                     };
@@ -467,10 +475,14 @@ impl<'a> Watcher<'a> {
                 return Some(Verdict::Replaced { by });
             }
             (None, _) if !service.deployments.is_empty() => {
-                // Deployments are reported but none is ours.
-                return Some(Verdict::Replaced {
-                    by: primary.map_or_else(|| "another deployment".into(), |p| p.id.clone()),
-                });
+                // Ours is not reported yet (ECS's own rollback deployment appears a moment
+                // after StopServiceDeployment): someone else's new PRIMARY replaces it, else wait.
+                return primary
+                    .filter(|p| {
+                        !rollout.earlier_deployments.contains(&p.id)
+                            && p.task_definition != rollout.task_definition
+                    })
+                    .map(|p| Verdict::Replaced { by: p.id.clone() });
             }
             (None, _) if service.task_definition != rollout.task_definition => {
                 return Some(Verdict::Replaced {
@@ -709,4 +721,92 @@ pub(super) fn failure_of(task: &Task) -> Option<TaskFailure> {
         exit_code: crashed.and_then(|c| c.exit_code),
         container: crashed.map(|c| c.name.clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Container, TaskHealth};
+
+    fn stopped(reason: &str, stop_code: &str, exit: Option<i32>) -> Task {
+        Task {
+            arn: "arn:aws:ecs:eu-west-2:1:task/umami/abc".into(),
+            id: "abc".into(),
+            task_definition: "umami:9".into(),
+            last_status: TaskStatus::Stopped,
+            desired_status: TaskStatus::Stopped,
+            health: TaskHealth::Unknown,
+            availability_zone: "eu-west-2a".into(),
+            subnet_id: None,
+            private_ip: Some("10.0.10.5".into()),
+            public_ip: None,
+            started_by: Some("ecs-svc/1".into()),
+            group: "service:umami".into(),
+            created_at: 0,
+            started_at: Some(1),
+            stopped_at: Some(2),
+            stopped_reason: Some(reason.into()),
+            stop_code: Some(stop_code.into()),
+            containers: vec![Container {
+                name: "umami".into(),
+                last_status: "STOPPED".into(),
+                exit_code: exit,
+                reason: None,
+                image: "umami@sha256:1".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_container_that_exits_non_zero_is_a_failure() {
+        let failure = failure_of(&stopped(
+            "Essential container in task exited",
+            "EssentialContainerExited",
+            Some(1),
+        ))
+        .expect("a failure");
+        assert_eq!(failure.exit_code, Some(1));
+        assert_eq!(failure.container.as_deref(), Some("umami"));
+    }
+
+    #[test]
+    fn failed_health_checks_and_failed_starts_are_failures() {
+        assert!(
+            failure_of(&stopped(
+                "Task failed ELB health checks in (target-group arn:tg)",
+                "ServiceSchedulerInitiated",
+                Some(137)
+            ))
+            .is_some()
+        );
+        assert!(
+            failure_of(&stopped(
+                "CannotPullContainerError: not found",
+                "TaskFailedToStart",
+                None
+            ))
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn stops_by_people_and_by_scaling_are_not_failures() {
+        assert!(failure_of(&stopped("Task stopped by user", "UserInitiated", Some(137))).is_none());
+        assert!(
+            failure_of(&stopped(
+                "Scaling activity initiated by (deployment ecs-svc/1)",
+                "ServiceSchedulerInitiated",
+                Some(143)
+            ))
+            .is_none()
+        );
+        assert!(
+            failure_of(&stopped(
+                "Essential container in task exited",
+                "EssentialContainerExited",
+                Some(0)
+            ))
+            .is_none()
+        );
+    }
 }
