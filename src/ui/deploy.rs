@@ -10,6 +10,9 @@ use super::{Theme, text};
 use crate::app::screens::{DeployStep, DeployWizard, Loading};
 use crate::app::state::{AppState, InputKind};
 
+/// Columns of the tag list: tags are short (`v2.14.1-unhealthy`), digests are cut at the edge.
+const TAGS: usize = 22;
+
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, wizard: &DeployWizard, theme: &Theme) {
     let (step, hint) = match wizard.step {
         DeployStep::Tag => ("pick an image", "Enter choose · / filter · Esc close"),
@@ -80,8 +83,8 @@ fn draw_tags(
     }
     let mut y = line(buf, area, area.y, Line::from(heading));
     let header = format!(
-        "  {:<28} {:<17} {:>9}  {:<19} ",
-        "TAG", "PUSHED (UTC)", "SIZE", "DIGEST"
+        "    {:<TAGS$} {:<19} {:>7}  DIGEST",
+        "TAG", "PUSHED (UTC)", "SIZE"
     );
     y = line(buf, area, y, Line::styled(header, theme.header));
     let images = wizard.shown_images();
@@ -89,7 +92,10 @@ fn draw_tags(
         line(buf, area, y, Line::styled("no image matches", theme.dim));
         return;
     }
-    let rows = area.bottom().saturating_sub(y) as usize;
+    // The last row says what the running mark means.
+    let legend = area.bottom().saturating_sub(1);
+    line(buf, area, legend, Line::styled("● running now", theme.ok));
+    let rows = legend.saturating_sub(y) as usize;
     for i in scroll_window(wizard.selected, images.len(), rows) {
         let row = images[i];
         let tags = if row.image.tags.is_empty() {
@@ -105,18 +111,19 @@ fn draw_tags(
             .image
             .size_bytes
             .map_or("-".into(), |b| format!("{:.0} MB", b as f64 / 1e6));
-        let digest = text::fit(&row.image.digest, 19);
         let marker = if i == wizard.selected { "▶ " } else { "  " };
-        let mut spans = vec![Span::raw(format!(
-            "{marker}{} {:<17} {:>9}  {:<19} ",
-            text::cell(&tags, 28),
-            text::fit(&pushed, 17),
-            size,
-            digest
-        ))];
-        if row.running {
-            spans.push(Span::styled("● running", theme.ok));
-        }
+        let running = if row.running { "● " } else { "  " };
+        let spans = vec![
+            Span::raw(marker),
+            Span::styled(running, theme.ok),
+            Span::raw(format!(
+                "{} {:<19} {:>7}  {}",
+                text::cell(&tags, TAGS),
+                pushed,
+                size,
+                row.image.digest
+            )),
+        ];
         let mut styled = Line::from(spans);
         if i == wizard.selected {
             styled = styled.style(theme.selection);

@@ -53,20 +53,30 @@ pub fn draw(
         Loading::Ready(revisions) => revisions,
     };
     let [list, diff] =
-        Layout::horizontal([Constraint::Percentage(48), Constraint::Fill(1)]).areas(inner);
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(inner);
     let mut y = line(
         buf,
         list,
         list.y,
         Line::styled(
             format!(
-                "  {:<12} {:<8} {:<10} {}",
+                "    {:<10} {:<8} {:<10} {}",
                 "REVISION", "STATUS", "REGISTERED", "IMAGE"
             ),
             theme.header,
         ),
     );
-    let rows = list.bottom().saturating_sub(y) as usize;
+    let legend = list.bottom().saturating_sub(1);
+    line(
+        buf,
+        list,
+        legend,
+        Line::from(vec![
+            Span::styled("● running now  ", theme.ok),
+            Span::styled("INACTIVE ones cannot be deployed", theme.dim),
+        ]),
+    );
+    let rows = legend.saturating_sub(y) as usize;
     for i in scroll_window(picker.selected, revisions.len(), rows) {
         let revision = &revisions[i];
         let marker = if i == picker.selected { "▶ " } else { "  " };
@@ -79,22 +89,22 @@ pub fn draw(
             TaskDefinitionStatus::Active => Span::raw("ACTIVE   "),
             TaskDefinitionStatus::Inactive => Span::styled("INACTIVE ", theme.dim),
         };
-        let registered = text::date_time(revision.registered_at);
-        let mut spans = vec![
+        // The date alone: the revisions of a busy service are days apart.
+        let registered: String = text::date_time(revision.registered_at)
+            .chars()
+            .take(10)
+            .collect();
+        let spans = vec![
+            Span::raw(marker),
+            Span::styled(if revision.running { "● " } else { "  " }, theme.ok),
             Span::raw(format!(
-                "{marker}{} ",
-                text::cell(
-                    &crate::model::family_revision(&revision.arn).to_string(),
-                    12
-                )
+                "{} ",
+                text::cell(crate::model::family_revision(&revision.arn), 10)
             )),
             status,
-            Span::raw(format!("{} ", text::fit(&registered, 10))),
+            Span::raw(format!("{registered} ")),
             Span::raw(image),
         ];
-        if revision.running {
-            spans.push(Span::styled(" ● running", theme.ok));
-        }
         let mut row = Line::from(spans);
         if i == picker.selected {
             row = row.style(theme.selection);
@@ -142,6 +152,14 @@ fn draw_difference(buf: &mut Buffer, area: Rect, picker: &RollbackPicker, theme:
         }
         Some(Loading::Ready(plan)) => {
             for change in &plan.changes {
+                // Images share their registry: the repository and tag are the difference.
+                let value = |v: &str| {
+                    if change.field.starts_with("image") {
+                        short_image(v)
+                    } else {
+                        v.to_string()
+                    }
+                };
                 y = line(
                     buf,
                     area,
@@ -154,7 +172,7 @@ fn draw_difference(buf: &mut Buffer, area: Rect, picker: &RollbackPicker, theme:
                     y,
                     Line::from(vec![
                         Span::styled("  - ", theme.failed),
-                        Span::raw(change.before.clone()),
+                        Span::raw(value(&change.before)),
                     ]),
                 );
                 y = line(
@@ -163,7 +181,7 @@ fn draw_difference(buf: &mut Buffer, area: Rect, picker: &RollbackPicker, theme:
                     y,
                     Line::from(vec![
                         Span::styled("  + ", theme.ok),
-                        Span::raw(change.after.clone()),
+                        Span::raw(value(&change.after)),
                     ]),
                 );
             }
