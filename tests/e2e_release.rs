@@ -97,8 +97,12 @@ fn read_only_refuses_a_deploy_from_the_keyboard_and_records_the_refusal() {
     app.send("\r");
     app.wait_for("the confirmation", WAIT, |s| s.contains("Deploy to umami?"));
     app.send("y");
-    app.wait_for("the refusal", WAIT, |s| s.contains("read-only"));
+    app.wait_for("the refusal", WAIT, |s| {
+        s.contains("could not run") && s.contains("read-only: ecs:RegisterTaskDefinition")
+    });
+    // Esc and a key right behind it read as Alt-key: wait for the view to close first.
     app.send("\x1b");
+    app.wait_for("the view closed", WAIT, |s| !s.contains("could not run"));
     app.send("q");
     assert_eq!(app.wait_exit(WAIT), 0);
     let audit = std::fs::read_to_string(app.home().join(".state/opsdeck/audit.jsonl"))

@@ -48,6 +48,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, release: &ReleaseWat
         );
     }
     match &release.view {
+        None if release.outcome.is_some() => {}
         Some(view) => y = draw_view(buf, inner, y, view, release.scroll, theme),
         None => {
             y = line(
