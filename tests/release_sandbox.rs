@@ -536,7 +536,21 @@ async fn a_rollback_to_a_broken_revision_is_followed_through_ecs_own_rollback() 
         "{outcome:#?}"
     );
     assert_eq!(outcome.verdict.exit_code(), 4);
-    assert!(!outcome.unhealthy_targets.is_empty(), "{outcome:#?}");
+    assert!(
+        outcome
+            .unhealthy_targets
+            .iter()
+            .any(|t| t.reason.as_deref() == Some("Target.ResponseCodeMismatch")),
+        "the reason the targets failed: {outcome:#?}"
+    );
+    assert!(
+        outcome
+            .failures
+            .iter()
+            .any(|f| f.reason.contains("ELB health checks")),
+        "{:#?}",
+        outcome.failures
+    );
     assert_eq!(
         account.service().await.task_definition,
         service.task_definition
