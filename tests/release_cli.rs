@@ -4,8 +4,13 @@
 //! Most runs use the log-burst scenario: the same stack with no deployment of its own, so
 //! ours is not replaced by the healthy scenario's routine one at +30 s.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::pty::PtyApp;
 
 struct Run {
     output: Output,
@@ -345,4 +350,97 @@ fn completions_cover_every_subcommand() {
             assert!(run.stdout.contains(command), "{shell} lacks {command}");
         }
     }
+}
+
+#[test]
+fn on_a_terminal_deploy_asks_and_no_changes_nothing() {
+    let mut app = PtyApp::start(
+        &["--scenario", "log-burst", "deploy", "--image", "v2.13.1"],
+        120,
+        30,
+    );
+    app.wait_for_text(
+        "Deploy umami:v2.13.1 to umami/umami? [y/N]",
+        Duration::from_secs(20),
+    );
+    app.send("n\r");
+    assert_eq!(app.wait_exit(Duration::from_secs(20)), 2);
+    assert!(
+        app.contents().contains("not confirmed"),
+        "{}",
+        app.contents()
+    );
+    assert!(!app.home().join(".state/opsdeck/audit.jsonl").exists());
+}
+
+#[test]
+fn a_production_stack_asks_for_the_service_name() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[stacks.umami]\nservice = \"umami\"\nproduction = true\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let mut app = PtyApp::start_in(
+        &[
+            "--scenario",
+            "log-burst",
+            "--config",
+            &config,
+            "--stack",
+            "umami",
+            "scale",
+            "3",
+        ],
+        120,
+        30,
+        home,
+    );
+    app.wait_for_text("type the service name (umami)", Duration::from_secs(20));
+    app.send("y\r");
+    assert_eq!(
+        app.wait_exit(Duration::from_secs(20)),
+        2,
+        "y is not the name"
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[stacks.umami]\nservice = \"umami\"\nproduction = true\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let mut app = PtyApp::start_in(
+        &[
+            "--scenario",
+            "log-burst",
+            "--config",
+            &config,
+            "--stack",
+            "umami",
+            "scale",
+            "3",
+        ],
+        120,
+        30,
+        home,
+    );
+    app.wait_for_text("type the service name (umami)", Duration::from_secs(20));
+    app.send("umami\r");
+    assert_eq!(
+        app.wait_exit(Duration::from_secs(20)),
+        0,
+        "{}",
+        app.contents()
+    );
+    app.wait_for_text(
+        "scaled umami/umami from 2 to 3 tasks",
+        Duration::from_secs(5),
+    );
+    let audit = std::fs::read_to_string(app.home().join(".state/opsdeck/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"action\":\"scale\""), "{audit}");
 }

@@ -85,6 +85,9 @@ struct Recorded {
     /// Every other DescribeTasks is throttled: a watch that cannot see must go on.
     throttle: bool,
     describes: std::sync::atomic::AtomicUsize,
+    /// Revisions registered for a deploy fail their health checks (a stand-in for a bad
+    /// image, with what the sandbox can do in this branch).
+    break_new_revisions: bool,
 }
 
 #[async_trait]
@@ -164,11 +167,14 @@ impl EcsApi for Recorded {
         image: &str,
     ) -> CloudResult<TaskDefinition> {
         self.calls.push("RegisterTaskDefinition");
-        match self
-            .ecs
-            .register_image_revision(source, container, image)
-            .await
-        {
+        let registered = if self.break_new_revisions {
+            Err(opsdeck::cloud::unsupported("test", "copy here".into()))
+        } else {
+            self.ecs
+                .register_image_revision(source, container, image)
+                .await
+        };
+        match registered {
             // The sandbox's copy is still a placeholder in this branch: copy the revision
             // here the same way (only the one container's image changes).
             Err(CloudError::Unsupported { .. }) => {
@@ -176,6 +182,11 @@ impl EcsApi for Recorded {
                 for c in &mut current.containers {
                     if c.name == container {
                         c.image = image.to_string();
+                    }
+                    for (name, value) in &mut c.environment {
+                        if self.break_new_revisions && name == "DATABASE_TYPE" {
+                            *value = "mysql".into();
+                        }
                     }
                 }
                 self.ecs
@@ -269,10 +280,14 @@ struct Account {
 }
 
 fn account_with(controller: Option<DeploymentController>) -> Account {
-    account_made(controller, false)
+    account_made(controller, false, false)
 }
 
-fn account_made(controller: Option<DeploymentController>, throttle: bool) -> Account {
+fn account_made(
+    controller: Option<DeploymentController>,
+    throttle: bool,
+    break_new_revisions: bool,
+) -> Account {
     let sandbox = Sandbox::new(
         Scenario::Healthy,
         42,
@@ -292,6 +307,7 @@ fn account_made(controller: Option<DeploymentController>, throttle: bool) -> Acc
         controller,
         throttle,
         describes: Default::default(),
+        break_new_revisions,
     });
     let cloud = Cloud {
         ecs: recorded.clone(),
@@ -536,7 +552,21 @@ async fn a_rollback_to_a_broken_revision_is_followed_through_ecs_own_rollback() 
         "{outcome:#?}"
     );
     assert_eq!(outcome.verdict.exit_code(), 4);
-    assert!(!outcome.unhealthy_targets.is_empty(), "{outcome:#?}");
+    assert!(
+        outcome
+            .unhealthy_targets
+            .iter()
+            .any(|t| t.reason.as_deref() == Some("Target.ResponseCodeMismatch")),
+        "the reason the targets failed: {outcome:#?}"
+    );
+    assert!(
+        outcome
+            .failures
+            .iter()
+            .any(|f| f.reason.contains("ELB health checks")),
+        "{:#?}",
+        outcome.failures
+    );
     assert_eq!(
         account.service().await.task_definition,
         service.task_definition
@@ -926,7 +956,7 @@ async fn images_and_revisions_mark_what_runs() {
 
 #[tokio::test]
 async fn a_throttled_poll_is_blind_and_the_watch_goes_on() {
-    let account = account_made(None, true);
+    let account = account_made(None, true, false);
     let plan = release::plan_deploy(
         &account.cloud,
         &common::umami(),
@@ -955,4 +985,62 @@ async fn a_throttled_poll_is_blind_and_the_watch_goes_on() {
         seen.first()
     );
     assert!(seen.iter().any(|p| matches!(p, Progress::Started { .. })));
+}
+
+/// Opsdeck's own rollback: the first failed task is enough here (before the circuit
+/// breaker's three), so opsdeck, not ECS, rolls back, with UpdateService where ECS keeps no
+/// deployment history.
+#[tokio::test]
+async fn rollback_on_failure_rolls_back_itself_and_watches_that() {
+    let account = account_made(None, false, true);
+    let before = account.service().await.task_definition;
+    let options = WatchOptions {
+        rollback_on_failure: true,
+        max_task_failures: 1,
+        ..fast()
+    };
+    let plan = release::plan_deploy(
+        &account.cloud,
+        &common::umami(),
+        &DeployRequest {
+            image: "v2.13.0".into(),
+            ..DeployRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    let seen = Mutex::new(Vec::new());
+    let sink = |p: Progress| seen.lock().unwrap().push(p);
+    let outcome = release::deploy(&account.cloud, &plan, &options, &account.audit, &sink)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome.verdict, Verdict::RolledBack { to, reason } if *to == before && reason.contains("crash loop")),
+        "{outcome:#?}"
+    );
+    assert_eq!(outcome.verdict.exit_code(), 4);
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|p| matches!(p, Progress::RollingBack { to, .. } if *to == before))
+    );
+    let service = account.service().await;
+    assert_eq!(service.task_definition, before);
+    let updates = account
+        .calls
+        .all()
+        .iter()
+        .filter(|c| *c == "UpdateService")
+        .count();
+    assert_eq!(updates, 2, "the deploy and opsdeck's rollback");
+    let line = account.audit_lines().pop().unwrap();
+    assert_eq!(line["exit_code"], 4);
+    assert!(
+        line["result"]
+            .as_str()
+            .unwrap()
+            .contains("rolled back to umami:"),
+        "{line}"
+    );
 }

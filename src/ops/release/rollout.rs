@@ -204,7 +204,6 @@ async fn snapshot(
 async fn begin_deploy(
     cloud: &Cloud,
     plan: &DeployPlan,
-    audit: &Audit,
     sink: ProgressSink<'_>,
 ) -> Result<Rollout, CloudError> {
     let registered = cloud
@@ -217,7 +216,6 @@ async fn begin_deploy(
             registered.family, registered.revision, plan.container, plan.new_image
         ),
     });
-    let _ = audit;
     let rollout = update_and_follow(
         cloud,
         &plan.stack,
@@ -278,7 +276,7 @@ pub async fn start_deploy(
     sink: ProgressSink<'_>,
 ) -> Result<Rollout, ReleaseError> {
     maybe_snapshot(cloud, plan, audit, sink).await?;
-    let rollout = match begin_deploy(cloud, plan, audit, sink).await {
+    let rollout = match begin_deploy(cloud, plan, sink).await {
         Ok(rollout) => rollout,
         Err(error) => {
             deploy_entry_failed(cloud, plan, audit, &error).await;
@@ -313,7 +311,7 @@ pub async fn deploy(
     sink: ProgressSink<'_>,
 ) -> Result<Outcome, ReleaseError> {
     maybe_snapshot(cloud, plan, audit, sink).await?;
-    let rollout = match begin_deploy(cloud, plan, audit, sink).await {
+    let rollout = match begin_deploy(cloud, plan, sink).await {
         Ok(rollout) => rollout,
         Err(error) => {
             deploy_entry_failed(cloud, plan, audit, &error).await;
@@ -669,7 +667,7 @@ pub async fn stop_task(
             stack.cluster
         )),
         Some(t) if t.group != group => Some(format!(
-            "task {wanted} belongs to {} , not to service {}: opsdeck stops only the stack's tasks",
+            "task {wanted} belongs to {}, not to service {}: opsdeck stops only the stack's tasks",
             t.group, stack.service
         )),
         Some(_) => None,
