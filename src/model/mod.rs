@@ -89,6 +89,17 @@ pub enum RolloutState {
     Failed,
 }
 
+impl RolloutState {
+    /// As ECS spells it: `IN_PROGRESS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::Failed => "FAILED",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {
     pub id: String,

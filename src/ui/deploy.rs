@@ -176,7 +176,7 @@ fn draw_summary(buf: &mut Buffer, area: Rect, wizard: &DeployWizard, theme: &The
             );
         }
         Some(Loading::Failed(error)) => {
-            for piece in wrap_words(error, area.width as usize) {
+            for piece in screen::wrap(error, area.width as usize) {
                 y = line(buf, area, y, Line::styled(piece, theme.error));
             }
         }
@@ -242,22 +242,4 @@ fn draw_summary(buf: &mut Buffer, area: Rect, wizard: &DeployWizard, theme: &The
         Span::raw(snapshot),
     ]);
     line(buf, area, y, snapshot_line);
-}
-
-/// Splits a long message at spaces to fit `width`.
-fn wrap_words(message: &str, width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    for word in message.split(' ') {
-        let current = lines.last_mut().map_or(0, |l| l.chars().count());
-        if current > 0 && current + 1 + word.chars().count() > width {
-            lines.push(String::new());
-        }
-        if let Some(last) = lines.last_mut() {
-            if !last.is_empty() {
-                last.push(' ');
-            }
-            last.push_str(word);
-        }
-    }
-    lines
 }

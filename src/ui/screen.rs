@@ -50,6 +50,25 @@ pub fn option<'a>(on: bool, key: &'a str, text: &'a str, theme: &Theme) -> Line<
     ])
 }
 
+/// Splits a message at spaces into lines of at most `width` columns (a word longer than
+/// that stands on a line of its own and is cut when drawn).
+pub fn wrap(message: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in message.split(' ') {
+        let used = lines.last().map_or(0, |l| l.chars().count());
+        if used > 0 && used + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(last) = lines.last_mut() {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
 /// A bar of `width` cells, `done` of `total` filled.
 pub fn bar(done: u32, total: u32, width: usize) -> String {
     let filled = if total == 0 {
@@ -66,6 +85,15 @@ pub fn bar(done: u32, total: u32, width: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn messages_wrap_at_spaces() {
+        assert_eq!(
+            super::wrap("crash loop: 3 tasks stopped", 12),
+            ["crash loop:", "3 tasks", "stopped"]
+        );
+        assert_eq!(super::wrap("short", 12), ["short"]);
+    }
+
     #[test]
     fn bars_fill_in_proportion() {
         assert_eq!(super::bar(0, 2, 4), "░░░░");

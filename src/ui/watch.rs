@@ -11,7 +11,7 @@ use crate::app::screens::ReleaseWatch;
 use crate::app::state::AppState;
 use crate::app::update::verdict_text;
 use crate::model::{DeploymentStatus, RolloutState, family_revision};
-use crate::ops::release::{Verdict, WatchView};
+use crate::ops::release::{TaskFailure, Verdict, WatchView};
 
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, release: &ReleaseWatch, theme: &Theme) {
     let elapsed = (state.now - release.started_at).max(0) / 1000;
@@ -40,16 +40,24 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, release: &ReleaseWat
     if let Some(Ok(outcome)) = &release.outcome
         && !outcome.verdict.is_success()
     {
-        y = line(
-            buf,
-            inner,
-            y,
-            Line::styled(verdict_text(&outcome.verdict), theme.failed),
-        );
+        // The reason is the answer to "why": it wraps rather than loses its end.
+        let mut pieces = screen::wrap(&verdict_text(&outcome.verdict), inner.width as usize);
+        pieces.truncate(3);
+        for piece in pieces {
+            y = line(buf, inner, y, Line::styled(piece, theme.failed));
+        }
     }
     match &release.view {
         None if release.outcome.is_some() => {}
-        Some(view) => y = draw_view(buf, inner, y, view, release.scroll, theme),
+        Some(view) => {
+            // Once it has ended, the failures are the release's own, not the last poll's
+            // (after a rollback that is the rollback's deployment).
+            let failures = match &release.outcome {
+                Some(Ok(outcome)) => &outcome.failures,
+                _ => &view.failures,
+            };
+            y = draw_view(buf, inner, y, view, failures, release.scroll, theme);
+        }
         None => {
             y = line(
                 buf,
@@ -64,12 +72,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, release: &ReleaseWat
     let room = inner.bottom().saturating_sub(y) as usize;
     let skip = release.steps.len().saturating_sub(room);
     for (at, step) in release.steps.iter().skip(skip) {
+        // Elapsed, not clock time: the sandbox's events run on its own (virtual) clock.
+        let since = (at - release.started_at).max(0) / 1000;
         y = line(
             buf,
             inner,
             y,
             Line::from(vec![
-                Span::styled(format!("{} ", text::clock(*at)), theme.dim),
+                Span::styled(format!("+{:02}:{:02} ", since / 60, since % 60), theme.dim),
                 Span::raw(step.clone()),
             ]),
         );
@@ -81,6 +91,7 @@ fn draw_view(
     area: Rect,
     mut y: u16,
     view: &WatchView,
+    failures: &[TaskFailure],
     scroll: usize,
     theme: &Theme,
 ) -> u16 {
@@ -142,7 +153,10 @@ fn draw_view(
             buf,
             area,
             y,
-            Line::styled(format!("  ECS says: {status:?}"), theme.dim),
+            Line::styled(
+                format!("  ECS deployment history: {}", status.as_str()),
+                theme.dim,
+            ),
         );
     }
     y = line(buf, area, y, Line::styled("NEW TASKS", theme.header));
@@ -183,9 +197,9 @@ fn draw_view(
             ]),
         );
     }
-    if !view.failures.is_empty() {
+    if !failures.is_empty() {
         y = line(buf, area, y, Line::styled("STOPPED", theme.header));
-        for failure in view.failures.iter().take(5) {
+        for failure in failures.iter().take(5) {
             let exit = failure
                 .exit_code
                 .map_or(String::new(), |code| format!("exit {code}: "));

@@ -211,7 +211,7 @@ impl WatchView {
             Some(d) => format!(
                 "deployment {} {} {}/{} running, {} pending",
                 d.id,
-                rollout_word(d.rollout_state),
+                d.rollout_state.as_str(),
                 d.running,
                 d.desired,
                 d.pending
@@ -222,7 +222,7 @@ impl WatchView {
             ),
         };
         if let Some(status) = self.service_deployment {
-            let _ = write!(line, " [{}]", service_deployment_word(status));
+            let _ = write!(line, " [{}]", status.as_str());
         }
         let mut states: Vec<(&str, usize)> = Vec::new();
         for target in &self.targets {
@@ -254,21 +254,6 @@ impl WatchView {
         }
         line
     }
-}
-
-fn rollout_word(state: crate::model::RolloutState) -> &'static str {
-    match state {
-        crate::model::RolloutState::InProgress => "IN_PROGRESS",
-        crate::model::RolloutState::Completed => "COMPLETED",
-        crate::model::RolloutState::Failed => "FAILED",
-    }
-}
-
-fn service_deployment_word(status: ServiceDeploymentStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// A rollout that UpdateService accepted: what a watch follows. Returned by the `start_*`
