@@ -119,7 +119,9 @@ impl Audit {
             BackendKind::Sandbox { .. } => "sandbox",
         };
         let line = Line {
-            time: rfc3339(cloud.clock.now()),
+            // When the person acted, on the wall clock: a sandbox's virtual clock runs ahead
+            // of it, and the log must read in order across sessions.
+            time: rfc3339(crate::model::wall_clock_ms()),
             caller: &caller.arn,
             account: &caller.account,
             region,
