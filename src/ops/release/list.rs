@@ -77,14 +77,10 @@ pub async fn revisions(cloud: &Cloud, stack: &StackRef) -> Result<Vec<Revision>,
     arns.sort_by_key(|arn| std::cmp::Reverse(revision_of(arn).unwrap_or(0)));
     arns.dedup();
     arns.truncate(REVISIONS_LISTED);
-    let running: Vec<&str> = std::iter::once(service.task_definition.as_str())
-        .chain(
-            service
-                .deployments
-                .iter()
-                .map(|d| d.task_definition.as_str()),
-        )
-        .collect();
+    // The service's own task definition is what it runs (or is rolling out). Older
+    // deployments still draining are not: marking them would show two "running" revisions,
+    // and an endpoint that never retires a deployment (moto) would keep one marked for ever.
+    let running = service.task_definition.as_str();
     // Owned ARNs in `async move` blocks: a closure returning a future that borrows its
     // argument is not general enough for a spawned task (rust-lang/rust#102211).
     let ecs = &cloud.ecs;
@@ -100,7 +96,7 @@ pub async fn revisions(cloud: &Cloud, stack: &StackRef) -> Result<Vec<Revision>,
     for definition in described {
         let definition = definition?;
         out.push(Revision {
-            running: running.contains(&definition.arn.as_str()),
+            running: definition.arn == running,
             arn: definition.arn,
             revision: definition.revision,
             status: definition.status,
