@@ -17,12 +17,17 @@ use crate::model::{
 };
 
 /// What one poll costs, for the docs and the CLI's `--help`.
-pub const POLL_COST: &str = "one poll: ecs:DescribeServices (1 service), ecs:ListTasks twice \
-    (RUNNING, STOPPED), ecs:DescribeTasks once for the tasks not yet known (none when nothing \
-    new; tasks of other deployments and finished ones are never described again), \
-    elbv2:DescribeTargetHealth once per target group of the service; where ECS keeps a \
-    deployment history, ecs:ListServiceDeployments + ecs:DescribeServiceDeployments until \
-    ours is found, then ecs:DescribeServiceDeployments alone";
+pub const POLL_COST: &str = "one poll: ecs:DescribeServices (1 service), ecs:DescribeTasks once \
+    for the new deployment's tasks that have not stopped (none before it has any), \
+    elbv2:DescribeTargetHealth once per target group of the service; ecs:ListTasks (RUNNING \
+    and STOPPED) only when ECS's task counts moved since the last listing, and every 6th \
+    poll; where ECS keeps a deployment history, ecs:ListServiceDeployments + \
+    ecs:DescribeServiceDeployments until ours is found, then ecs:DescribeServiceDeployments \
+    alone";
+
+/// A poll lists the service's tasks when the deployments' counts moved (a task started or
+/// stopped) and, in case two changes cancelled out between polls, at least this often.
+const LIST_EVERY: u32 = 6;
 
 /// How many history entries are described while looking for ours (newest first).
 const HISTORY_LOOKED_AT: usize = 3;
@@ -121,6 +126,9 @@ struct Watcher<'a> {
     last_view: Option<WatchView>,
     /// The watch ended on an error it could not see past, not on a failure it saw.
     lost_sight: bool,
+    /// Each deployment's (id, running, pending, failed) when the tasks were last listed.
+    listed_counts: Option<Vec<(String, u32, u32, u32)>>,
+    polls_since_listing: u32,
 }
 
 impl<'a> Watcher<'a> {
@@ -139,6 +147,8 @@ impl<'a> Watcher<'a> {
             deployment_ids: Vec::new(),
             last_view: None,
             lost_sight: false,
+            listed_counts: None,
+            polls_since_listing: 0,
         }
     }
 
@@ -208,22 +218,43 @@ impl<'a> Watcher<'a> {
                 .map(|d| d.id.clone());
         }
         self.deployment_ids = service.deployments.iter().map(|d| d.id.clone()).collect();
-        let (running, stopped) = tokio::try_join!(
-            ecs.list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Running),
-            ecs.list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Stopped),
-        )?;
-        let unknown: Vec<String> = running
-            .into_iter()
-            .chain(stopped)
-            .filter(|arn| !self.others.contains(arn))
-            .filter(|arn| {
-                self.tasks
-                    .get(arn)
-                    .is_none_or(|t| t.last_status != TaskStatus::Stopped)
-            })
+        // New tasks show in ECS's counts first; a task of ours that stops is seen by
+        // describing it. So the task lists are read only when the counts moved.
+        let counts: Vec<(String, u32, u32, u32)> = service
+            .deployments
+            .iter()
+            .map(|d| (d.id.clone(), d.running, d.pending, d.failed_tasks))
             .collect();
-        if !unknown.is_empty() {
-            for task in ecs.describe_tasks(&stack.cluster, &unknown).await? {
+        let list = self.listed_counts.as_ref() != Some(&counts)
+            || self.polls_since_listing + 1 >= LIST_EVERY;
+        let live = |tasks: &BTreeMap<String, Task>, arn: &String| {
+            tasks
+                .get(arn)
+                .is_none_or(|t| t.last_status != TaskStatus::Stopped)
+        };
+        let to_describe: Vec<String> = if list {
+            let (running, stopped) = tokio::try_join!(
+                ecs.list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Running),
+                ecs.list_tasks(&stack.cluster, Some(&stack.service), DesiredStatus::Stopped),
+            )?;
+            self.listed_counts = Some(counts);
+            self.polls_since_listing = 0;
+            running
+                .into_iter()
+                .chain(stopped)
+                .filter(|arn| !self.others.contains(arn))
+                .filter(|arn| live(&self.tasks, arn))
+                .collect()
+        } else {
+            self.polls_since_listing += 1;
+            self.tasks
+                .keys()
+                .filter(|arn| live(&self.tasks, arn))
+                .cloned()
+                .collect()
+        };
+        if !to_describe.is_empty() {
+            for task in ecs.describe_tasks(&stack.cluster, &to_describe).await? {
                 self.sort_task(task);
             }
         }
