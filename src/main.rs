@@ -121,8 +121,8 @@ async fn release_command(
     config: &Config,
     command: Command,
 ) -> color_eyre::Result<ExitCode> {
+    use opsdeck::cli::release;
     use opsdeck::ops::audit::Audit;
-    use opsdeck::ops::release::command as release;
     let (cloud, stack) = backend(global, config).await?;
     let cloud = if global.read_only || config.read_only {
         cloud.read_only()

@@ -14,7 +14,6 @@
 //! - `revisions(cloud, stack) -> Result<Vec<Revision>, ReleaseError>`
 
 mod changes;
-pub mod command;
 mod list;
 mod plan;
 mod rollout;

@@ -1,4 +1,7 @@
-//! Command-line interface: global flags shared by the TUI and every subcommand.
+//! Command-line interface: global flags shared by the TUI and every subcommand, and the
+//! faces of the release subcommands (`release`).
+
+pub mod release;
 
 use std::path::PathBuf;
 

@@ -7,16 +7,16 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use super::{
-    DeployPlan, DeployRequest, EXIT_REFUSED, ImageList, Outcome, Progress, ReleaseError, Revision,
-    RollbackPlan, Rollout, WatchOptions,
-};
-use crate::cli::{
     ConfirmArgs, DeployArgs, ListArgs, RestartArgs, RollbackArgs, ScaleArgs, StopTaskArgs, WaitArgs,
 };
 use crate::cloud::{Clock, Cloud};
 use crate::model::{Millis, StackRef, family_revision};
 use crate::ops::audit::{Audit, rfc3339};
 use crate::ops::logs::command::since_start;
+use crate::ops::release::{
+    self as release, DeployPlan, DeployRequest, EXIT_REFUSED, ImageList, Outcome, Progress,
+    ReleaseError, Revision, RollbackPlan, Rollout, WatchOptions,
+};
 
 /// What every release command needs besides its own flags.
 #[derive(Debug, Clone)]
@@ -211,18 +211,18 @@ fn print_outcome(action: &str, outcome: &Outcome, json: bool) -> u8 {
     }
     let target = family_revision(&outcome.task_definition);
     let text = match &outcome.verdict {
-        super::Verdict::Succeeded => format!("{action} succeeded: {target} is running"),
-        super::Verdict::Failed { reason } => format!("{action} FAILED: {reason}"),
-        super::Verdict::RolledBack { reason, to } => format!(
+        release::Verdict::Succeeded => format!("{action} succeeded: {target} is running"),
+        release::Verdict::Failed { reason } => format!("{action} FAILED: {reason}"),
+        release::Verdict::RolledBack { reason, to } => format!(
             "{action} FAILED and was rolled back to {}: {reason}",
             family_revision(to)
         ),
-        super::Verdict::TimedOut { waited_ms } => format!(
+        release::Verdict::TimedOut { waited_ms } => format!(
             "{action} timed out after {}s: {target} has not finished rolling out; \
              follow it with `opsdeck status`",
             waited_ms / 1000
         ),
-        super::Verdict::Replaced { by } => {
+        release::Verdict::Replaced { by } => {
             format!("{action} was replaced by another deployment ({by}) before it finished")
         }
     };
@@ -365,11 +365,11 @@ async fn deploy_inner(
         container: args.container.clone(),
         snapshot: args.snapshot,
     };
-    let plan = match super::plan_deploy(cloud, stack, &request).await {
+    let plan = match release::plan_deploy(cloud, stack, &request).await {
         Ok(plan) => plan,
         Err(error) => {
             if matches!(error, ReleaseError::Refused(_)) {
-                super::record_refusal(cloud, stack, &context.audit, "deploy", &error).await;
+                release::record_refusal(cloud, stack, &context.audit, "deploy", &error).await;
             }
             return Err(error.into());
         }
@@ -398,10 +398,10 @@ async fn deploy_inner(
     let printer = Printer::new(json, cloud);
     let sink = |p: Progress| printer.progress(p);
     if args.wait.wait {
-        let outcome = super::deploy(cloud, &plan, &options, &context.audit, &sink).await?;
+        let outcome = release::deploy(cloud, &plan, &options, &context.audit, &sink).await?;
         Ok(print_outcome("deploy", &outcome, json))
     } else {
-        let rollout = super::start_deploy(cloud, &plan, &context.audit, &sink).await?;
+        let rollout = release::start_deploy(cloud, &plan, &context.audit, &sink).await?;
         Ok(print_started("deploy", &rollout, json))
     }
 }
@@ -427,11 +427,11 @@ async fn rollback_inner(
 ) -> Result<u8, Refusal> {
     let json = args.confirm.json;
     let options = watch_options(&args.wait, WatchOptions::default().max_task_failures, false)?;
-    let plan = match super::plan_rollback(cloud, stack, args.to.as_deref()).await {
+    let plan = match release::plan_rollback(cloud, stack, args.to.as_deref()).await {
         Ok(plan) => plan,
         Err(error) => {
             if matches!(error, ReleaseError::Refused(_)) {
-                super::record_refusal(cloud, stack, &context.audit, "rollback", &error).await;
+                release::record_refusal(cloud, stack, &context.audit, "rollback", &error).await;
             }
             return Err(error.into());
         }
@@ -451,10 +451,10 @@ async fn rollback_inner(
     let printer = Printer::new(json, cloud);
     let sink = |p: Progress| printer.progress(p);
     if args.wait.wait {
-        let outcome = super::rollback(cloud, &plan, &options, &context.audit, &sink).await?;
+        let outcome = release::rollback(cloud, &plan, &options, &context.audit, &sink).await?;
         Ok(print_outcome("rollback", &outcome, json))
     } else {
-        let rollout = super::start_rollback(cloud, &plan, &context.audit, &sink).await?;
+        let rollout = release::start_rollback(cloud, &plan, &context.audit, &sink).await?;
         Ok(print_started("rollback", &rollout, json))
     }
 }
@@ -480,10 +480,10 @@ pub async fn restart(cloud: &Cloud, stack: &StackRef, args: &RestartArgs, contex
         let printer = Printer::new(json, cloud);
         let sink = |p: Progress| printer.progress(p);
         if args.wait.wait {
-            let outcome = super::restart(cloud, stack, &options, &context.audit, &sink).await?;
+            let outcome = release::restart(cloud, stack, &options, &context.audit, &sink).await?;
             Ok::<u8, Refusal>(print_outcome("restart", &outcome, json))
         } else {
-            let rollout = super::start_restart(cloud, stack, &context.audit, &sink).await?;
+            let rollout = release::start_restart(cloud, stack, &context.audit, &sink).await?;
             Ok(print_started("restart", &rollout, json))
         }
     };
@@ -522,13 +522,13 @@ pub async fn scale(cloud: &Cloud, stack: &StackRef, args: &ScaleArgs, context: &
             ),
             &stack.service,
         )?;
-        let scaled = super::scale(cloud, stack, args.desired, &context.audit).await?;
+        let scaled = release::scale(cloud, stack, args.desired, &context.audit).await?;
         if json {
             #[derive(Serialize)]
             struct Line<'a> {
                 event: &'static str,
                 #[serde(flatten)]
-                scaled: &'a super::Scaled,
+                scaled: &'a release::Scaled,
                 exit_code: u8,
             }
             print_json(&Line {
@@ -575,7 +575,7 @@ pub async fn stop_task(
             &format!("Stop task {}?", args.task),
             &stack.service,
         )?;
-        super::stop_task(cloud, stack, &args.task, &args.reason, &context.audit).await?;
+        release::stop_task(cloud, stack, &args.task, &args.reason, &context.audit).await?;
         if json {
             print_json(&serde_json::json!({
                 "event": "task-stopped",
@@ -595,7 +595,7 @@ pub async fn stop_task(
 
 /// `opsdeck images`.
 pub async fn images(cloud: &Cloud, stack: &StackRef, args: &ListArgs) -> u8 {
-    match super::images(cloud, stack).await {
+    match release::images(cloud, stack).await {
         Ok(list) => {
             if args.json {
                 print_json(&list.images);
@@ -643,7 +643,7 @@ fn short_digest(digest: &str) -> String {
 
 /// `opsdeck revisions`.
 pub async fn revisions(cloud: &Cloud, stack: &StackRef, args: &ListArgs) -> u8 {
-    match super::revisions(cloud, stack).await {
+    match release::revisions(cloud, stack).await {
         Ok(list) => {
             if args.json {
                 print_json(&list);
