@@ -27,26 +27,14 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, wizard: &DeployWizar
         Span::styled(format!("· {step} "), theme.dim),
     ];
     let inner = screen::frame(buf, area, title, hint, (110, 30), theme);
-    let choices = match &wizard.choices {
-        Loading::Waiting => {
-            line(
-                buf,
-                inner,
-                inner.y,
-                Line::styled("reading the repository's images…", theme.dim),
-            );
-            return;
-        }
-        Loading::Failed(error) => {
-            line(
-                buf,
-                inner,
-                inner.y,
-                Line::styled(error.clone(), theme.error),
-            );
-            return;
-        }
-        Loading::Ready(choices) => choices,
+    let Some(choices) = screen::ready(
+        buf,
+        inner,
+        &wizard.choices,
+        "reading the repository's images…",
+        theme,
+    ) else {
+        return;
     };
     match wizard.step {
         DeployStep::Tag => draw_tags(buf, inner, state, wizard, &choices.images.repository, theme),

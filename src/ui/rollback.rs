@@ -31,26 +31,14 @@ pub fn draw(
         (120, 30),
         theme,
     );
-    let revisions = match &picker.revisions {
-        Loading::Waiting => {
-            line(
-                buf,
-                inner,
-                inner.y,
-                Line::styled("reading the revisions…", theme.dim),
-            );
-            return;
-        }
-        Loading::Failed(error) => {
-            line(
-                buf,
-                inner,
-                inner.y,
-                Line::styled(error.clone(), theme.error),
-            );
-            return;
-        }
-        Loading::Ready(revisions) => revisions,
+    let Some(revisions) = screen::ready(
+        buf,
+        inner,
+        &picker.revisions,
+        "reading the revisions…",
+        theme,
+    ) else {
+        return;
     };
     let [list, diff] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(inner);

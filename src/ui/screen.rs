@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Padding, Widget};
 
 use super::Theme;
+use crate::app::screens::Loading;
 
 /// Clears and frames an area of at most `max_width` x `max_height` in the middle of the
 /// screen; returns the inside.
@@ -31,6 +32,33 @@ pub fn frame(
     let inner = block.inner(area);
     block.render(area, buf);
     inner
+}
+
+/// What a screen shows before its data: what it is waiting for, or why it cannot have it.
+/// `Some` once the data is there.
+pub fn ready<'a, T>(
+    buf: &mut Buffer,
+    area: Rect,
+    loading: &'a Loading<T>,
+    waiting: &str,
+    theme: &Theme,
+) -> Option<&'a T> {
+    match loading {
+        Loading::Ready(value) => Some(value),
+        Loading::Waiting => {
+            line(
+                buf,
+                area,
+                area.y,
+                Line::styled(waiting.to_string(), theme.dim),
+            );
+            None
+        }
+        Loading::Failed(error) => {
+            line(buf, area, area.y, Line::styled(error.clone(), theme.error));
+            None
+        }
+    }
 }
 
 /// Writes one line at row `y` of `area` if it is inside; returns the next row.

@@ -237,22 +237,48 @@ async fn begin_deploy(
     Ok(rollout)
 }
 
-async fn deploy_entry_failed(cloud: &Cloud, plan: &DeployPlan, audit: &Audit, error: &CloudError) {
+/// The audit line of a release whose update was refused or failed before any rollout.
+async fn record_failed_start(
+    cloud: &Cloud,
+    stack: &StackRef,
+    audit: &Audit,
+    action: &'static str,
+    (before, after): (&str, &str),
+    error: &CloudError,
+) {
     let (result, code) = failure_result(error);
     audit
         .record(
             cloud,
-            &plan.stack.region,
+            &stack.region,
             AuditEntry {
-                action: "deploy",
-                target: target_of(&plan.stack),
-                before: Some(plan.current.arn.clone()),
-                after: Some(plan.new_image.clone()),
+                action,
+                target: target_of(stack),
+                before: Some(before.to_string()),
+                after: Some(after.to_string()),
                 result,
                 exit_code: Some(code),
             },
         )
         .await;
+}
+
+/// The snapshot when asked for, then the new revision and UpdateService.
+async fn launch_deploy(
+    cloud: &Cloud,
+    plan: &DeployPlan,
+    audit: &Audit,
+    sink: ProgressSink<'_>,
+) -> Result<Rollout, ReleaseError> {
+    maybe_snapshot(cloud, plan, audit, sink).await?;
+    match begin_deploy(cloud, plan, sink).await {
+        Ok(rollout) => Ok(rollout),
+        Err(error) => {
+            let change = (plan.current.arn.as_str(), plan.new_image.as_str());
+            record_failed_start(cloud, &plan.stack, audit, "deploy", change, &error).await;
+            Err(error.into())
+        }
+    }
 }
 
 async fn maybe_snapshot(
@@ -275,28 +301,8 @@ pub async fn start_deploy(
     audit: &Audit,
     sink: ProgressSink<'_>,
 ) -> Result<Rollout, ReleaseError> {
-    maybe_snapshot(cloud, plan, audit, sink).await?;
-    let rollout = match begin_deploy(cloud, plan, sink).await {
-        Ok(rollout) => rollout,
-        Err(error) => {
-            deploy_entry_failed(cloud, plan, audit, &error).await;
-            return Err(error.into());
-        }
-    };
-    audit
-        .record(
-            cloud,
-            &plan.stack.region,
-            AuditEntry {
-                action: "deploy",
-                target: target_of(&plan.stack),
-                before: Some(plan.current.arn.clone()),
-                after: Some(rollout.task_definition.clone()),
-                result: "started".into(),
-                exit_code: Some(0),
-            },
-        )
-        .await;
+    let rollout = launch_deploy(cloud, plan, audit, sink).await?;
+    finish_started(cloud, &rollout, "deploy", audit).await;
     Ok(rollout)
 }
 
@@ -310,14 +316,7 @@ pub async fn deploy(
     audit: &Audit,
     sink: ProgressSink<'_>,
 ) -> Result<Outcome, ReleaseError> {
-    maybe_snapshot(cloud, plan, audit, sink).await?;
-    let rollout = match begin_deploy(cloud, plan, sink).await {
-        Ok(rollout) => rollout,
-        Err(error) => {
-            deploy_entry_failed(cloud, plan, audit, &error).await;
-            return Err(error.into());
-        }
-    };
+    let rollout = launch_deploy(cloud, plan, audit, sink).await?;
     let (mut outcome, learnt) = watch_rollout(cloud, &rollout, options, sink).await;
     if options.rollback_on_failure
         && learnt.failure_seen
@@ -458,21 +457,8 @@ async fn begin_rollback(
             Ok(rollout)
         }
         Err(error) => {
-            let (result, code) = failure_result(&error);
-            audit
-                .record(
-                    cloud,
-                    &plan.stack.region,
-                    AuditEntry {
-                        action: "rollback",
-                        target: target_of(&plan.stack),
-                        before: Some(plan.from.arn.clone()),
-                        after: Some(plan.to.arn.clone()),
-                        result,
-                        exit_code: Some(code),
-                    },
-                )
-                .await;
+            let change = (plan.from.arn.as_str(), plan.to.arn.as_str());
+            record_failed_start(cloud, &plan.stack, audit, "rollback", change, &error).await;
             Err(error.into())
         }
     }
@@ -538,21 +524,8 @@ async fn begin_restart(
             Ok(rollout)
         }
         Err(error) => {
-            let (result, code) = failure_result(&error);
-            audit
-                .record(
-                    cloud,
-                    &stack.region,
-                    AuditEntry {
-                        action: "restart",
-                        target: target_of(stack),
-                        before: Some(service.task_definition.clone()),
-                        after: Some(service.task_definition.clone()),
-                        result,
-                        exit_code: Some(code),
-                    },
-                )
-                .await;
+            let running = service.task_definition.as_str();
+            record_failed_start(cloud, stack, audit, "restart", (running, running), &error).await;
             Err(error.into())
         }
     }
