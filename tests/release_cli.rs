@@ -126,6 +126,37 @@ fn deploy_of_a_tag_already_in_the_repository_succeeds_with_ci_lines_and_an_audit
 }
 
 #[test]
+fn snapshot_first_waits_for_an_available_snapshot_before_anything_is_registered() {
+    let run = sandbox(&[
+        "deploy",
+        "--image",
+        "v2.14.0",
+        "--snapshot",
+        "--wait",
+        "--yes",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", explain(&run));
+    let position = |text: &str| {
+        run.stdout
+            .find(text)
+            .unwrap_or_else(|| panic!("{text:?} missing:\n{}", explain(&run)))
+    };
+    let started = position("of umami-db started");
+    let available = position("is available");
+    let registered = position("registered umami:");
+    assert!(
+        started < available && available < registered,
+        "{}",
+        explain(&run)
+    );
+    let audit = run.audit();
+    assert!(
+        audit.iter().any(|l| l["action"] == "snapshot"),
+        "the snapshot is audited: {audit:#?}"
+    );
+}
+
+#[test]
 fn a_crash_loop_exits_3() {
     let run = sandbox(&["deploy", "--image", "v2.14.1-crash", "--wait", "--yes"]);
     assert_eq!(run.code(), Some(3), "{}", explain(&run));

@@ -430,3 +430,78 @@ async fn production_wants_the_service_name_typed_and_scale_checks_the_count() {
         .expect("service");
     assert_eq!(service[0].desired, 3);
 }
+
+#[tokio::test]
+async fn restart_and_stop_task_from_the_ecs_pane() {
+    let mut s = Session::start((120, 40), false).await;
+    s.press(Command::FocusEcs);
+
+    // `x` at the services level says where to go; in the task list it asks for a reason.
+    s.press(Command::StopTask);
+    assert!(s.state.input.is_none());
+    assert!(
+        s.state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("select the task")),
+        "{:?}",
+        s.state.notice
+    );
+    s.press(Command::Enter);
+    let task = opsdeck::app::view::rows::tasks(&s.state)[0].arn.clone();
+    s.press(Command::StopTask);
+    assert_eq!(
+        s.state.input.as_ref().map(|i| i.text.as_str()),
+        Some("stopped from opsdeck")
+    );
+    s.act(Action::InputCommit);
+    let confirm = s.screen();
+    assert!(confirm.contains("Stop task"), "{confirm}");
+    s.press(Command::Confirm);
+    s.until("the stop", |st| {
+        st.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("stopping task"))
+    })
+    .await;
+    let stopped = s
+        .sandbox
+        .cloud()
+        .ecs
+        .describe_tasks("umami", std::slice::from_ref(&task))
+        .await
+        .expect("task");
+    assert_eq!(
+        stopped[0].stopped_reason.as_deref(),
+        Some("stopped from opsdeck"),
+        "ECS keeps the reason"
+    );
+
+    // `R`: a forced new deployment of the running revision, watched to its verdict.
+    s.press(Command::Back);
+    s.press(Command::Restart);
+    assert!(s.screen().contains("Restart umami?"));
+    s.press(Command::Confirm);
+    s.until("the restart's verdict", |st| {
+        st.release.as_ref().is_some_and(|r| !r.is_running())
+    })
+    .await;
+    let outcome = s
+        .state
+        .release
+        .as_ref()
+        .and_then(|r| r.outcome.clone())
+        .expect("ended")
+        .expect("ran");
+    assert_eq!(outcome.verdict, Verdict::Succeeded);
+    assert_eq!(
+        outcome.task_definition, outcome.previous,
+        "the same revision"
+    );
+    let actions: Vec<String> = s
+        .audit_lines()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(actions, ["stop-task", "restart"]);
+}
