@@ -371,11 +371,11 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
         match key.get_ref().as_ref() {
             "name" => name = Some(stack_name(value)?),
             "region" => region = region_name(value)?,
-            "network" => network = Some((table("network", value)?, value.span())),
-            "service" => service = Some(table("service", value)?),
-            "database" => database = parse_database(table("database", value)?)?,
-            "domain" => domain = Some(parse_domain(table("domain", value)?, value.span())?),
-            "alarms" => alarms = parse_alarms(table("alarms", value)?)?,
+            "network" => network = Some((table_of("network", value)?, value.span())),
+            "service" => service = Some(table_of("service", value)?),
+            "database" => database = parse_database(table_of("database", value)?)?,
+            "domain" => domain = Some(parse_domain(table_of("domain", value)?, value.span())?),
+            "alarms" => alarms = parse_alarms(table_of("alarms", value)?)?,
             _ => return Err(unknown_field(key, "", TOP_FIELDS)),
         }
     }
@@ -1176,10 +1176,6 @@ fn wrong_type(field: &str, span: Range<usize>, expected: &str, found: &DeValue<'
         span,
         format!("{field}: must be {expected}; found {}", type_name(found)),
     )
-}
-
-fn table<'a, 'i>(field: &str, value: &'a Value<'i>) -> Result<&'a DeTable<'i>, Located> {
-    table_of(field, value)
 }
 
 fn table_of<'a, 'i>(field: &str, value: &'a Value<'i>) -> Result<&'a DeTable<'i>, Located> {
