@@ -397,7 +397,7 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
              repository to create) or a full image reference",
         )
     })?;
-    let service = parse_service(service)?;
+    let service = parse_service(service, &database)?;
     Ok(Answers {
         name,
         region,
@@ -564,7 +564,7 @@ fn cidr(value: &Value<'_>) -> Result<Cidr, Located> {
     Ok(Cidr { base, prefix })
 }
 
-fn parse_service(table: &DeTable<'_>) -> Result<Service, Located> {
+fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Located> {
     let mut image = None;
     let mut service = Service {
         image: Image::NewRepository(String::new()),
@@ -621,7 +621,8 @@ fn parse_service(table: &DeTable<'_>) -> Result<Service, Located> {
                 desired_at = Some(value.span());
             }
             "environment" => {
-                service.environment = environment(table_of("service.environment", value)?)?
+                service.environment =
+                    environment(table_of("service.environment", value)?, database)?
             }
             "autoscaling" => {
                 autoscaling_at = value.span();
@@ -666,17 +667,17 @@ fn parse_service(table: &DeTable<'_>) -> Result<Service, Located> {
             ),
         ));
     }
-    if let Some(scaling) = service.autoscaling {
-        if !(scaling.min <= service.desired && service.desired <= scaling.max) {
-            return Err(Located::new(
-                desired_at.unwrap_or(autoscaling_at),
-                format!(
-                    "service.autoscaling: min {} <= desired {} <= max {} does not hold; give a \
-                     desired count between min and max",
-                    scaling.min, service.desired, scaling.max
-                ),
-            ));
-        }
+    if let Some(scaling) = service.autoscaling
+        && !(scaling.min <= service.desired && service.desired <= scaling.max)
+    {
+        return Err(Located::new(
+            desired_at.unwrap_or(autoscaling_at),
+            format!(
+                "service.autoscaling: min {} <= desired {} <= max {} does not hold; give a \
+                 desired count between min and max",
+                scaling.min, service.desired, scaling.max
+            ),
+        ));
     }
     Ok(service)
 }
@@ -723,12 +724,12 @@ fn parse_image(value: &Value<'_>) -> Result<Image, Located> {
 pub fn fargate_pair(cpu: u32, memory: u32) -> bool {
     match cpu {
         256 => matches!(memory, 512 | 1024 | 2048),
-        512 => (1024..=4096).contains(&memory) && memory % 1024 == 0,
-        1024 => (2048..=8192).contains(&memory) && memory % 1024 == 0,
-        2048 => (4096..=16384).contains(&memory) && memory % 1024 == 0,
-        4096 => (8192..=30720).contains(&memory) && memory % 1024 == 0,
-        8192 => (16384..=61440).contains(&memory) && memory % 4096 == 0,
-        16384 => (32768..=122880).contains(&memory) && memory % 8192 == 0,
+        512 => (1024..=4096).contains(&memory) && memory.is_multiple_of(1024),
+        1024 => (2048..=8192).contains(&memory) && memory.is_multiple_of(1024),
+        2048 => (4096..=16384).contains(&memory) && memory.is_multiple_of(1024),
+        4096 => (8192..=30720).contains(&memory) && memory.is_multiple_of(1024),
+        8192 => (16384..=61440).contains(&memory) && memory.is_multiple_of(4096),
+        16384 => (32768..=122880).contains(&memory) && memory.is_multiple_of(8192),
         _ => false,
     }
 }
@@ -750,7 +751,10 @@ fn fargate_pairs_for(cpu: u32) -> String {
     }
 }
 
-fn environment(table: &DeTable<'_>) -> Result<BTreeMap<String, String>, Located> {
+fn environment(
+    table: &DeTable<'_>,
+    database: &Database,
+) -> Result<BTreeMap<String, String>, Located> {
     let mut environment = BTreeMap::new();
     for (key, value) in in_file_order(table) {
         let name = key.get_ref().to_string();
@@ -763,12 +767,18 @@ fn environment(table: &DeTable<'_>) -> Result<BTreeMap<String, String>, Located>
                 format!("{field}: not a variable name; give letters, digits and _ (not first)"),
             ));
         }
-        if name.starts_with("PG") && RESERVED_ENVIRONMENT.contains(&name.as_str()) {
+        // The task definition would hold the name twice, and ECS refuses that.
+        let reserved = match database {
+            Database::Postgres(_) => RESERVED_POSTGRES,
+            Database::External { .. } => RESERVED_EXTERNAL,
+            Database::None => &[],
+        };
+        if reserved.contains(&name.as_str()) {
             return Err(Located::new(
                 key.span(),
                 format!(
-                    "{field}: set by the stack from the database (PGHOST, PGPORT, PGDATABASE, \
-                     PGUSER, PGPASSWORD); remove it"
+                    "{field}: set by the stack from the database ({}); remove it",
+                    reserved.join(", ")
                 ),
             ));
         }
@@ -786,9 +796,10 @@ fn environment(table: &DeTable<'_>) -> Result<BTreeMap<String, String>, Located>
     Ok(environment)
 }
 
-/// The variables the stack fills in from the database.
-pub const RESERVED_ENVIRONMENT: &[&str] =
-    &["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"];
+/// The variables the stack fills in from an RDS database.
+pub const RESERVED_POSTGRES: &[&str] = &["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"];
+/// The variable the stack fills in from an external database's secret.
+pub const RESERVED_EXTERNAL: &[&str] = &["DATABASE_URL"];
 
 fn value_text(value: &DeValue<'_>) -> String {
     match value {
