@@ -238,7 +238,7 @@ fn security_groups_chain_alb_to_tasks_to_database_and_nothing_wider() {
                 5432,
             ));
         }
-        let found: Vec<(String, String, u16)> = rules
+        let mut found: Vec<(String, String, u16)> = rules
             .iter()
             .map(|(group, rule)| {
                 assert_eq!(
@@ -259,6 +259,8 @@ fn security_groups_chain_alb_to_tasks_to_database_and_nothing_wider() {
                 )
             })
             .collect();
+        found.sort();
+        expected.sort();
         assert_eq!(found, expected, "{name}");
     }
 }

@@ -990,7 +990,13 @@ fn current_versions_text() -> String {
         .map(|(major, minors)| {
             let first = minors.first().copied().unwrap_or(0);
             let last = minors.last().copied().unwrap_or(0);
-            format!("{major}.{first} to {major}.{last}")
+            let contiguous = minors.len() as u32 == last - first + 1;
+            if contiguous {
+                format!("{major}.{first} to {major}.{last}")
+            } else {
+                let each: Vec<String> = minors.iter().map(|m| format!("{major}.{m}")).collect();
+                each.join(", ")
+            }
         })
         .collect();
     majors.join(", ")

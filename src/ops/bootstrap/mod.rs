@@ -58,11 +58,12 @@ pub fn plan_text(model: &StackModel, cost: &CostEstimate, nat: &[(NatChoice, f64
         .max()
         .unwrap_or(0);
     for resource in &model.resources {
-        let settings: Vec<String> = resource
+        let mut settings: Vec<String> = resource
             .settings
             .iter()
             .map(|(key, value)| format!("{key}={}", setting_text(value)))
             .collect();
+        settings.sort();
         text.push_str(
             format!(
                 "  {:<type_width$}  {:<id_width$}  {}\n",

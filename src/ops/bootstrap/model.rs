@@ -680,7 +680,7 @@ impl StackModel {
                     default: Some("latest".into()),
                     no_echo: false,
                 });
-                let lifecycle = json!({
+                let mut lifecycle = json!({
                     "rules": [{
                         "rulePriority": 1,
                         "description": format!("keep the last {KEEP_IMAGES} images"),
@@ -692,6 +692,8 @@ impl StackModel {
                         "action": { "type": "expire" },
                     }],
                 });
+                // Sorted, so the embedded text is the same in every build (see template()).
+                lifecycle.sort_all_objects();
                 self.push(
                     Resource::new(
                         "ImageRepository",

@@ -101,7 +101,12 @@ impl StackModel {
             );
         }
         template.insert("Outputs".into(), Value::Object(outputs));
-        Value::Object(template)
+        let mut template = Value::Object(template);
+        // serde_json keeps insertion order when any crate in the build asks for it, and sorts
+        // otherwise: sorting here makes the template the same bytes in every build, so a
+        // kept template diffs cleanly against the next one.
+        template.sort_all_objects();
+        template
     }
 
     /// The template as the pretty JSON `--emit` writes.
@@ -122,7 +127,9 @@ impl StackModel {
                 for (key, value) in &resource.settings {
                     summary.insert(key.clone(), value.clone());
                 }
-                Value::Object(summary)
+                let mut summary = Value::Object(summary);
+                summary.sort_all_objects();
+                summary
             })
             .collect()
     }
