@@ -1165,3 +1165,29 @@ fn ecr_arn_of(reference: &str) -> Option<Value> {
         "arn:aws:ecr:{region}:{account}:repository/{repository}"
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ecr_image_scopes_the_pull_to_its_repository() {
+        let arn = |reference: &str| ecr_arn_of(reference).map(|v| v.as_str().unwrap().to_string());
+        let expected = Some("arn:aws:ecr:eu-west-2:123456789012:repository/team/notes".to_string());
+        assert_eq!(
+            arn("123456789012.dkr.ecr.eu-west-2.amazonaws.com/team/notes:2.0.1"),
+            expected
+        );
+        assert_eq!(
+            arn("123456789012.dkr.ecr.eu-west-2.amazonaws.com/team/notes@sha256:ab12"),
+            expected
+        );
+        assert_eq!(arn("ghcr.io/example/shop:1.4.2"), None);
+        assert_eq!(arn("nginx:1.27"), None);
+    }
+
+    #[test]
+    fn database_names_take_no_hyphens() {
+        assert_eq!(database_name("static-site"), "static_site");
+    }
+}
