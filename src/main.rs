@@ -98,6 +98,9 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             opsdeck::ops::logs::command::run(&cloud, &stack, &(&args).into()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Bootstrap(args)) => Ok(ExitCode::from(opsdeck::ops::bootstrap::run(
+            &(&args).into(),
+        ))),
         Some(Command::Completions(args)) => {
             completions(args.shell);
             Ok(ExitCode::SUCCESS)

@@ -101,6 +101,9 @@ pub enum Command {
     Images(ListArgs),
     /// The revisions of the service's task-definition family, newest first.
     Revisions(ListArgs),
+    /// Turn a stack's answers (stack.toml) into a CloudFormation template and a monthly cost
+    /// estimate. Exit 2 for an answer file that cannot be used, naming file, line and field.
+    Bootstrap(BootstrapArgs),
     /// Print a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
     Completions(CompletionsArgs),
 }
@@ -265,4 +268,27 @@ pub struct StatusArgs {
     /// A stable JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapArgs {
+    /// The answer file (stack.toml): name, region, network, service, database, domain, alarms.
+    #[arg(long, value_name = "PATH")]
+    pub file: PathBuf,
+    /// Write the CloudFormation template (JSON) here; `-` for stdout.
+    #[arg(long, value_name = "PATH")]
+    pub emit: Option<PathBuf>,
+    /// Print the resources and the cost estimate as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl From<&BootstrapArgs> for crate::ops::bootstrap::BootstrapOptions {
+    fn from(args: &BootstrapArgs) -> Self {
+        crate::ops::bootstrap::BootstrapOptions {
+            file: args.file.clone(),
+            emit: args.emit.clone(),
+            json: args.json,
+        }
+    }
 }

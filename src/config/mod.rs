@@ -2,7 +2,7 @@
 
 pub mod keymap;
 mod settings;
-mod source;
+pub(crate) mod source;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! Workflows shared by the TUI and the CLI.
 
 pub mod audit;
+pub mod bootstrap;
 pub mod discover;
 pub mod findings;
 pub mod graph;
