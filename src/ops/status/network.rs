@@ -241,11 +241,13 @@ impl NetworkStatus {
             let _ = writeln!(out, "  alb      none");
         }
         for lb in &self.load_balancers {
-            let _ = writeln!(
-                out,
-                "  alb      {}  {}  {}  {}",
-                lb.name, lb.scheme, lb.state, lb.dns_name
-            );
+            // An endpoint may leave the scheme out: no gap where it would be.
+            let parts: Vec<&str> = [&lb.name, &lb.scheme, &lb.state, &lb.dns_name]
+                .into_iter()
+                .map(String::as_str)
+                .filter(|p| !p.is_empty())
+                .collect();
+            let _ = writeln!(out, "  alb      {}", parts.join("  "));
             for l in &lb.listeners {
                 let _ = writeln!(
                     out,
