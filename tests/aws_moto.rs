@@ -247,6 +247,7 @@ async fn status_json_reports_a_healthy_stack_then_a_degraded_one() {
             "databases",
             "findings",
             "health",
+            "network",
             "services",
             "stack",
             "target_groups",

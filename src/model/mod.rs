@@ -534,6 +534,19 @@ pub struct DnsRecord {
     pub alias_target: String,
 }
 
+impl DnsRecord {
+    /// Whether this alias points at `dns_name`: Route53 alias targets may carry a
+    /// `dualstack.` prefix, a trailing dot and other letter case than the ALB reports.
+    pub fn aliases(&self, dns_name: &str) -> bool {
+        let norm = |s: &str| {
+            s.trim_end_matches('.')
+                .trim_start_matches("dualstack.")
+                .to_ascii_lowercase()
+        };
+        norm(&self.alias_target) == norm(dns_name)
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // RDS
 // ---------------------------------------------------------------------------------------

@@ -7,10 +7,15 @@ use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudResult};
 use crate::model::{
-    DbInstance, Health, Service, StackRef, TargetGroupHealth, Task, TaskStatus, family_revision,
+    DbInstance, Health, Service, StackRef, TargetGroupHealth, Task, TaskStatus, Topology,
+    family_revision,
 };
 use crate::ops::discover;
 use crate::ops::findings::{Finding, findings};
+
+pub mod network;
+
+pub use network::NetworkStatus;
 
 /// Exit code of `opsdeck status` when everything is well (or a rollout is under way).
 pub const EXIT_HEALTHY: u8 = 0;
@@ -18,6 +23,9 @@ pub const EXIT_HEALTHY: u8 = 0;
 pub const EXIT_DEGRADED: u8 = 1;
 
 /// The summary. Field names and shapes are stable: scripts read `--json`.
+///
+/// Top-level keys, in this order: `stack`, `backend`, `health`, `services`, `tasks`,
+/// `target_groups`, `databases`, `findings`, and `network` (its keys: [`NetworkStatus`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
     pub stack: StackRef,
@@ -29,6 +37,8 @@ pub struct StatusReport {
     pub target_groups: Vec<TargetGroupStatus>,
     pub databases: Vec<DatabaseStatus>,
     pub findings: Vec<Finding>,
+    /// What the network pane draws, from the same discovery: no AWS call of its own.
+    pub network: NetworkStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,27 +121,27 @@ pub async fn collect(cloud: &Cloud, stack: &StackRef) -> CloudResult<StatusRepor
         discover::target_health(cloud, &topology),
         discover::databases(cloud, &topology),
     )?;
-    let findings = findings(&topology, &targets, &ecs.tasks);
     Ok(StatusReport::new(
         stack.clone(),
         cloud.kind.to_string(),
+        &topology,
         &ecs.services,
         &ecs.tasks,
         &targets,
         &databases,
-        findings,
     ))
 }
 
 impl StatusReport {
+    /// `topology` is what discovery found; findings and the network section come from it.
     pub fn new(
         stack: StackRef,
         backend: String,
+        topology: &Topology,
         services: &[Service],
         tasks: &[Task],
         targets: &[TargetGroupHealth],
         databases: &[DbInstance],
-        findings: Vec<Finding>,
     ) -> StatusReport {
         let stack_health = services
             .iter()
@@ -150,7 +160,8 @@ impl StatusReport {
             tasks: task_counts(tasks),
             target_groups: targets.iter().map(target_group_status).collect(),
             databases: databases.iter().map(database_status).collect(),
-            findings,
+            findings: findings(topology, targets, tasks),
+            network: NetworkStatus::new(topology, databases),
         }
     }
 
@@ -183,6 +194,7 @@ impl StatusReport {
         self.write_tasks(&mut out);
         self.write_targets(&mut out);
         self.write_databases(&mut out);
+        self.network.write_text(&mut out);
         self.write_findings(&mut out);
         out
     }
@@ -497,7 +509,15 @@ mod tests {
     }
 
     fn report(services: &[Service], tasks: &[Task]) -> StatusReport {
-        StatusReport::new(stack(), "test".into(), services, tasks, &[], &[], vec![])
+        StatusReport::new(
+            stack(),
+            "test".into(),
+            &Topology::default(),
+            services,
+            tasks,
+            &[],
+            &[],
+        )
     }
 
     #[test]
