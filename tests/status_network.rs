@@ -112,7 +112,7 @@ fn assert_network_shape(network: &Value) {
     assert_eq!(records[0]["zone"], "example.com");
     assert_eq!(records[0]["type"], "A");
 
-    let databases = network["database"].as_array().unwrap();
+    let databases = network["databases"].as_array().unwrap();
     assert_eq!(databases.len(), 1);
     assert_eq!(databases[0]["id"], "umami-db");
     assert_eq!(databases[0]["port"], 5432);
@@ -170,7 +170,7 @@ async fn status_json_describes_the_network_of_the_moto_stack() {
         .and_then(|e| e.address())
         .unwrap()
         .to_string();
-    assert_eq!(network["database"][0]["endpoint"], endpoint.as_str());
+    assert_eq!(network["databases"][0]["endpoint"], endpoint.as_str());
 
     // Scripts rely on every key that was there before.
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();

@@ -30,7 +30,7 @@ pub fn build(
         topology
             .dns_records
             .iter()
-            .find(|r| same_dns_name(&r.alias_target, &lb.dns_name))
+            .find(|r| r.aliases(&lb.dns_name))
     });
     if let Some(record) = dns {
         graph.nodes.push(node(
@@ -446,16 +446,6 @@ fn forwards_to(lb: &LoadBalancer, target_group_arn: &str) -> bool {
         matches!(&l.default_action, ListenerAction::Forward { target_group_arns }
             if target_group_arns.iter().any(|a| a == target_group_arn))
     })
-}
-
-/// Route53 alias targets may carry a `dualstack.` prefix and a trailing dot.
-fn same_dns_name(alias: &str, dns_name: &str) -> bool {
-    let norm = |s: &str| {
-        s.trim_end_matches('.')
-            .trim_start_matches("dualstack.")
-            .to_ascii_lowercase()
-    };
-    norm(alias) == norm(dns_name)
 }
 
 /// `:443 https ✓cert  :80→443`: what each listener does, two spaces apart.

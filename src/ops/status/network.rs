@@ -24,7 +24,7 @@ use crate::model::{DbInstance, Listener, ListenerAction, LoadBalancer, RouteTarg
 /// - `nat_gateways[]`: `id`, `subnet_id`, `availability_zone`, `state`, `public_ip`.
 /// - `internet_gateways[]`: `id`.
 /// - `dns_records[]` aliasing the load balancers: `zone`, `name`, `type`, `alias_target`.
-/// - `database[]`: each database of the stack: `id`, `endpoint`, `port` (never a password).
+/// - `databases[]`: each database of the stack: `id`, `endpoint`, `port` (never a password).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct NetworkStatus {
     pub url: Option<String>,
@@ -34,7 +34,7 @@ pub struct NetworkStatus {
     pub nat_gateways: Vec<NatGatewayStatus>,
     pub internet_gateways: Vec<InternetGatewayStatus>,
     pub dns_records: Vec<DnsRecordStatus>,
-    pub database: Vec<DatabaseEndpoint>,
+    pub databases: Vec<DatabaseEndpoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -200,7 +200,7 @@ impl NetworkStatus {
         });
         dns_records.dedup();
 
-        let mut database: Vec<DatabaseEndpoint> = databases
+        let mut endpoints: Vec<DatabaseEndpoint> = databases
             .iter()
             .map(|db| DatabaseEndpoint {
                 id: db.id.clone(),
@@ -208,7 +208,7 @@ impl NetworkStatus {
                 port: db.port,
             })
             .collect();
-        database.sort_by(|a, b| a.id.cmp(&b.id));
+        endpoints.sort_by(|a, b| a.id.cmp(&b.id));
 
         NetworkStatus {
             url: app_url(topology),
@@ -222,7 +222,7 @@ impl NetworkStatus {
             nat_gateways,
             internet_gateways,
             dns_records,
-            database,
+            databases: endpoints,
         }
     }
 
