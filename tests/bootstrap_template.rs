@@ -740,3 +740,28 @@ mod parser_properties {
         }
     }
 }
+
+#[test]
+fn the_example_answer_file_in_assets_is_valid() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/stack.example.toml");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["bootstrap", "--file", file, "--json"])
+        .output()
+        .expect("run opsdeck");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let types: Vec<&str> = json["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["type"].as_str())
+        .collect();
+    for wanted in [
+        "AWS::ECS::Service",
+        "AWS::RDS::DBInstance",
+        "AWS::CertificateManager::Certificate",
+    ] {
+        assert!(types.contains(&wanted), "{wanted} in {types:?}");
+    }
+}
