@@ -1017,8 +1017,12 @@ pub(crate) fn execute_change_set(
         return Err(stack_not_found(stack));
     };
     let c = stack.change_sets[index].clone();
-    // Executing one change set makes the stack's other change sets obsolete, as on AWS.
-    stack.change_sets.clear();
+    // Executing one change set deletes the stack's other change sets, as on AWS; the
+    // executed one stays describable with its execution status.
+    stack.change_sets.retain(|other| other.id == c.id);
+    for executed in &mut stack.change_sets {
+        executed.execution_status = "EXECUTE_IN_PROGRESS";
+    }
     let creating = stack.status == StackStatus::ReviewInProgress;
     stack.parameters = c.parameters.clone();
     stack.tags = c.tags.clone();
@@ -1474,12 +1478,19 @@ fn final_snapshot(world: &mut World, stack: &SimStack, resource: &SimResource) {
     if world.db_snapshots.len() >= MANUAL_SNAPSHOT_QUOTA {
         return;
     }
-    let id = format!(
-        "{}-{}-snapshot-{}",
+    // AWS names a final snapshot after the stack and resource; a fixed name (with a
+    // counter when taken) lets a user, and a test, find it again.
+    let base = format!(
+        "{}-{}-final",
         stack.name.to_lowercase(),
-        resource.logical_id.to_lowercase(),
-        ids::alnum(&mut world.rng, 12)
+        resource.logical_id.to_lowercase()
     );
+    let mut id = base.clone();
+    let mut n = 1;
+    while world.db_snapshots.iter().any(|s| s.snapshot.id == id) {
+        n += 1;
+        id = format!("{base}-{n}");
+    }
     world.db_snapshots.push(SimSnapshot {
         snapshot: DbSnapshot {
             id,
@@ -1555,6 +1566,17 @@ fn start_rollback(world: &mut World, stack: &mut SimStack, op: &mut Operation, f
 
 /// Moves to the next phase when every task of this one is done; false when the operation ended.
 fn next_phase(world: &mut World, stack: &mut SimStack, op: &mut Operation) -> bool {
+    let executed = match op.phase {
+        Phase::Apply if !op.removals.is_empty() => None,
+        Phase::Apply | Phase::Cleanup => Some("EXECUTE_COMPLETE"),
+        Phase::Rollback => Some("EXECUTE_FAILED"),
+        Phase::Delete => None,
+    };
+    if let Some(execution) = executed {
+        for c in &mut stack.change_sets {
+            c.execution_status = execution;
+        }
+    }
     match op.phase {
         Phase::Apply if !op.removals.is_empty() => {
             stack.template = op.target.clone();
