@@ -160,7 +160,7 @@ async fn a_stack_is_planned_applied_followed_updated_and_deleted() {
         .iter()
         .map(|c| (c.logical_id.as_str(), c.action))
         .collect();
-    println!("update touches {touched:?}");
+    assert_eq!(touched, [("Logs", ChangeAction::Modify)]);
 
     // The same template again: what moto answers for "no changes".
     stacks
@@ -168,13 +168,7 @@ async fn a_stack_is_planned_applied_followed_updated_and_deleted() {
         .await
         .unwrap();
     let again = stacks.describe_change_set(STACK, "again").await.unwrap();
-    println!(
-        "same template: {:?} {:?} {:?} -> no-changes recognised: {}",
-        again.status,
-        again.status_reason,
-        again.changes,
-        again.is_empty_no_changes()
-    );
+    assert!(again.is_empty_no_changes(), "{again:?}");
     stacks.delete_change_set(STACK, "again").await.unwrap();
 
     let tagged = cloud
@@ -187,10 +181,15 @@ async fn a_stack_is_planned_applied_followed_updated_and_deleted() {
         tagged.iter().any(|t| t.resource_type == "ec2:vpc"),
         "{tagged:?}"
     );
-    assert!(
-        tagged.iter().any(|t| t.resource_type == "ecr:repository"),
-        "{tagged:?}"
-    );
+    for kind in ["ec2:subnet", "ec2:security-group", "logs:log-group"] {
+        assert!(
+            tagged.iter().any(|t| t.resource_type == kind),
+            "{kind}: {tagged:?}"
+        );
+    }
+    // moto 5.2.5's tagging API does not cover ECR: the repository (tagged, as ECR itself
+    // shows) is missing from GetResources there, while AWS lists it.
+    assert!(!tagged.iter().any(|t| t.resource_type == "ecr:repository"));
 
     stacks.delete_stack(STACK).await.unwrap();
     let after = stacks.describe_stack(STACK).await.unwrap();
@@ -208,12 +207,15 @@ async fn a_stack_is_planned_applied_followed_updated_and_deleted() {
         .send()
         .await
         .unwrap();
-    println!(
-        "left behind: vpc {}, repository {}, log groups {}",
-        vpcs.is_ok_and(|v| !v.vpcs().is_empty()),
-        repos.is_ok_and(|r| !r.repositories().is_empty()),
-        groups.log_groups().len()
+    // This small stack goes completely (the Umami stack's VPC does not: OPS-FACTS).
+    assert_eq!(after, None);
+    assert_eq!(by_id.unwrap().unwrap().status, StackStatus::DeleteComplete);
+    assert!(!vpcs.is_ok_and(|v| !v.vpcs().is_empty()), "VPC left behind");
+    assert!(
+        !repos.is_ok_and(|r| !r.repositories().is_empty()),
+        "repository left behind"
     );
+    assert!(groups.log_groups().is_empty(), "log group left behind");
 }
 
 #[tokio::test]
