@@ -81,6 +81,11 @@ pub(crate) fn stack_error(
                     .to_string(),
             ),
         }),
+        "ChangeSetNotFound" | "ChangeSetNotFoundException" => Some(CloudError::NotFound {
+            kind: "change set",
+            name: subject.to_string(),
+            hint: Some("it may have been executed, deleted, or made obsolete".to_string()),
+        }),
         "AlreadyExistsException" | "AlreadyExists" => Some(rejected(format!(
             "{first}: pick another change-set name, or delete the old change set first"
         ))),
