@@ -1088,12 +1088,10 @@ pub(crate) fn delete_change_set(
 ) -> CloudResult<()> {
     let (s, index) = find_change_set(world, stack, change_set)?;
     let name = s.name.clone();
-    let review = s.status == StackStatus::ReviewInProgress;
+    // A stack in REVIEW_IN_PROGRESS that loses its last change set stays until deleted, as
+    // on AWS.
     if let Some(s) = world.stacks.live.get_mut(&name) {
         s.change_sets.remove(index);
-        // A stack in REVIEW_IN_PROGRESS that loses its last change set stays, as on AWS,
-        // until deleted; nothing to do here beyond the removal.
-        let _ = review;
     }
     Ok(())
 }
