@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi};
+use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi, StacksApi};
 use crate::model::{
-    DbInstance, DbSnapshot, NewTaskDefinition, Service, ServiceDeployment, ServiceUpdate, Task,
-    TaskDefinition, TaskDefinitionStatus,
+    CfnStack, ChangeSet, ChangeSetRequest, DbInstance, DbSnapshot, NewTaskDefinition, Service,
+    ServiceDeployment, ServiceUpdate, StackEvent, StackResource, Task, TaskDefinition,
+    TaskDefinitionStatus,
 };
 
 fn refuse<T>(action: &str, target: &str) -> CloudResult<T> {
@@ -119,5 +120,46 @@ impl RdsApi for ReadOnlyRds {
     }
     async fn create_db_snapshot(&self, instance: &str, _snapshot: &str) -> CloudResult<DbSnapshot> {
         refuse("rds:CreateDBSnapshot", instance)
+    }
+}
+
+/// CloudFormation with change sets, their execution and stack deletion refused. Reading the
+/// stack, its events and the template stays allowed, so a read-only session can follow a
+/// bootstrap someone else runs.
+pub struct ReadOnlyStacks(pub Arc<dyn StacksApi>);
+
+#[async_trait]
+impl StacksApi for ReadOnlyStacks {
+    async fn describe_stack(&self, name: &str) -> CloudResult<Option<CfnStack>> {
+        self.0.describe_stack(name).await
+    }
+    async fn describe_change_set(&self, stack: &str, change_set: &str) -> CloudResult<ChangeSet> {
+        self.0.describe_change_set(stack, change_set).await
+    }
+    async fn stack_events(
+        &self,
+        stack: &str,
+        after_event_id: Option<&str>,
+    ) -> CloudResult<Vec<StackEvent>> {
+        self.0.stack_events(stack, after_event_id).await
+    }
+    async fn stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
+        self.0.stack_resources(stack).await
+    }
+    async fn get_template(&self, stack: &str) -> CloudResult<String> {
+        self.0.get_template(stack).await
+    }
+
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> CloudResult<(String, String)> {
+        refuse("cloudformation:CreateChangeSet", &request.stack)
+    }
+    async fn execute_change_set(&self, stack: &str, _change_set: &str) -> CloudResult<()> {
+        refuse("cloudformation:ExecuteChangeSet", stack)
+    }
+    async fn delete_change_set(&self, stack: &str, _change_set: &str) -> CloudResult<()> {
+        refuse("cloudformation:DeleteChangeSet", stack)
+    }
+    async fn delete_stack(&self, name: &str) -> CloudResult<()> {
+        refuse("cloudformation:DeleteStack", name)
     }
 }

@@ -17,6 +17,9 @@ use crate::model::{
     NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceDeployment, ServiceUpdate,
     Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskDefinitionStatus, Vpc,
 };
+use crate::model::{
+    CfnStack, ChangeSet, ChangeSetRequest, StackEvent, StackResource, TaggedResource,
+};
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,6 +280,40 @@ pub trait MetricsApi: Send + Sync {
     ) -> CloudResult<Vec<MetricSeries>>;
 }
 
+/// CloudFormation: change sets are the plan, executing one is the apply, stack events are
+/// the progress, DeleteStack is the teardown.
+#[async_trait]
+pub trait StacksApi: Send + Sync {
+    /// The stack by name (or ARN); `None` when there is no such stack.
+    async fn describe_stack(&self, name: &str) -> CloudResult<Option<CfnStack>>;
+    /// Starts a change set; answers `(change_set_id, stack_id)`. CloudFormation computes it
+    /// asynchronously: poll `describe_change_set` until its status leaves CREATE_PENDING /
+    /// CREATE_IN_PROGRESS.
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> CloudResult<(String, String)>;
+    /// A change set with every page of its changes.
+    async fn describe_change_set(&self, stack: &str, change_set: &str) -> CloudResult<ChangeSet>;
+    async fn execute_change_set(&self, stack: &str, change_set: &str) -> CloudResult<()>;
+    async fn delete_change_set(&self, stack: &str, change_set: &str) -> CloudResult<()>;
+    /// The stack's events newest first, paging back until `after_event_id` (exclusive) or
+    /// the oldest: a follower that re-attaches gets only what it has not seen.
+    async fn stack_events(
+        &self,
+        stack: &str,
+        after_event_id: Option<&str>,
+    ) -> CloudResult<Vec<StackEvent>>;
+    async fn stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>>;
+    async fn delete_stack(&self, name: &str) -> CloudResult<()>;
+    /// The stack's current template body, as submitted.
+    async fn get_template(&self, stack: &str) -> CloudResult<String>;
+}
+
+/// The Resource Groups Tagging API: resources of every service, found by tag.
+#[async_trait]
+pub trait TaggingApi: Send + Sync {
+    /// Every resource (all pages) carrying the tag `key=value`.
+    async fn resources_tagged(&self, key: &str, value: &str) -> CloudResult<Vec<TaggedResource>>;
+}
+
 /// The backend's time: the wall clock on AWS, the virtual clock in the sandbox. Workflows
 /// that wait (a deploy watch, a snapshot) wait on it, so a sandbox at `--speed 60` finishes
 /// a deploy in seconds and a test's manual clock runs a whole rollout without sleeping.
@@ -341,6 +378,8 @@ pub struct Cloud {
     pub logs: Arc<dyn LogsApi>,
     pub metrics: Arc<dyn MetricsApi>,
     pub ecr: Arc<dyn EcrApi>,
+    pub stacks: Arc<dyn StacksApi>,
+    pub tagging: Arc<dyn TaggingApi>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -351,6 +390,7 @@ impl Cloud {
         Cloud {
             ecs: Arc::new(guard::ReadOnlyEcs(self.ecs)),
             rds: Arc::new(guard::ReadOnlyRds(self.rds)),
+            stacks: Arc::new(guard::ReadOnlyStacks(self.stacks)),
             ..self
         }
     }

@@ -3,6 +3,7 @@
 //! SDK types and `SdkError` stay in here; callers see opsdeck's model and [`CloudError`].
 
 mod calls;
+pub mod cloudformation;
 mod convert;
 pub mod ec2;
 pub mod ecr;
@@ -14,6 +15,7 @@ pub mod logs;
 pub mod metrics;
 pub mod rds;
 pub mod sts;
+pub mod tagging;
 
 use std::sync::Arc;
 
@@ -128,6 +130,14 @@ pub fn from_sdk_config(
         )),
         ecr: Arc::new(ecr::AwsEcr::new(
             client!(aws_sdk_ecr, config, calls),
+            context.clone(),
+        )),
+        stacks: Arc::new(cloudformation::AwsStacks::new(
+            client!(aws_sdk_cloudformation, config, calls),
+            context.clone(),
+        )),
+        tagging: Arc::new(tagging::AwsTagging::new(
+            client!(aws_sdk_resourcegroupstagging, config, calls),
             context,
         )),
         clock: Arc::new(crate::cloud::WallClock),

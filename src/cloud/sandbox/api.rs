@@ -4,16 +4,19 @@ use async_trait::async_trait;
 
 use super::world::{ACCOUNT_ID, World, service_deployment_arn};
 use super::{ClockMode, Sandbox};
-use super::{ecs, rds};
+use super::{cfn, ecs, rds};
 use crate::cloud::{
     Clock, CloudError, CloudResult, DesiredStatus, EcrApi, EcsApi, EdgeApi, IdentityApi,
-    LoadBalancingApi, LogsApi, NetworkApi, RdsApi,
+    LoadBalancingApi, LogsApi, NetworkApi, RdsApi, StacksApi, TaggingApi,
 };
 use crate::model::{
     Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
     LogPage, LogQuery, LogStream, Millis, NatGateway, NewTaskDefinition, RouteTable, SecurityGroup,
     Service, ServiceDeployment, ServiceUpdate, Subnet, TargetGroup, TargetHealth, Task,
     TaskDefinition, TaskDefinitionStatus, TaskStatus, Vpc,
+};
+use crate::model::{
+    CfnStack, ChangeSet, ChangeSetRequest, StackEvent, StackResource, TaggedResource,
 };
 
 /// The real time a scaled clock takes to move `ms`; at least a millisecond, so a poll loop
@@ -480,5 +483,47 @@ impl LogsApi for Sandbox {
         prefix: Option<&str>,
     ) -> CloudResult<Vec<LogStream>> {
         self.current().logs.streams(group, prefix)
+    }
+}
+
+#[async_trait]
+impl StacksApi for Sandbox {
+    async fn describe_stack(&self, name: &str) -> CloudResult<Option<CfnStack>> {
+        Ok(cfn::describe_stack(&self.current(), name))
+    }
+    async fn create_change_set(&self, request: &ChangeSetRequest) -> CloudResult<(String, String)> {
+        cfn::create_change_set(&mut self.current(), request)
+    }
+    async fn describe_change_set(&self, stack: &str, change_set: &str) -> CloudResult<ChangeSet> {
+        cfn::describe_change_set(&self.current(), stack, change_set)
+    }
+    async fn execute_change_set(&self, stack: &str, change_set: &str) -> CloudResult<()> {
+        cfn::execute_change_set(&mut self.current(), stack, change_set)
+    }
+    async fn delete_change_set(&self, stack: &str, change_set: &str) -> CloudResult<()> {
+        cfn::delete_change_set(&mut self.current(), stack, change_set)
+    }
+    async fn stack_events(
+        &self,
+        stack: &str,
+        after_event_id: Option<&str>,
+    ) -> CloudResult<Vec<StackEvent>> {
+        cfn::stack_events(&self.current(), stack, after_event_id)
+    }
+    async fn stack_resources(&self, stack: &str) -> CloudResult<Vec<StackResource>> {
+        cfn::stack_resources(&self.current(), stack)
+    }
+    async fn delete_stack(&self, name: &str) -> CloudResult<()> {
+        cfn::delete_stack(&mut self.current(), name)
+    }
+    async fn get_template(&self, stack: &str) -> CloudResult<String> {
+        cfn::get_template(&self.current(), stack)
+    }
+}
+
+#[async_trait]
+impl TaggingApi for Sandbox {
+    async fn resources_tagged(&self, key: &str, value: &str) -> CloudResult<Vec<TaggedResource>> {
+        Ok(cfn::resources_tagged(&self.current(), key, value))
     }
 }

@@ -2,6 +2,7 @@
 
 use rand::RngExt;
 
+use super::cfn;
 use super::ecs;
 use super::rds;
 use super::scheduler;
@@ -42,6 +43,7 @@ fn step(world: &mut World) {
     world.logs.flush(now);
     age_databases(world);
     prune_stopped_tasks(world);
+    cfn::progress(world);
 }
 
 fn jitter(world: &mut World, from_s: Millis, to_s: Millis) -> Millis {

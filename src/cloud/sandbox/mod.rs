@@ -4,6 +4,7 @@
 //! one-second steps, so nothing runs in the background and a manual clock is deterministic.
 
 mod api;
+mod cfn;
 mod clock;
 mod ecs;
 mod engine;
@@ -102,6 +103,8 @@ impl Sandbox {
             logs: self.clone(),
             metrics: self.clone(),
             ecr: self.clone(),
+            stacks: self.clone(),
+            tagging: self.clone(),
             clock: self.clone(),
         }
     }
@@ -143,6 +146,22 @@ impl Sandbox {
             .get(repository)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Makes the next create or update of a resource of this CloudFormation type (say
+    /// `AWS::RDS::DBInstance`) fail with a reason like CloudFormation's, so a test or demo
+    /// can watch a stack roll back.
+    pub fn fail_next_resource(&self, resource_type: &str) {
+        self.lock().stacks.fail_next.push(resource_type.to_string());
+    }
+
+    /// Tags a resource outside any stack, as a scenario or a person would; the tagging API
+    /// then finds it.
+    pub fn tag_resource(&self, arn: &str, key: &str, value: &str) {
+        let mut world = self.lock();
+        let tags = world.stacks.extra_tags.entry(arn.to_string()).or_default();
+        tags.retain(|(k, _)| k != key);
+        tags.push((key.to_string(), value.to_string()));
     }
 
     fn lock(&self) -> MutexGuard<'_, World> {

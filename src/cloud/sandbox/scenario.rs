@@ -68,6 +68,7 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
         tasks: Vec::new(),
         logs: LogStore::default(),
         script: Vec::new(),
+        stacks: Default::default(),
     };
     if scenario == Scenario::Empty {
         world.now = start;

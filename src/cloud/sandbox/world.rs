@@ -323,6 +323,8 @@ pub(crate) struct World {
     pub logs: LogStore,
     /// Pending scripted steps, soonest first.
     pub script: Vec<(Millis, ScriptedStep)>,
+    /// The CloudFormation stand-in's stacks.
+    pub stacks: super::cfn::Stacks,
 }
 
 impl World {

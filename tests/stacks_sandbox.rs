@@ -1,0 +1,557 @@
+//! The sandbox's CloudFormation stand-in on a manual clock: change sets, creation over
+//! virtual time, updates, rollback, deletion and re-attaching to the event stream.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
+use opsdeck::cloud::{Cloud, CloudError};
+use opsdeck::model::{
+    ChangeAction, ChangeSetKind, ChangeSetRequest, ChangeSetStatus, StackEvent, StackStatus,
+};
+use serde_json::{Value, json};
+
+const SECOND: i64 = 1_000;
+const MINUTE: i64 = 60 * SECOND;
+const STACK: &str = "umami";
+
+fn start() -> (Arc<Sandbox>, Cloud) {
+    let sandbox = Sandbox::new(
+        Scenario::Empty,
+        7,
+        ClockMode::Manual {
+            start: SANDBOX_EPOCH,
+        },
+    );
+    let cloud = sandbox.cloud();
+    (sandbox, cloud)
+}
+
+fn template() -> Value {
+    json!({
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "SubnetA": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"}},
+            "SubnetB": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.2.0/24"}},
+            "AppSg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "app", "VpcId": {"Ref": "Vpc"}}},
+            "NatIp": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+            "Nat": {"Type": "AWS::EC2::NatGateway", "DependsOn": "SubnetB",
+                    "Properties": {"SubnetId": {"Ref": "SubnetA"}, "AllocationId": {"Fn::GetAtt": ["NatIp", "AllocationId"]}}},
+            "DbSubnets": {"Type": "AWS::RDS::DBSubnetGroup", "Properties": {"DBSubnetGroupDescription": "db", "SubnetIds": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}]}},
+            "Db": {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot",
+                   "Properties": {"DBInstanceIdentifier": "umami-db", "Engine": "postgres", "DBSubnetGroupName": {"Ref": "DbSubnets"},
+                                  "VPCSecurityGroups": [{"Fn::GetAtt": ["AppSg", "GroupId"]}], "MasterUserPassword": {"Ref": "DbPassword"}}},
+            "Logs": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Retain", "Properties": {"LogGroupName": "/ecs/umami"}}
+        },
+        "Parameters": {"DbPassword": {"Type": "String", "NoEcho": true}},
+        "Outputs": {
+            "VpcId": {"Value": {"Ref": "Vpc"}},
+            "DbEndpoint": {"Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}},
+            "LogGroup": {"Value": {"Fn::Sub": "${Logs} in ${AWS::Region}"}}
+        }
+    })
+}
+
+fn request(name: &str, kind: ChangeSetKind, template: &Value) -> ChangeSetRequest {
+    ChangeSetRequest {
+        stack: STACK.into(),
+        change_set_name: name.into(),
+        template_body: template.to_string(),
+        kind,
+        capabilities: vec![],
+        parameters: vec![("DbPassword".into(), "s3cret-value".into())],
+        tags: vec![("opsdeck:stack".into(), STACK.into())],
+    }
+}
+
+/// Creates a change set, waits for CloudFormation to compute it, executes it.
+async fn apply(
+    sandbox: &Sandbox,
+    cloud: &Cloud,
+    name: &str,
+    kind: ChangeSetKind,
+    template: &Value,
+) {
+    cloud
+        .stacks
+        .create_change_set(&request(name, kind, template))
+        .await
+        .unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud.stacks.describe_change_set(STACK, name).await.unwrap();
+    assert_eq!(cs.status, ChangeSetStatus::CreateComplete, "{cs:?}");
+    cloud.stacks.execute_change_set(STACK, name).await.unwrap();
+}
+
+/// Oldest first, as a person reads a log.
+async fn chronological(cloud: &Cloud) -> Vec<StackEvent> {
+    let mut events = cloud.stacks.stack_events(STACK, None).await.unwrap();
+    events.reverse();
+    events
+}
+
+fn when(events: &[StackEvent], logical: &str, status: &str) -> i64 {
+    events
+        .iter()
+        .find(|e| e.logical_id == logical && e.status == status)
+        .and_then(|e| e.at)
+        .unwrap_or_else(|| panic!("no {status} for {logical}"))
+}
+
+async fn status(cloud: &Cloud) -> StackStatus {
+    cloud
+        .stacks
+        .describe_stack(STACK)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+async fn create(sandbox: &Sandbox, cloud: &Cloud) {
+    apply(
+        sandbox,
+        cloud,
+        "create-1",
+        ChangeSetKind::Create,
+        &template(),
+    )
+    .await;
+    sandbox.advance(15 * MINUTE);
+    assert_eq!(status(cloud).await, StackStatus::CreateComplete);
+}
+
+#[tokio::test]
+async fn a_create_change_set_lists_every_resource_and_creation_takes_real_durations() {
+    let (sandbox, cloud) = start();
+    assert_eq!(cloud.stacks.describe_stack(STACK).await.unwrap(), None);
+    cloud
+        .stacks
+        .create_change_set(&request("create-1", ChangeSetKind::Create, &template()))
+        .await
+        .unwrap();
+    assert_eq!(status(&cloud).await, StackStatus::ReviewInProgress);
+    let pending = cloud
+        .stacks
+        .describe_change_set(STACK, "create-1")
+        .await
+        .unwrap();
+    assert!(pending.status.is_pending());
+    assert!(
+        cloud
+            .stacks
+            .execute_change_set(STACK, "create-1")
+            .await
+            .is_err()
+    );
+
+    sandbox.advance(5 * SECOND);
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "create-1")
+        .await
+        .unwrap();
+    assert_eq!(cs.execution_status.as_deref(), Some("AVAILABLE"));
+    assert_eq!(cs.changes.len(), 9);
+    assert!(cs.changes.iter().all(|c| c.action == ChangeAction::Add));
+    cloud
+        .stacks
+        .execute_change_set(STACK, "create-1")
+        .await
+        .unwrap();
+    assert_eq!(status(&cloud).await, StackStatus::CreateInProgress);
+
+    // Two minutes in, the NAT gateway and the database are still being created.
+    sandbox.advance(2 * MINUTE);
+    assert_eq!(status(&cloud).await, StackStatus::CreateInProgress);
+    sandbox.advance(13 * MINUTE);
+    let stack = cloud.stacks.describe_stack(STACK).await.unwrap().unwrap();
+    assert_eq!(stack.status, StackStatus::CreateComplete);
+
+    let events = chronological(&cloud).await;
+    for e in &events {
+        println!(
+            "{:>5}s {:<10} {:<26} {}",
+            (e.at.unwrap() - SANDBOX_EPOCH) / 1000,
+            e.logical_id,
+            e.status,
+            e.reason.as_deref().unwrap_or("")
+        );
+    }
+    // A resource starts only once what it refers to (Ref, GetAtt, DependsOn) is complete.
+    let after = |logical: &str, dep: &str| {
+        assert!(
+            when(&events, logical, "CREATE_IN_PROGRESS") >= when(&events, dep, "CREATE_COMPLETE"),
+            "{logical} started before {dep} completed"
+        );
+    };
+    after("SubnetA", "Vpc");
+    after("AppSg", "Vpc");
+    after("Nat", "SubnetB"); // DependsOn
+    after("Nat", "NatIp"); // Fn::GetAtt
+    after("DbSubnets", "SubnetA");
+    after("Db", "DbSubnets");
+    after("Db", "AppSg");
+    let took = |logical: &str| {
+        when(&events, logical, "CREATE_COMPLETE") - when(&events, logical, "CREATE_IN_PROGRESS")
+    };
+    assert!(
+        (100 * SECOND..=130 * SECOND).contains(&took("Nat")),
+        "{}",
+        took("Nat")
+    );
+    assert!(
+        (6 * MINUTE..=8 * MINUTE).contains(&took("Db")),
+        "{}",
+        took("Db")
+    );
+    assert!(took("Vpc") <= 15 * SECOND);
+    assert_eq!(events.first().unwrap().status, "REVIEW_IN_PROGRESS");
+    let last = events.last().unwrap();
+    assert!(last.is_stack() && last.status == "CREATE_COMPLETE");
+
+    let outputs: BTreeMap<_, _> = stack.outputs.into_iter().collect();
+    assert!(outputs["VpcId"].starts_with("vpc-"), "{outputs:?}");
+    assert!(
+        outputs["DbEndpoint"].starts_with("umami-db."),
+        "{outputs:?}"
+    );
+    assert_eq!(outputs["LogGroup"], "/ecs/umami in eu-west-2");
+    assert_eq!(cloud.stacks.stack_resources(STACK).await.unwrap().len(), 9);
+    assert_eq!(
+        cloud.stacks.get_template(STACK).await.unwrap(),
+        template().to_string()
+    );
+
+    // The stack's resources carry its tags; link-like resources (none here) would not.
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    assert_eq!(tagged.len(), 9, "{tagged:?}");
+    assert!(tagged.iter().any(|t| t.resource_type == "ec2:vpc"));
+    assert!(
+        tagged
+            .iter()
+            .any(|t| t.arn == "arn:aws:logs:eu-west-2:123456789012:log-group:/ecs/umami")
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_has_no_changes_and_an_update_changes_only_what_differs() {
+    let (sandbox, cloud) = start();
+    create(&sandbox, &cloud).await;
+
+    cloud
+        .stacks
+        .create_change_set(&request("again", ChangeSetKind::Update, &template()))
+        .await
+        .unwrap();
+    sandbox.advance(5 * SECOND);
+    let again = cloud
+        .stacks
+        .describe_change_set(STACK, "again")
+        .await
+        .unwrap();
+    assert!(again.is_empty_no_changes(), "{again:?}");
+    assert!(
+        cloud
+            .stacks
+            .execute_change_set(STACK, "again")
+            .await
+            .is_err()
+    );
+
+    let mut changed = template();
+    changed["Resources"]["AppSg"]["Properties"]["GroupDescription"] = json!("app tasks");
+    let seen = cloud.stacks.stack_events(STACK, None).await.unwrap()[0]
+        .id
+        .clone();
+    apply(
+        &sandbox,
+        &cloud,
+        "update-1",
+        ChangeSetKind::Update,
+        &changed,
+    )
+    .await;
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    assert_eq!(cs.execution_status.as_deref(), Some("EXECUTE_IN_PROGRESS"));
+    assert_eq!(cs.changes.len(), 1);
+    // Executing one change set deletes the others.
+    assert!(
+        cloud
+            .stacks
+            .describe_change_set(STACK, "again")
+            .await
+            .is_err()
+    );
+    assert_eq!(status(&cloud).await, StackStatus::UpdateInProgress);
+    sandbox.advance(MINUTE);
+    assert_eq!(status(&cloud).await, StackStatus::UpdateComplete);
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    assert_eq!(cs.execution_status.as_deref(), Some("EXECUTE_COMPLETE"));
+    let new: Vec<_> = cloud.stacks.stack_events(STACK, Some(&seen)).await.unwrap();
+    let resources: Vec<_> = new
+        .iter()
+        .filter(|e| !e.is_stack())
+        .map(|e| (e.logical_id.as_str(), e.status.as_str()))
+        .collect();
+    assert_eq!(
+        resources,
+        [
+            ("AppSg", "UPDATE_COMPLETE"),
+            ("AppSg", "UPDATE_IN_PROGRESS")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_update_change_set_names_modify_and_remove() {
+    let (sandbox, cloud) = start();
+    create(&sandbox, &cloud).await;
+    let mut changed = template();
+    changed["Resources"]["AppSg"]["Properties"]["GroupDescription"] = json!("app tasks");
+    changed["Resources"].as_object_mut().unwrap().remove("Logs");
+    changed["Outputs"]
+        .as_object_mut()
+        .unwrap()
+        .remove("LogGroup");
+    changed["Resources"]["Cluster"] =
+        json!({"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "umami"}});
+    cloud
+        .stacks
+        .create_change_set(&request("u", ChangeSetKind::Update, &changed))
+        .await
+        .unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud.stacks.describe_change_set(STACK, "u").await.unwrap();
+    let mut changes: Vec<_> = cs
+        .changes
+        .iter()
+        .map(|c| (c.logical_id.as_str(), c.action))
+        .collect();
+    changes.sort_by_key(|c| c.0);
+    assert_eq!(
+        changes,
+        [
+            ("AppSg", ChangeAction::Modify),
+            ("Cluster", ChangeAction::Add),
+            ("Logs", ChangeAction::Remove)
+        ]
+    );
+    assert!(
+        cs.changes
+            .iter()
+            .find(|c| c.logical_id == "AppSg")
+            .unwrap()
+            .physical_id
+            .as_deref()
+            .unwrap()
+            .starts_with("sg-")
+    );
+    cloud.stacks.execute_change_set(STACK, "u").await.unwrap();
+    sandbox.advance(MINUTE);
+    assert_eq!(status(&cloud).await, StackStatus::UpdateComplete);
+    let events = chronological(&cloud).await;
+    let cleanup = when(&events, STACK, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS");
+    assert!(
+        when(&events, "Logs", "DELETE_SKIPPED") >= cleanup,
+        "removals wait for the cleanup phase"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_resource_rolls_the_create_back() {
+    let (sandbox, cloud) = start();
+    sandbox.fail_next_resource("AWS::RDS::DBInstance");
+    apply(
+        &sandbox,
+        &cloud,
+        "create-1",
+        ChangeSetKind::Create,
+        &template(),
+    )
+    .await;
+    sandbox.advance(20 * MINUTE);
+    let stack = cloud.stacks.describe_stack(STACK).await.unwrap().unwrap();
+    assert_eq!(stack.status, StackStatus::RollbackComplete);
+    assert!(stack.status.is_failed());
+
+    let events = chronological(&cloud).await;
+    let failed = events.iter().find(|e| e.status == "CREATE_FAILED").unwrap();
+    assert_eq!(failed.logical_id, "Db");
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("Resource handler returned message:"),
+        "{failed:?}"
+    );
+    let rollback = events
+        .iter()
+        .find(|e| e.is_stack() && e.status == "ROLLBACK_IN_PROGRESS")
+        .unwrap();
+    assert!(rollback.reason.as_deref().unwrap().contains("[Db]"));
+    // What was created is deleted again, dependants first.
+    assert!(when(&events, "Vpc", "DELETE_COMPLETE") >= when(&events, "SubnetA", "DELETE_COMPLETE"));
+    assert!(when(&events, "Db", "DELETE_COMPLETE") >= when(&events, "Db", "CREATE_FAILED"));
+    assert!(
+        cloud
+            .stacks
+            .stack_resources(STACK)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // ROLLBACK_COMPLETE must be deleted before the stack can be created again.
+    let again = cloud
+        .stacks
+        .create_change_set(&request("create-2", ChangeSetKind::Create, &template()))
+        .await;
+    assert!(
+        matches!(again, Err(CloudError::Rejected { ref message, .. }) if message.contains("delete it")),
+        "{again:?}"
+    );
+    cloud.stacks.delete_stack(STACK).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    assert_eq!(cloud.stacks.describe_stack(STACK).await.unwrap(), None);
+    apply(
+        &sandbox,
+        &cloud,
+        "create-2",
+        ChangeSetKind::Create,
+        &template(),
+    )
+    .await;
+    sandbox.advance(15 * MINUTE);
+    assert_eq!(status(&cloud).await, StackStatus::CreateComplete);
+}
+
+#[tokio::test]
+async fn delete_keeps_a_final_db_snapshot_and_retained_resources() {
+    let (sandbox, cloud) = start();
+    create(&sandbox, &cloud).await;
+    let id = cloud
+        .stacks
+        .describe_stack(STACK)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    cloud.stacks.delete_stack(STACK).await.unwrap();
+    assert_eq!(status(&cloud).await, StackStatus::DeleteInProgress);
+    sandbox.advance(2 * MINUTE);
+    assert_eq!(
+        status(&cloud).await,
+        StackStatus::DeleteInProgress,
+        "the DB takes minutes to delete"
+    );
+    sandbox.advance(10 * MINUTE);
+    assert_eq!(cloud.stacks.describe_stack(STACK).await.unwrap(), None);
+    let by_arn = cloud.stacks.describe_stack(&id).await.unwrap().unwrap();
+    assert_eq!(by_arn.status, StackStatus::DeleteComplete);
+
+    let mut events = cloud.stacks.stack_events(&id, None).await.unwrap();
+    events.reverse();
+    // Reverse order: what refers to a resource goes before it.
+    assert!(
+        when(&events, "Vpc", "DELETE_IN_PROGRESS") >= when(&events, "SubnetA", "DELETE_COMPLETE")
+    );
+    assert!(
+        when(&events, "DbSubnets", "DELETE_IN_PROGRESS") >= when(&events, "Db", "DELETE_COMPLETE")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.logical_id == "Logs" && e.status == "DELETE_SKIPPED")
+    );
+
+    let snapshot = cloud
+        .rds
+        .describe_db_snapshot("umami-db-final")
+        .await
+        .unwrap();
+    assert_eq!(snapshot.instance, "umami-db");
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    assert_eq!(tagged.len(), 1, "only the retained log group: {tagged:?}");
+}
+
+#[tokio::test]
+async fn a_follower_that_re_attaches_gets_only_new_events() {
+    let (sandbox, cloud) = start();
+    apply(
+        &sandbox,
+        &cloud,
+        "create-1",
+        ChangeSetKind::Create,
+        &template(),
+    )
+    .await;
+    sandbox.advance(30 * SECOND);
+    let first = cloud.stacks.stack_events(STACK, None).await.unwrap();
+    let newest = first[0].id.clone();
+    sandbox.advance(15 * MINUTE);
+    let rest = cloud
+        .stacks
+        .stack_events(STACK, Some(&newest))
+        .await
+        .unwrap();
+    assert!(!rest.is_empty());
+    assert!(rest.iter().all(|e| first.iter().all(|f| f.id != e.id)));
+    let all = cloud.stacks.stack_events(STACK, None).await.unwrap();
+    assert_eq!(all.len(), first.len() + rest.len());
+    assert!(all.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+    assert!(rest[0].is_stack() && rest[0].status == "CREATE_COMPLETE");
+}
+
+#[tokio::test]
+async fn iam_needs_its_capability_and_read_only_refuses_every_change() {
+    let (_sandbox, cloud) = start();
+    let mut with_role = template();
+    with_role["Resources"]["Role"] =
+        json!({"Type": "AWS::IAM::Role", "Properties": {"RoleName": "umami-task"}});
+    let refused = cloud
+        .stacks
+        .create_change_set(&request("c", ChangeSetKind::Create, &with_role))
+        .await;
+    assert!(
+        matches!(refused, Err(CloudError::Rejected { ref message, .. }) if message.contains("CAPABILITY_NAMED_IAM")),
+        "{refused:?}"
+    );
+
+    let ro = cloud.clone().read_only();
+    let req = request("c", ChangeSetKind::Create, &template());
+    assert!(matches!(
+        ro.stacks.create_change_set(&req).await,
+        Err(CloudError::ReadOnly { .. })
+    ));
+    assert!(matches!(
+        ro.stacks.execute_change_set(STACK, "c").await,
+        Err(CloudError::ReadOnly { .. })
+    ));
+    assert!(matches!(
+        ro.stacks.delete_change_set(STACK, "c").await,
+        Err(CloudError::ReadOnly { .. })
+    ));
+    assert!(matches!(
+        ro.stacks.delete_stack(STACK).await,
+        Err(CloudError::ReadOnly { .. })
+    ));
+    assert_eq!(ro.stacks.describe_stack(STACK).await.unwrap(), None);
+}
