@@ -134,7 +134,7 @@ fn unknown_top_level_field() {
     assert_error(
         "theme = \"default\"\nrefersh = 3\n",
         2,
-        &["`refersh`", "refresh"],
+        &["refersh: unknown field", "refresh"],
     );
 }
 
@@ -143,7 +143,7 @@ fn unknown_refresh_field() {
     assert_error(
         "[refresh]\necs = 2\nalb = 5\n",
         3,
-        &["`refresh.alb`", "targets"],
+        &["refresh.alb: unknown field", "targets"],
     );
 }
 
@@ -152,7 +152,7 @@ fn unknown_stack_field() {
     assert_error(
         "[stacks.umami]\nregion = \"eu-west-2\"\nclustr = \"umami\"\n",
         3,
-        &["`stacks.umami.clustr`", "cluster"],
+        &["stacks.umami.clustr: unknown field", "cluster"],
     );
 }
 

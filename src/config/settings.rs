@@ -1,12 +1,14 @@
 //! `config.toml` read into a [`Config`]: every value checked, every error naming its field.
 
 use std::collections::BTreeMap;
-use std::ops::{Range, RangeInclusive};
+use std::ops::RangeInclusive;
 
-use toml::Spanned;
-use toml::de::{DeString, DeTable, DeValue};
+use toml::de::{DeTable, DeValue};
 
-use super::source::{Located, SourceFile, in_file_order, type_name};
+use super::source::{
+    Located, SourceFile, Value, boolean, in_file_order, integer, non_empty_string, sub_table,
+    unknown_field, wrong_type,
+};
 use super::{Config, RefreshIntervals, StackConfig};
 
 /// Faster than this would hammer the AWS APIs; slower than this is not "live" any more.
@@ -23,9 +25,6 @@ const TOP_FIELDS: &[&str] = &[
 ];
 const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs", "metrics"];
 const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service", "production"];
-
-type Key<'i> = Spanned<DeString<'i>>;
-type Value<'i> = Spanned<DeValue<'i>>;
 
 pub(super) fn parse_config(source: SourceFile<'_>) -> Result<Config, Located> {
     let document = source.parse()?;
@@ -127,60 +126,6 @@ fn stack(name: &str, table: &DeTable<'_>) -> Result<StackConfig, Located> {
         *slot = Some(non_empty_string(&format!("stacks.{name}.{field}"), value)?);
     }
     Ok(stack)
-}
-
-fn unknown_field(key: &Key<'_>, prefix: &str, expected: &[&str]) -> Located {
-    Located::new(
-        key.span(),
-        format!(
-            "unknown field `{prefix}{}`; check the spelling, expected one of: {}",
-            key.get_ref(),
-            expected.join(", ")
-        ),
-    )
-}
-
-fn wrong_type(field: &str, span: Range<usize>, expected: &str, found: &DeValue<'_>) -> Located {
-    Located::new(
-        span,
-        format!("{field} must be {expected}; found {}", type_name(found)),
-    )
-}
-
-fn sub_table<'a, 'i>(field: &str, value: &'a Value<'i>) -> Result<&'a DeTable<'i>, Located> {
-    value
-        .get_ref()
-        .as_table()
-        .ok_or_else(|| wrong_type(field, value.span(), "a table", value.get_ref()))
-}
-
-fn boolean(field: &str, value: &Value<'_>) -> Result<bool, Located> {
-    value
-        .get_ref()
-        .as_bool()
-        .ok_or_else(|| wrong_type(field, value.span(), "true or false", value.get_ref()))
-}
-
-fn non_empty_string(field: &str, value: &Value<'_>) -> Result<String, Located> {
-    let text = value
-        .get_ref()
-        .as_str()
-        .ok_or_else(|| wrong_type(field, value.span(), "a string", value.get_ref()))?;
-    if text.trim().is_empty() {
-        return Err(Located::new(
-            value.span(),
-            format!("{field} is empty; give a value or remove the line"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-fn integer(field: &str, value: &Value<'_>) -> Result<i64, Located> {
-    let not_integer = || wrong_type(field, value.span(), "a whole number", value.get_ref());
-    let DeValue::Integer(int) = value.get_ref() else {
-        return Err(not_integer());
-    };
-    i64::from_str_radix(int.as_str(), int.radix()).map_err(|_| not_integer())
 }
 
 /// Integers are accepted too: `ecs = 2` means two seconds.

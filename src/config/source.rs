@@ -85,6 +85,76 @@ pub(crate) fn type_name(value: &DeValue<'_>) -> &'static str {
     }
 }
 
+/// A key of a TOML table, with where it stands in the file.
+pub(crate) type Key<'i> = Spanned<DeString<'i>>;
+/// A TOML value, with where it stands in the file.
+pub(crate) type Value<'i> = Spanned<DeValue<'i>>;
+
+// Typed readers shared by the config file and the bootstrap's answer file: each names the
+// field and says what would be valid, so every file opsdeck reads errs the same way.
+
+pub(crate) fn unknown_field(key: &Key<'_>, prefix: &str, expected: &[&str]) -> Located {
+    Located::new(
+        key.span(),
+        format!(
+            "{prefix}{}: unknown field; check the spelling, expected one of: {}",
+            key.get_ref(),
+            expected.join(", ")
+        ),
+    )
+}
+
+pub(crate) fn wrong_type(
+    field: &str,
+    span: Range<usize>,
+    expected: &str,
+    found: &DeValue<'_>,
+) -> Located {
+    Located::new(
+        span,
+        format!("{field}: must be {expected}; found {}", type_name(found)),
+    )
+}
+
+pub(crate) fn sub_table<'a, 'i>(
+    field: &str,
+    value: &'a Value<'i>,
+) -> Result<&'a DeTable<'i>, Located> {
+    value
+        .get_ref()
+        .as_table()
+        .ok_or_else(|| wrong_type(field, value.span(), "a table", value.get_ref()))
+}
+
+pub(crate) fn boolean(field: &str, value: &Value<'_>) -> Result<bool, Located> {
+    value
+        .get_ref()
+        .as_bool()
+        .ok_or_else(|| wrong_type(field, value.span(), "true or false", value.get_ref()))
+}
+
+pub(crate) fn non_empty_string(field: &str, value: &Value<'_>) -> Result<String, Located> {
+    let text = value
+        .get_ref()
+        .as_str()
+        .ok_or_else(|| wrong_type(field, value.span(), "a string", value.get_ref()))?;
+    if text.trim().is_empty() {
+        return Err(Located::new(
+            value.span(),
+            format!("{field}: empty; give a value or remove the line"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+pub(crate) fn integer(field: &str, value: &Value<'_>) -> Result<i64, Located> {
+    let not_integer = || wrong_type(field, value.span(), "a whole number", value.get_ref());
+    let DeValue::Integer(int) = value.get_ref() else {
+        return Err(not_integer());
+    };
+    i64::from_str_radix(int.as_str(), int.radix()).map_err(|_| not_integer())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

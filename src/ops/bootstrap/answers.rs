@@ -7,13 +7,12 @@ use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use toml::Spanned;
-use toml::de::{DeString, DeTable, DeValue};
+use toml::de::{DeTable, DeValue};
 
-use crate::config::source::{Located, SourceFile, in_file_order, type_name};
-
-type Key<'i> = Spanned<DeString<'i>>;
-type Value<'i> = Spanned<DeValue<'i>>;
+use crate::config::source::{
+    Located, SourceFile, Value, boolean, in_file_order, integer, non_empty_string, sub_table,
+    unknown_field, wrong_type,
+};
 
 /// Every region with the services the stack needs (ECS Fargate, ALB, RDS, ACM).
 pub const REGIONS: &[&str] = &[
@@ -371,11 +370,11 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
         match key.get_ref().as_ref() {
             "name" => name = Some(stack_name(value)?),
             "region" => region = region_name(value)?,
-            "network" => network = Some((table_of("network", value)?, value.span())),
-            "service" => service = Some(table_of("service", value)?),
-            "database" => database = parse_database(table_of("database", value)?)?,
-            "domain" => domain = Some(parse_domain(table_of("domain", value)?, value.span())?),
-            "alarms" => alarms = parse_alarms(table_of("alarms", value)?)?,
+            "network" => network = Some((sub_table("network", value)?, value.span())),
+            "service" => service = Some(sub_table("service", value)?),
+            "database" => database = parse_database(sub_table("database", value)?)?,
+            "domain" => domain = Some(parse_domain(sub_table("domain", value)?, value.span())?),
+            "alarms" => alarms = parse_alarms(sub_table("alarms", value)?)?,
             _ => return Err(unknown_field(key, "", TOP_FIELDS)),
         }
     }
@@ -421,7 +420,7 @@ fn default_network() -> Network {
 }
 
 fn stack_name(value: &Value<'_>) -> Result<String, Located> {
-    let name = string("name", value)?;
+    let name = non_empty_string("name", value)?;
     let valid = "letters, digits and hyphens, starting with a letter, not ending with a hyphen, \
                  at most 32 characters (the stack, the ECS cluster and service and the load \
                  balancer are named after it)";
@@ -437,7 +436,7 @@ fn stack_name(value: &Value<'_>) -> Result<String, Located> {
 }
 
 fn region_name(value: &Value<'_>) -> Result<String, Located> {
-    let region = string("region", value)?;
+    let region = non_empty_string("region", value)?;
     if !REGIONS.contains(&region.as_str()) {
         return Err(Located::new(
             value.span(),
@@ -470,7 +469,7 @@ fn parse_network(table: &DeTable<'_>, span: Range<usize>) -> Result<Network, Loc
                 network.azs = if azs == 2 { 2 } else { 3 };
             }
             "nat" => {
-                network.nat = match string("network.nat", value)?.as_str() {
+                network.nat = match non_empty_string("network.nat", value)?.as_str() {
                     "single" => NatChoice::Single,
                     "per-az" => NatChoice::PerAz,
                     other => {
@@ -530,7 +529,7 @@ fn subnets_fit(cidr: Cidr, azs: u8, span: Range<usize>) -> Result<(), Located> {
 }
 
 fn cidr(value: &Value<'_>) -> Result<Cidr, Located> {
-    let text = string("network.cidr", value)?;
+    let text = non_empty_string("network.cidr", value)?;
     let bad = || {
         Located::new(
             value.span(),
@@ -596,7 +595,7 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
                 })?;
             }
             "health_check" => {
-                let path = string("service.health_check", value)?;
+                let path = non_empty_string("service.health_check", value)?;
                 if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace()) {
                     return Err(Located::new(
                         value.span(),
@@ -622,11 +621,11 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
             }
             "environment" => {
                 service.environment =
-                    environment(table_of("service.environment", value)?, database)?
+                    environment(sub_table("service.environment", value)?, database)?
             }
             "autoscaling" => {
                 autoscaling_at = value.span();
-                service.autoscaling = Some(autoscaling(table_of("service.autoscaling", value)?)?);
+                service.autoscaling = Some(autoscaling(sub_table("service.autoscaling", value)?)?);
             }
             "log_retention_days" => {
                 let days = integer("service.log_retention_days", value)?;
@@ -683,7 +682,7 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
 }
 
 fn parse_image(value: &Value<'_>) -> Result<Image, Located> {
-    let image = string("service.image", value)?;
+    let image = non_empty_string("service.image", value)?;
     let looks_like_reference = image.contains(':')
         || image.contains('@')
         || image
@@ -877,7 +876,7 @@ fn parse_database(table: &DeTable<'_>) -> Result<Database, Located> {
         }
         match name {
             "kind" => {
-                kind = string("database.kind", value)?;
+                kind = non_empty_string("database.kind", value)?;
                 kind_at = value.span();
                 if !matches!(kind.as_str(), "postgres" | "none" | "external") {
                     return Err(Located::new(
@@ -922,7 +921,7 @@ fn parse_database(table: &DeTable<'_>) -> Result<Database, Located> {
                 postgres.deletion_protection = boolean("database.deletion_protection", value)?
             }
             "connection_string" => {
-                let text = string("database.connection_string", value)?;
+                let text = non_empty_string("database.connection_string", value)?;
                 if text.trim().is_empty() || !text.contains("://") {
                     // The value is never echoed: it is a credential.
                     return Err(Located::new(
@@ -1003,7 +1002,7 @@ fn current_versions_text() -> String {
 }
 
 fn postgres_version(value: &Value<'_>) -> Result<String, Located> {
-    let version = string("database.version", value)?;
+    let version = non_empty_string("database.version", value)?;
     let parsed = version
         .split_once('.')
         .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)));
@@ -1044,7 +1043,7 @@ fn postgres_version(value: &Value<'_>) -> Result<String, Located> {
 }
 
 fn db_class(value: &Value<'_>) -> Result<String, Located> {
-    let class = string("database.class", value)?;
+    let class = non_empty_string("database.class", value)?;
     let known = class
         .strip_prefix("db.")
         .and_then(|rest| rest.split_once('.'))
@@ -1076,7 +1075,7 @@ fn parse_domain(table: &DeTable<'_>, span: Range<usize>) -> Result<Domain, Locat
             "name" => name = Some((dns_name("domain.name", value)?, value.span())),
             "hosted_zone" => zone = Some(dns_name("domain.hosted_zone", value)?),
             "hosted_zone_id" => {
-                let id = string("domain.hosted_zone_id", value)?;
+                let id = non_empty_string("domain.hosted_zone_id", value)?;
                 let id = id.strip_prefix("/hostedzone/").unwrap_or(&id).to_string();
                 if !(id.starts_with('Z') && id.chars().all(|c| c.is_ascii_alphanumeric())) {
                     return Err(Located::new(
@@ -1124,7 +1123,7 @@ fn parse_domain(table: &DeTable<'_>, span: Range<usize>) -> Result<Domain, Locat
 }
 
 fn dns_name(field: &str, value: &Value<'_>) -> Result<String, Located> {
-    let text = string(field, value)?;
+    let text = non_empty_string(field, value)?;
     let name = text.trim_end_matches('.').to_ascii_lowercase();
     let labels_ok = name.split('.').count() >= 2
         && name.len() <= 253
@@ -1152,7 +1151,7 @@ fn parse_alarms(table: &DeTable<'_>) -> Result<Alarms, Located> {
     for (key, value) in in_file_order(table) {
         match key.get_ref().as_ref() {
             "email" => {
-                let email = string("alarms.email", value)?;
+                let email = non_empty_string("alarms.email", value)?;
                 let shape_ok = email.split_once('@').is_some_and(|(user, host)| {
                     !user.is_empty()
                         && host.contains('.')
@@ -1175,60 +1174,6 @@ fn parse_alarms(table: &DeTable<'_>) -> Result<Alarms, Located> {
         }
     }
     Ok(alarms)
-}
-
-fn unknown_field(key: &Key<'_>, prefix: &str, expected: &[&str]) -> Located {
-    Located::new(
-        key.span(),
-        format!(
-            "{prefix}{}: unknown field; check the spelling, expected one of: {}",
-            key.get_ref(),
-            expected.join(", ")
-        ),
-    )
-}
-
-fn wrong_type(field: &str, span: Range<usize>, expected: &str, found: &DeValue<'_>) -> Located {
-    Located::new(
-        span,
-        format!("{field}: must be {expected}; found {}", type_name(found)),
-    )
-}
-
-fn table_of<'a, 'i>(field: &str, value: &'a Value<'i>) -> Result<&'a DeTable<'i>, Located> {
-    value
-        .get_ref()
-        .as_table()
-        .ok_or_else(|| wrong_type(field, value.span(), "a table", value.get_ref()))
-}
-
-fn boolean(field: &str, value: &Value<'_>) -> Result<bool, Located> {
-    value
-        .get_ref()
-        .as_bool()
-        .ok_or_else(|| wrong_type(field, value.span(), "true or false", value.get_ref()))
-}
-
-fn string(field: &str, value: &Value<'_>) -> Result<String, Located> {
-    let text = value
-        .get_ref()
-        .as_str()
-        .ok_or_else(|| wrong_type(field, value.span(), "a string", value.get_ref()))?;
-    if text.trim().is_empty() {
-        return Err(Located::new(
-            value.span(),
-            format!("{field}: empty; give a value or remove the line"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
-fn integer(field: &str, value: &Value<'_>) -> Result<i64, Located> {
-    let not_integer = || wrong_type(field, value.span(), "a whole number", value.get_ref());
-    let DeValue::Integer(int) = value.get_ref() else {
-        return Err(not_integer());
-    };
-    i64::from_str_radix(int.as_str(), int.radix()).map_err(|_| not_integer())
 }
 
 /// A whole number that cannot be negative: counts, sizes, percentages.
