@@ -302,7 +302,9 @@ fn jumping_to_a_time_scrolls_there_and_pauses_and_a_bad_time_keeps_the_text() {
         update(&mut s, Action::Input(c));
     }
     update(&mut s, Action::InputCommit);
-    let input = s.input.clone().expect("the input stays open");
+    let Some(input) = s.input.clone() else {
+        panic!("the input stays open");
+    };
     assert_eq!(input.text, "9:0x");
     assert!(input.error.is_some_and(|e| e.contains("not a time")));
     assert!(s.logs_pane.follow, "nothing changed");
