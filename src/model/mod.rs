@@ -544,10 +544,12 @@ impl DnsRecord {
     /// Whether this alias points at `dns_name`: Route53 alias targets may carry a
     /// `dualstack.` prefix, a trailing dot and other letter case than the ALB reports.
     pub fn aliases(&self, dns_name: &str) -> bool {
+        // Route53 compares names case-insensitively, `DUALSTACK.` prefix included.
         let norm = |s: &str| {
-            s.trim_end_matches('.')
-                .trim_start_matches("dualstack.")
-                .to_ascii_lowercase()
+            let s = s.trim_end_matches('.').to_ascii_lowercase();
+            s.strip_prefix("dualstack.")
+                .map(str::to_string)
+                .unwrap_or(s)
         };
         norm(&self.alias_target) == norm(dns_name)
     }

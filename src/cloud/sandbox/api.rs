@@ -68,17 +68,6 @@ fn known_vpc(world: &World, vpc_id: &str) -> CloudResult<()> {
     }
 }
 
-/// `arn:...:zone/name.` and `dualstack.` prefixes aside, Route53 compares names case-insensitively.
-fn same_dns_name(a: &str, b: &str) -> bool {
-    let normal = |s: &str| {
-        let s = s.trim_end_matches('.').to_ascii_lowercase();
-        s.strip_prefix("dualstack.")
-            .map(str::to_string)
-            .unwrap_or(s)
-    };
-    normal(a) == normal(b)
-}
-
 #[async_trait]
 impl IdentityApi for Sandbox {
     async fn caller(&self) -> CloudResult<Identity> {
@@ -461,7 +450,7 @@ impl EdgeApi for Sandbox {
             .edge
             .records
             .iter()
-            .filter(|r| same_dns_name(&r.alias_target, dns_name))
+            .filter(|r| r.aliases(dns_name))
             .cloned()
             .collect())
     }
