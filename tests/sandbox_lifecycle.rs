@@ -1,5 +1,9 @@
 //! The sandbox as a user sees it through the cloud traits: rollouts, failures, logs.
 
+mod common;
+
+use common::stack::{service, targets, tasks};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -7,7 +11,7 @@ use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, SCENARIO_DEPLOY_AFTER, S
 use opsdeck::cloud::{Cloud, CloudError, DesiredStatus};
 use opsdeck::model::{
     DeploymentStatus, LogEvent, LogQuery, NewTaskDefinition, RolloutState, Service, ServiceUpdate,
-    TargetHealth, TargetState, Task, TaskStatus,
+    TargetState, Task, TaskStatus,
 };
 
 const SECOND: i64 = 1_000;
@@ -23,38 +27,6 @@ fn start(scenario: Scenario, seed: u64) -> (Arc<Sandbox>, Cloud) {
     );
     let cloud = sandbox.cloud();
     (sandbox, cloud)
-}
-
-async fn service(cloud: &Cloud) -> Service {
-    let found = cloud
-        .ecs
-        .describe_services("umami", &["umami".to_string()])
-        .await
-        .expect("describe_services");
-    found.into_iter().next().expect("service umami")
-}
-
-async fn tasks(cloud: &Cloud, desired: DesiredStatus) -> Vec<Task> {
-    let arns = cloud
-        .ecs
-        .list_tasks("umami", Some("umami"), desired)
-        .await
-        .expect("list_tasks");
-    cloud
-        .ecs
-        .describe_tasks("umami", &arns)
-        .await
-        .expect("describe_tasks")
-}
-
-async fn targets(cloud: &Cloud) -> Vec<TargetHealth> {
-    let svc = service(cloud).await;
-    let group = &svc.load_balancers[0].target_group_arn;
-    cloud
-        .elb
-        .describe_target_health(group)
-        .await
-        .expect("target health")
 }
 
 /// The deployment is ours, PRIMARY, COMPLETED, alone, and serving the desired count.

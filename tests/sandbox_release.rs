@@ -2,13 +2,17 @@
 //! rollouts that complete, crash-loop or fail health checks, ECS's deployment history,
 //! scaling, restarts, RDS snapshots, and the virtual clock.
 
+mod common;
+
+use common::stack::{service, targets, tasks};
+
 use std::sync::Arc;
 
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::cloud::{Cloud, CloudError, DesiredStatus};
 use opsdeck::model::{
     DeploymentStatus, Image, RolloutState, Service, ServiceDeployment, ServiceDeploymentStatus,
-    ServiceUpdate, TargetHealth, TargetState, Task, TaskStatus,
+    ServiceUpdate, TargetState, Task, TaskStatus,
 };
 
 const SECOND: i64 = 1_000;
@@ -34,41 +38,6 @@ async fn settled(seed: u64) -> (Arc<Sandbox>, Cloud) {
         svc.deployments
     );
     (sandbox, cloud)
-}
-
-async fn service(cloud: &Cloud) -> Service {
-    cloud
-        .ecs
-        .describe_services("umami", &["umami".to_string()])
-        .await
-        .expect("describe_services")
-        .into_iter()
-        .next()
-        .expect("service umami")
-}
-
-async fn tasks(cloud: &Cloud, desired: DesiredStatus) -> Vec<Task> {
-    let arns = cloud
-        .ecs
-        .list_tasks("umami", Some("umami"), desired)
-        .await
-        .expect("list_tasks");
-    cloud
-        .ecs
-        .describe_tasks("umami", &arns)
-        .await
-        .expect("describe_tasks")
-}
-
-async fn targets(cloud: &Cloud) -> Vec<TargetHealth> {
-    let group = service(cloud).await.load_balancers[0]
-        .target_group_arn
-        .clone();
-    cloud
-        .elb
-        .describe_target_health(&group)
-        .await
-        .expect("target health")
 }
 
 async fn image(cloud: &Cloud, tag: &str) -> Image {

@@ -12,7 +12,6 @@ use crate::app::update::Effect;
 use crate::cloud::Cloud;
 use crate::model::StackRef;
 use crate::ops::audit::Audit;
-use crate::ops::discover;
 use crate::ops::release::{self, Progress, ReleaseError};
 
 /// The release tasks of one session.
@@ -88,12 +87,7 @@ impl Jobs {
 
 /// The wizard's first screen: the repository's images and the service's current revision.
 async fn deploy_choices(cloud: &Cloud, stack: &StackRef) -> Result<DeployChoices, ReleaseError> {
-    let service = discover::stack_service(cloud, stack).await?;
-    let current = cloud
-        .ecs
-        .describe_task_definition(&service.task_definition)
-        .await?;
-    let images = release::images(cloud, stack).await?;
+    let (current, images) = release::images_with_definition(cloud, stack).await?;
     Ok(DeployChoices { images, current })
 }
 

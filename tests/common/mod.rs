@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod pty;
+pub mod stack;
 
 use opsdeck::app::action::Action;
 use opsdeck::app::oneshot::load_dashboard;

@@ -139,15 +139,6 @@ impl Sandbox {
         self.scenario
     }
 
-    /// The images of an ECR repository (the deploy wizard's tag picker), oldest first.
-    pub fn ecr_images(&self, repository: &str) -> Vec<EcrImage> {
-        self.current()
-            .ecr
-            .get(repository)
-            .cloned()
-            .unwrap_or_default()
-    }
-
     /// Makes the next create or update of a resource of this CloudFormation type (say
     /// `AWS::RDS::DBInstance`) fail with a reason like CloudFormation's, so a test or demo
     /// can watch a stack roll back.

@@ -5,7 +5,7 @@ use futures::StreamExt;
 use super::plan::{EcrRef, pick_container};
 use super::{ImageList, ImageRow, ReleaseError, Revision};
 use crate::cloud::Cloud;
-use crate::model::{StackRef, TaskDefinitionStatus, revision_of};
+use crate::model::{Service, StackRef, TaskDefinition, TaskDefinitionStatus, revision_of};
 use crate::ops::discover;
 
 /// A family can hold hundreds of revisions and each needs its own DescribeTaskDefinition:
@@ -18,12 +18,31 @@ const DESCRIBES_AT_ONCE: usize = 5;
 /// The images of the repository the service's container runs from, newest push first, the
 /// running one marked. Calls: DescribeServices, DescribeTaskDefinition, DescribeImages.
 pub async fn images(cloud: &Cloud, stack: &StackRef) -> Result<ImageList, ReleaseError> {
+    let (_, images) = images_with_definition(cloud, stack).await?;
+    Ok(images)
+}
+
+/// [`images`], with the service's current task definition it read on the way: the deploy
+/// wizard needs both (the containers to choose from) and should not ask ECS twice.
+pub async fn images_with_definition(
+    cloud: &Cloud,
+    stack: &StackRef,
+) -> Result<(TaskDefinition, ImageList), ReleaseError> {
     let service = discover::stack_service(cloud, stack).await?;
     let current = cloud
         .ecs
         .describe_task_definition(&service.task_definition)
         .await?;
-    let container = pick_container(&service, &current, None)?;
+    let images = images_of(&service, &current, cloud).await?;
+    Ok((current, images))
+}
+
+async fn images_of(
+    service: &Service,
+    current: &TaskDefinition,
+    cloud: &Cloud,
+) -> Result<ImageList, ReleaseError> {
+    let container = pick_container(service, current, None)?;
     let running = current
         .containers
         .iter()
