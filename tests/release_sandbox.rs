@@ -234,6 +234,10 @@ impl RdsApi for Recorded {
         self.calls.push("DescribeDBSnapshots");
         self.rds.describe_db_snapshot(snapshot).await
     }
+    async fn disable_deletion_protection(&self, instance: &str) -> CloudResult<()> {
+        self.calls.push("ModifyDBInstance");
+        self.rds.disable_deletion_protection(instance).await
+    }
 }
 
 struct Account {

@@ -121,6 +121,9 @@ impl RdsApi for ReadOnlyRds {
     async fn create_db_snapshot(&self, instance: &str, _snapshot: &str) -> CloudResult<DbSnapshot> {
         refuse("rds:CreateDBSnapshot", instance)
     }
+    async fn disable_deletion_protection(&self, instance: &str) -> CloudResult<()> {
+        refuse("rds:ModifyDBInstance", instance)
+    }
 }
 
 /// CloudFormation with change sets, their execution and stack deletion refused. Reading the

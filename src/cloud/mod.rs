@@ -191,6 +191,9 @@ pub trait RdsApi: Send + Sync {
     /// Starts a manual snapshot of an instance.
     async fn create_db_snapshot(&self, instance: &str, snapshot: &str) -> CloudResult<DbSnapshot>;
     async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot>;
+    /// ModifyDBInstance with deletion protection off, applied at once: teardown's one step
+    /// outside CloudFormation, which cannot delete a protected instance.
+    async fn disable_deletion_protection(&self, instance: &str) -> CloudResult<()>;
 }
 
 #[async_trait]
@@ -210,6 +213,8 @@ pub trait EdgeApi: Send + Sync {
     async fn describe_certificates(&self, arns: &[String]) -> CloudResult<Vec<Certificate>>;
     /// Route53 alias records (in any hosted zone) whose target is `dns_name`.
     async fn records_aliasing(&self, dns_name: &str) -> CloudResult<Vec<DnsRecord>>;
+    /// The id (`Z0123...`, without `/hostedzone/`) of the public hosted zone named `name`.
+    async fn hosted_zone_id(&self, name: &str) -> CloudResult<Option<String>>;
 }
 
 #[async_trait]

@@ -122,6 +122,26 @@ impl EdgeApi for AwsEdge {
         }
         Ok(found)
     }
+
+    async fn hosted_zone_id(&self, name: &str) -> CloudResult<Option<String>> {
+        let wanted = normalize(name);
+        // ListHostedZonesByName starts at the name, in order: the first page holds it.
+        let output = self
+            .route53
+            .list_hosted_zones_by_name()
+            .dns_name(&wanted)
+            .max_items(10)
+            .send()
+            .await
+            .map_err(|e| self.context.error("route53:ListHostedZonesByName", name, e))?;
+        Ok(output
+            .hosted_zones()
+            .iter()
+            .find(|zone| {
+                normalize(zone.name()) == wanted && !zone.config().is_some_and(|c| c.private_zone())
+            })
+            .map(|zone| zone.id().trim_start_matches("/hostedzone/").to_string()))
+    }
 }
 
 /// Route53 stores alias targets lower-cased, with a trailing dot, often as `dualstack.<alb>`.

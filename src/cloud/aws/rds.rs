@@ -148,6 +148,18 @@ impl RdsApi for AwsRds {
                 hint: None,
             })
     }
+
+    async fn disable_deletion_protection(&self, instance: &str) -> CloudResult<()> {
+        self.client
+            .modify_db_instance()
+            .db_instance_identifier(instance)
+            .deletion_protection(false)
+            .apply_immediately(true)
+            .send()
+            .await
+            .map_err(|e| self.context.error("rds:ModifyDBInstance", instance, e))?;
+        Ok(())
+    }
 }
 
 /// `system-update: Upgrade to the latest OS (applies 2026-12-01 03:00 UTC)`, as the console

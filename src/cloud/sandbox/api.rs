@@ -319,6 +319,10 @@ impl RdsApi for Sandbox {
     async fn describe_db_snapshot(&self, snapshot: &str) -> CloudResult<DbSnapshot> {
         rds::describe_snapshot(&self.current(), snapshot)
     }
+
+    async fn disable_deletion_protection(&self, instance: &str) -> CloudResult<()> {
+        rds::disable_deletion_protection(&mut self.current(), instance)
+    }
 }
 
 #[async_trait]
@@ -453,6 +457,12 @@ impl EdgeApi for Sandbox {
             .filter(|r| r.aliases(dns_name))
             .cloned()
             .collect())
+    }
+
+    /// The simulated account holds every public zone asked for, each with an id of its
+    /// own derived from the name, so a wizard's domain works with no setup.
+    async fn hosted_zone_id(&self, name: &str) -> CloudResult<Option<String>> {
+        Ok(Some(super::ids::hosted_zone_id(name)))
     }
 }
 

@@ -134,3 +134,18 @@ mod tests {
         assert!(invalid_identifier("").is_some());
     }
 }
+
+/// ModifyDBInstance `--no-deletion-protection --apply-immediately`.
+pub(crate) fn disable_deletion_protection(world: &mut World, instance: &str) -> CloudResult<()> {
+    let db = world
+        .databases
+        .iter_mut()
+        .find(|d| d.id == instance || d.arn == instance)
+        .ok_or_else(|| CloudError::NotFound {
+            kind: "DB instance",
+            name: instance.to_string(),
+            hint: None,
+        })?;
+    db.deletion_protection = false;
+    Ok(())
+}

@@ -140,6 +140,7 @@ const TOP_FIELDS: &[&str] = &[
 const NETWORK_FIELDS: &[&str] = &["cidr", "azs", "nat"];
 const SERVICE_FIELDS: &[&str] = &[
     "image",
+    "tag",
     "port",
     "health_check",
     "cpu",
@@ -229,6 +230,8 @@ impl Cidr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub image: Image,
+    /// With an ECR repository: the tag to run; the newest pushed tag when not given.
+    pub tag: Option<String>,
     pub port: u16,
     pub health_check: String,
     pub cpu: u32,
@@ -567,6 +570,7 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
     let mut image = None;
     let mut service = Service {
         image: Image::NewRepository(String::new()),
+        tag: None,
         port: 80,
         health_check: "/".into(),
         cpu: 256,
@@ -579,9 +583,30 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
     let mut cpu_at = None;
     let mut autoscaling_at = 0..0;
     let mut desired_at = None;
+    let mut tag_at = None;
     for (key, value) in in_file_order(table) {
         match key.get_ref().as_ref() {
             "image" => image = Some(parse_image(value)?),
+            "tag" => {
+                tag_at = Some(value.span());
+                let tag = non_empty_string("service.tag", value)?;
+                // Docker's rule for a tag: a word character, then up to 127 of . - and them.
+                let valid = tag.len() <= 128
+                    && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                    && tag
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+                if !valid {
+                    return Err(Located::new(
+                        value.span(),
+                        format!(
+                            "service.tag: {tag:?} is not an image tag; give up to 128 letters, \
+                             digits, _ . and -, starting with a letter, digit or _"
+                        ),
+                    ));
+                }
+                service.tag = Some(tag);
+            }
             "port" => {
                 let port = integer("service.port", value)?;
                 service.port = u16::try_from(port).ok().filter(|p| *p >= 1).ok_or_else(|| {
@@ -653,6 +678,15 @@ fn parse_service(table: &DeTable<'_>, database: &Database) -> Result<Service, Lo
              full image reference such as \"ghcr.io/org/app:1.2\"",
         )
     })?;
+    if let (Some(span), Image::Reference(reference)) = (tag_at, &service.image) {
+        return Err(Located::new(
+            span,
+            format!(
+                "service.tag: only with an ECR repository name; {reference:?} is a full image \
+                 reference, so put the tag in it"
+            ),
+        ));
+    }
     if let Some(span) = cpu_at
         && !fargate_pair(service.cpu, service.memory)
     {

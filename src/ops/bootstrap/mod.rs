@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod cost;
 pub mod model;
+pub mod provision;
 pub mod template;
 
 use std::io::Write;
