@@ -98,6 +98,15 @@ impl ConfigError {
             message: format!("cannot read config file: {err}"),
         }
     }
+
+    fn unwritable(path: &Path, err: &io::Error) -> ConfigError {
+        ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot write config file: {err}"),
+        }
+    }
 }
 
 impl Config {
@@ -154,4 +163,149 @@ pub fn state_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .map(|d| d.join("opsdeck"))
+}
+
+/// What [`remember_stack`] did to the config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remembered {
+    /// `[stacks.NAME]` was added (the file was created if there was none).
+    Added,
+    /// The file had it already with these settings.
+    Unchanged,
+    /// The table existed with other settings for these keys; they were replaced.
+    Updated,
+}
+
+/// Writes `[stacks.NAME]` with the given settings into the config file at `path`, keeping
+/// everything else in the file as it was (comments, order, other stacks). The result is
+/// parsed again before it is written, so a bad write can never replace a good file.
+pub fn remember_stack(
+    path: &Path,
+    name: &str,
+    stack: &StackConfig,
+) -> Result<Remembered, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(err) => return Err(ConfigError::unreadable(path, &err)),
+    };
+    // A file that does not parse is the user's to fix: never rewrite it.
+    Config::parse(&text, path)?;
+    let mut document: toml_edit::DocumentMut = text.parse().map_err(|err| ConfigError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot edit: {err}"),
+    })?;
+    let stacks = document
+        .entry("stacks")
+        .or_insert_with(|| {
+            let mut table = toml_edit::Table::new();
+            table.set_implicit(true);
+            toml_edit::Item::Table(table)
+        })
+        .as_table_mut()
+        .ok_or_else(|| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: "stacks: is not a table; make it [stacks.NAME] tables".into(),
+        })?;
+    let existed = stacks.contains_key(name);
+    let table = stacks
+        .entry(name)
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_mut()
+        .ok_or_else(|| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("stacks.{name}: is not a table"),
+        })?;
+    let mut changed = false;
+    let fields = [
+        ("profile", &stack.profile),
+        ("region", &stack.region),
+        ("cluster", &stack.cluster),
+        ("service", &stack.service),
+    ];
+    for (key, value) in fields {
+        let Some(value) = value else { continue };
+        if table.get(key).and_then(|v| v.as_str()) != Some(value.as_str()) {
+            table.insert(key, toml_edit::value(value.as_str()));
+            changed = true;
+        }
+    }
+    if stack.production && table.get("production").and_then(|v| v.as_bool()) != Some(true) {
+        table.insert("production", toml_edit::value(true));
+        changed = true;
+    }
+    if !changed {
+        return Ok(Remembered::Unchanged);
+    }
+    let written = document.to_string();
+    Config::parse(&written, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|err| ConfigError::unwritable(path, &err))?;
+    }
+    std::fs::write(path, written).map_err(|err| ConfigError::unwritable(path, &err))?;
+    Ok(if existed {
+        Remembered::Updated
+    } else {
+        Remembered::Added
+    })
+}
+
+#[cfg(test)]
+mod remember_tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_is_added_once_and_the_rest_of_the_file_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "# mine\nread_only = false\n\n[stacks.other]\nregion = \"us-east-1\"\n",
+        )
+        .unwrap();
+        let stack = StackConfig {
+            region: Some("eu-west-2".into()),
+            cluster: Some("umami".into()),
+            service: Some("umami".into()),
+            ..StackConfig::default()
+        };
+        assert_eq!(
+            remember_stack(&path, "umami", &stack).unwrap(),
+            Remembered::Added
+        );
+        assert_eq!(
+            remember_stack(&path, "umami", &stack).unwrap(),
+            Remembered::Unchanged
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# mine\n"), "{text}");
+        let config = Config::parse(&text, &path).unwrap();
+        assert_eq!(config.stacks["umami"], stack);
+        assert_eq!(config.stacks["other"].region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn a_missing_file_is_created_and_a_broken_one_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/config.toml");
+        let stack = StackConfig {
+            cluster: Some("a".into()),
+            ..StackConfig::default()
+        };
+        assert_eq!(
+            remember_stack(&path, "a", &stack).unwrap(),
+            Remembered::Added
+        );
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, "refresh = [").unwrap();
+        let error = remember_stack(&broken, "a", &stack).unwrap_err();
+        assert_eq!(error.line, 1, "{error}");
+        assert_eq!(std::fs::read_to_string(&broken).unwrap(), "refresh = [");
+    }
 }
