@@ -98,9 +98,8 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             opsdeck::ops::logs::command::run(&cloud, &stack, &(&args).into()).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Bootstrap(args)) => Ok(ExitCode::from(opsdeck::ops::bootstrap::run(
-            &(&args).into(),
-        ))),
+        Some(Command::Bootstrap(args)) => bootstrap_command(&cli.global, &config, &args).await,
+        Some(Command::Teardown(args)) => teardown_command(&cli.global, &config, &args).await,
         Some(Command::Completions(args)) => {
             completions(args.shell);
             Ok(ExitCode::SUCCESS)
@@ -147,6 +146,96 @@ async fn release_command(
         other => return Err(eyre!("{other:?} is not a release command")),
     };
     Ok(ExitCode::from(code))
+}
+
+/// `opsdeck bootstrap --file F [--plan|--apply]`: offline without either flag; otherwise
+/// against the account in the answers' region.
+async fn bootstrap_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &opsdeck::cli::BootstrapArgs,
+) -> color_eyre::Result<ExitCode> {
+    use opsdeck::cli::bootstrap;
+    if !(args.plan || args.apply) {
+        return Ok(ExitCode::from(bootstrap::offline(args)));
+    }
+    let answers = match bootstrap::load_answers(&args.file) {
+        Ok(answers) => answers,
+        Err(code) => return Ok(ExitCode::from(code)),
+    };
+    if let Some(region) = &global.region
+        && !global.use_sandbox()
+        && *region != answers.region
+    {
+        return Err(eyre!(
+            "--region (or AWS_REGION) is {region} but {} says region = \"{}\": the stack goes \
+             where the answer file says; change one of them",
+            args.file.display(),
+            answers.region
+        ));
+    }
+    let (cloud, context) = account(global, config, Some(answers.region.clone())).await?;
+    Ok(ExitCode::from(
+        bootstrap::run(&cloud, &answers, args, &context).await,
+    ))
+}
+
+/// `opsdeck teardown --stack NAME`.
+async fn teardown_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &opsdeck::cli::TeardownArgs,
+) -> color_eyre::Result<ExitCode> {
+    let Some(name) = global.stack.clone() else {
+        return Err(eyre!(
+            "teardown needs the stack: opsdeck teardown --stack NAME"
+        ));
+    };
+    let region = config.stacks.get(&name).and_then(|s| s.region.clone());
+    let (cloud, context) = account(global, config, region).await?;
+    Ok(ExitCode::from(
+        opsdeck::cli::bootstrap::teardown(&cloud, &name, args, &context).await,
+    ))
+}
+
+/// The account for bootstrap and teardown, which work on a stack that may not exist yet:
+/// no discovery, only the connection. Read-only sessions refuse in the cloud layer.
+async fn account(
+    global: &GlobalArgs,
+    config: &Config,
+    region: Option<String>,
+) -> color_eyre::Result<(Cloud, opsdeck::cli::bootstrap::Context)> {
+    let audit = opsdeck::ops::audit::Audit::default_location();
+    let (cloud, context) = if global.use_sandbox() {
+        let (cloud, _) = backend(global, config).await?;
+        let context = opsdeck::cli::bootstrap::Context {
+            audit,
+            config_path: None,
+            profile: None,
+        };
+        (cloud, context)
+    } else {
+        let named = global.stack.as_ref().and_then(|n| config.stacks.get(n));
+        let profile = global
+            .profile
+            .clone()
+            .or_else(|| named.and_then(|n| n.profile.clone()));
+        let cloud = aws::connect(aws::ConnectOptions {
+            profile: profile.clone(),
+            region: global.region.clone().or(region),
+            endpoint_url: global.endpoint_url.clone(),
+            calls: None,
+        })
+        .await?;
+        let context = opsdeck::cli::bootstrap::Context {
+            audit,
+            config_path: global.config.clone().or_else(config::default_config_path),
+            profile,
+        };
+        (cloud, context)
+    };
+    let read_only = global.read_only || config.read_only;
+    Ok((if read_only { cloud.read_only() } else { cloud }, context))
 }
 
 /// Whether `--stack` names a stack marked `production = true` in the config file.

@@ -1,6 +1,7 @@
 //! Command-line interface: global flags shared by the TUI and every subcommand, and the
 //! faces of the release subcommands (`release`).
 
+pub mod bootstrap;
 pub mod release;
 
 use std::path::PathBuf;
@@ -101,9 +102,16 @@ pub enum Command {
     Images(ListArgs),
     /// The revisions of the service's task-definition family, newest first.
     Revisions(ListArgs),
-    /// Turn a stack's answers (stack.toml) into a CloudFormation template and a monthly cost
-    /// estimate. Exit 2 for an answer file that cannot be used, naming file, line and field.
+    /// Provision a new stack from its answers (stack.toml) with CloudFormation. Alone: the
+    /// template and a monthly cost estimate, offline. --plan: a change set against the
+    /// account. --apply: execute it and follow the stack events (re-attaches to a stack
+    /// CloudFormation is still working on). Exit 0 done or nothing to change, 2 refused
+    /// before any change (the error names file, line and field), 3 failed.
     Bootstrap(BootstrapArgs),
+    /// Delete a stack opsdeck made (--stack NAME): DeleteStack, follow it, then list what
+    /// still carries its tag. Exit 0 only when nothing is left but what was kept on purpose
+    /// (the final database snapshot), 2 refused, 3 something is left.
+    Teardown(TeardownArgs),
     /// Print a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
     Completions(CompletionsArgs),
 }
@@ -278,17 +286,28 @@ pub struct BootstrapArgs {
     /// Write the CloudFormation template (JSON) here; `-` for stdout.
     #[arg(long, value_name = "PATH")]
     pub emit: Option<PathBuf>,
-    /// Print the resources and the cost estimate as JSON.
+    /// JSON: the plan (resources, changes, cost) as one object; with --apply one object
+    /// per stack event, then the outcome.
     #[arg(long)]
     pub json: bool,
+    /// Make a CloudFormation change set against the account and show it; nothing is
+    /// changed (the change set is deleted again).
+    #[arg(long, conflicts_with = "apply")]
+    pub plan: bool,
+    /// Make the change set, ask, execute it and follow it to the end.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: do not ask; required when stdin is not a terminal.
+    #[arg(long, short = 'y', requires = "apply")]
+    pub yes: bool,
 }
 
-impl From<&BootstrapArgs> for crate::ops::bootstrap::BootstrapOptions {
-    fn from(args: &BootstrapArgs) -> Self {
-        crate::ops::bootstrap::BootstrapOptions {
-            file: args.file.clone(),
-            emit: args.emit.clone(),
-            json: args.json,
-        }
-    }
+#[derive(Debug, Clone, Args)]
+pub struct TeardownArgs {
+    /// Do not ask for the stack name to be typed; required when stdin is not a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// One JSON object per stack event, then the outcome.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -74,48 +74,68 @@ fn watch_options(
     })
 }
 
+/// How a confirmation is answered.
+pub(super) enum Ask<'a> {
+    /// `y` or `yes`.
+    YesNo,
+    /// The name typed in full: for production stacks and for teardown.
+    TypeName { prompt: &'a str, name: &'a str },
+}
+
 /// Asks before a change, unless `--yes`. No terminal and no `--yes` is a refusal.
+pub(super) fn ask(confirm: &ConfirmArgs, question: &str, ask: Ask<'_>) -> Result<(), String> {
+    if confirm.yes {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(
+            "stdin is not a terminal, so opsdeck cannot ask: pass --yes to go ahead without asking"
+                .into(),
+        );
+    }
+    let mut err = std::io::stderr();
+    match ask {
+        Ask::TypeName { prompt, name } => {
+            let _ = write!(err, "{question}\n{prompt} ({name}) to go ahead: ");
+        }
+        Ask::YesNo => {
+            let _ = write!(err, "{question} [y/N] ");
+        }
+    }
+    let _ = err.flush();
+    let mut answer = String::new();
+    if stdin.lock().read_line(&mut answer).is_err() {
+        return Err("no answer: nothing changed".into());
+    }
+    let answer = answer.trim();
+    let yes = match ask {
+        Ask::TypeName { name, .. } => answer == name,
+        Ask::YesNo => matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes"),
+    };
+    if yes {
+        Ok(())
+    } else {
+        Err("not confirmed: nothing changed".into())
+    }
+}
+
+/// A release's confirmation: a production stack wants the service name typed.
 fn confirm(
     confirm: &ConfirmArgs,
     production: bool,
     question: &str,
     service: &str,
 ) -> Result<(), Refusal> {
-    if confirm.yes {
-        return Ok(());
-    }
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        return Err(Refusal(
-            "stdin is not a terminal, so opsdeck cannot ask: pass --yes to go ahead without asking"
-                .into(),
-        ));
-    }
-    let mut err = std::io::stderr();
-    if production {
-        let _ = write!(
-            err,
-            "{question}\nThis is a production stack: type the service name ({service}) to go ahead: "
-        );
+    let how = if production {
+        Ask::TypeName {
+            prompt: "This is a production stack: type the service name",
+            name: service,
+        }
     } else {
-        let _ = write!(err, "{question} [y/N] ");
-    }
-    let _ = err.flush();
-    let mut answer = String::new();
-    if stdin.lock().read_line(&mut answer).is_err() {
-        return Err(Refusal("no answer: nothing changed".into()));
-    }
-    let answer = answer.trim();
-    let yes = if production {
-        answer == service
-    } else {
-        matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes")
+        Ask::YesNo
     };
-    if yes {
-        Ok(())
-    } else {
-        Err(Refusal("not confirmed: nothing changed".into()))
-    }
+    ask(confirm, question, how).map_err(Refusal)
 }
 
 /// Prints progress: one JSON object per event, or one timestamped line when something the
@@ -175,7 +195,7 @@ impl Printer {
     }
 }
 
-fn print_json<T: Serialize>(value: &T) {
+pub(super) fn print_json<T: Serialize>(value: &T) {
     match serde_json::to_string(value) {
         Ok(text) => println!("{text}"),
         Err(error) => eprintln!("opsdeck: cannot write JSON: {error}"),

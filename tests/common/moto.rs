@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,12 @@ impl Moto {
             )
         });
         let port = free_port();
-        let child = Command::new(&program)
+        // moto_server's own interpreter runs it with the harness's one addition (see
+        // tests/common/moto_server.py: a CloudFormation attribute moto lacks).
+        let python = interpreter_of(&program);
+        let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/common/moto_server.py");
+        let child = Command::new(&python)
+            .arg(&shim)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ECS_SERVICE_RUNNING", RUNNING_PER_SERVICE.to_string())
             .stdout(Stdio::null())
@@ -89,6 +94,35 @@ pub async fn sdk_config_for(endpoint: &str) -> SdkConfig {
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
         .load()
         .await
+}
+
+/// The Python that a `moto_server` script names on its `#!` line.
+fn interpreter_of(program: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(program)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", program.display()));
+    let shebang = text.lines().next().unwrap_or_default();
+    let mut words = shebang
+        .strip_prefix("#!")
+        .unwrap_or_default()
+        .split_whitespace();
+    // `#!/usr/bin/env python3` names the interpreter in its second word.
+    let interpreter = words
+        .next()
+        .and_then(|first| {
+            if first.ends_with("/env") {
+                words.next()
+            } else {
+                Some(first)
+            }
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{} is not a Python script with a #! line; point OPSDECK_MOTO_SERVER at the \
+                 moto_server that pip installed",
+                program.display()
+            )
+        });
+    PathBuf::from(interpreter)
 }
 
 fn find_moto_server() -> Option<PathBuf> {

@@ -1,14 +1,12 @@
-//! First-time bootstrap without the cloud: answers -> stack model -> CloudFormation
-//! template -> monthly cost, and the `opsdeck bootstrap --file` command over them.
+//! First-time bootstrap: answers -> stack model -> CloudFormation template -> monthly cost
+//! (no account needed), and `provision`, which plans, applies and tears the stack down
+//! through CloudFormation.
 
 pub mod answers;
 pub mod cost;
 pub mod model;
 pub mod provision;
 pub mod template;
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -18,15 +16,6 @@ pub use model::StackModel;
 
 /// Exit code for answers that cannot be used, before anything was made.
 pub const EXIT_REFUSED: u8 = 2;
-
-/// What `opsdeck bootstrap` was asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BootstrapOptions {
-    pub file: PathBuf,
-    /// Where to write the template; `-` is stdout.
-    pub emit: Option<PathBuf>,
-    pub json: bool,
-}
 
 /// The plan as JSON: the resources with their settings, and the cost.
 pub fn plan_json(model: &StackModel, cost: &CostEstimate) -> Value {
@@ -115,52 +104,4 @@ fn setting_text(value: &Value) -> String {
             .join(", "),
         other => other.to_string(),
     }
-}
-
-/// `opsdeck bootstrap --file F [--emit PATH] [--json]`; returns the exit code.
-pub fn run(options: &BootstrapOptions) -> u8 {
-    match run_inner(options) {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("opsdeck: {message}");
-            EXIT_REFUSED
-        }
-    }
-}
-
-fn run_inner(options: &BootstrapOptions) -> Result<(), String> {
-    let to_stdout = options.emit.as_deref() == Some(Path::new("-"));
-    if to_stdout && options.json {
-        return Err(
-            "--emit - and --json would both write to stdout; give --emit FILE with --json".into(),
-        );
-    }
-    let answers = Answers::load(&options.file).map_err(|err| err.to_string())?;
-    let model = StackModel::build(&answers);
-    let cost = estimate_answers(&answers).map_err(|err| err.to_string())?;
-    let mut stdout = std::io::stdout().lock();
-    let write_error = |err: std::io::Error| format!("cannot write to stdout: {err}");
-    if let Some(path) = &options.emit {
-        let template = model.template_text();
-        if to_stdout {
-            stdout.write_all(template.as_bytes()).map_err(write_error)?;
-        } else {
-            std::fs::write(path, template)
-                .map_err(|err| format!("cannot write the template to {}: {err}", path.display()))?;
-        }
-    }
-    if options.json {
-        let text = serde_json::to_string_pretty(&plan_json(&model, &cost))
-            .map_err(|err| format!("cannot write the plan as JSON: {err}"))?;
-        writeln!(stdout, "{text}").map_err(write_error)?;
-    } else if !to_stdout {
-        let nat = nat_choices(&answers).map_err(|err| err.to_string())?;
-        stdout
-            .write_all(plan_text(&model, &cost, &nat).as_bytes())
-            .map_err(write_error)?;
-        if let Some(path) = &options.emit {
-            writeln!(stdout, "\nTemplate written to {}", path.display()).map_err(write_error)?;
-        }
-    }
-    Ok(())
 }

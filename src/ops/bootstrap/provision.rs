@@ -177,6 +177,8 @@ impl Prepared {
 /// Checks the answers against the account and fits them to it; nothing is changed.
 pub async fn prepare(cloud: &Cloud, answers: &Answers) -> Result<Prepared, Refusal> {
     let existing = inspect(cloud, &answers.name).await?;
+    // What the stack costs once it runs as asked, even if it starts with 0 tasks.
+    let cost = estimate_answers(answers).map_err(|error| Refusal(error.to_string()))?;
     let mut answers = answers.clone();
     let mut notes = Vec::new();
     let mut parameters = Vec::new();
@@ -285,7 +287,6 @@ pub async fn prepare(cloud: &Cloud, answers: &Answers) -> Result<Prepared, Refus
         ));
     }
     let model = StackModel::build(&answers);
-    let cost = estimate_answers(&answers).map_err(|error| Refusal(error.to_string()))?;
     Ok(Prepared {
         answers,
         model,
@@ -983,13 +984,41 @@ pub async fn teardown(
             .await?
             .first()
             .map(|e| e.id.clone());
-        cloud.stacks.delete_stack(&stack.id).await?;
         sink(ApplyProgress::Started {
             stack: stack.name.clone(),
             status: StackStatus::DeleteInProgress,
             reattached: false,
         });
-        follow(cloud, &stack.id, seen, sink).await?
+        match cloud.stacks.delete_stack(&stack.id).await {
+            Ok(()) => follow(cloud, &stack.id, seen, sink).await?,
+            // Deletion may have begun before the refusal (an emulator deletes in the call):
+            // what is left is listed below either way.
+            Err(error) => {
+                let status = cloud
+                    .stacks
+                    .describe_stack(&stack.id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map_or(StackStatus::DeleteFailed, |s| s.status);
+                let mut failed = lost_sight(&stack.id, Board::default(), String::new());
+                failed.status = if status == StackStatus::DeleteComplete {
+                    status
+                } else {
+                    StackStatus::DeleteFailed
+                };
+                failed.lost_sight = None;
+                failed.first_failure = Some(EventLine {
+                    logical_id: stack.name.clone(),
+                    resource_type: "AWS::CloudFormation::Stack".into(),
+                    status: "DELETE_FAILED".into(),
+                    reason: Some(error.to_string()),
+                    at: Some(cloud.clock.now()),
+                    elapsed_ms: None,
+                });
+                failed
+            }
+        }
     };
     let tagged = cloud
         .tagging

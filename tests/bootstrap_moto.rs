@@ -1,0 +1,394 @@
+//! `opsdeck bootstrap` and `opsdeck teardown` against moto_server: the real binary, from an
+//! empty account to a stack that `opsdeck --stack NAME status` finds, a re-run that changes
+//! nothing, a changed answer planned as only its difference, and a teardown that lists what
+//! moto leaves behind.
+//!
+//! The answers have no `[domain]`: moto 5.2.5 has no CloudFormation support for
+//! AWS::CertificateManager::Certificate, so the HTTPS listener's certificate reference is
+//! empty and moto's listener handler fails. The HTTPS shape is checked by cfn-lint
+//! (tests/bootstrap_template.rs) and applied in the sandbox (tests/bootstrap_sandbox.rs).
+
+#[path = "common/moto.rs"]
+mod moto;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use moto::{Moto, REGION, binary_env};
+use serde_json::Value;
+
+/// The Umami shape of the issue, with an image that exists (moto pulls nothing).
+fn answers(desired: u32) -> String {
+    format!(
+        r#"name = "umami"
+region = "{REGION}"
+
+[network]
+cidr = "10.0.0.0/16"
+azs = 2
+nat = "single"
+
+[service]
+image = "ghcr.io/umami-software/umami:postgresql-v2.13.0"
+port = 3000
+health_check = "/api/heartbeat"
+cpu = 512
+memory = 1024
+desired = {desired}
+environment = {{ DATABASE_TYPE = "postgresql" }}
+
+[database]
+kind = "postgres"
+version = "17.6"
+class = "db.t3.micro"
+storage_gb = 20
+multi_az = false
+backup_days = 7
+deletion_protection = true
+
+[alarms]
+email = "ops@example.com"
+"#
+    )
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn explain(&self) -> String {
+        format!(
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+fn opsdeck(home: &Path, moto: &Moto, args: &[&str]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    command
+        .args(["--endpoint-url", &moto.endpoint])
+        .args(args)
+        .envs(binary_env(home))
+        .stdin(Stdio::null());
+    for name in moto::SCRUBBED_ENV {
+        command.env_remove(name);
+    }
+    let output = command.output().expect("run opsdeck");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+async fn stack_names(moto: &Moto) -> Vec<(String, String)> {
+    let config = moto.sdk_config().await;
+    let stacks = aws_sdk_cloudformation::Client::new(&config)
+        .list_stacks()
+        .send()
+        .await
+        .unwrap();
+    stacks
+        .stack_summaries()
+        .iter()
+        .filter(|s| s.stack_status().map(|x| x.as_str()) != Some("DELETE_COMPLETE"))
+        .map(|s| {
+            (
+                s.stack_name().unwrap_or_default().to_string(),
+                s.stack_status()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// What the account holds that a duplicate apply would double.
+async fn counts(moto: &Moto) -> (usize, usize, usize, usize) {
+    let config = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let vpcs = ec2.describe_vpcs().send().await.unwrap().vpcs().len();
+    let nats = ec2
+        .describe_nat_gateways()
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .len();
+    let clusters = aws_sdk_ecs::Client::new(&config)
+        .list_clusters()
+        .send()
+        .await
+        .unwrap()
+        .cluster_arns()
+        .len();
+    let dbs = aws_sdk_rds::Client::new(&config)
+        .describe_db_instances()
+        .send()
+        .await
+        .unwrap()
+        .db_instances()
+        .len();
+    (vpcs, nats, clusters, dbs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
+    let moto = Moto::start();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("stack.toml");
+    std::fs::write(&file, answers(2)).unwrap();
+    let file = file.to_str().unwrap();
+    let before = counts(&moto).await;
+
+    // The plan: a change set, shown, then deleted with the stack name it reserved.
+    let plan = opsdeck(
+        home.path(),
+        &moto,
+        &["bootstrap", "--plan", "--json", "--file", file],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.explain());
+    let lines = plan.json_lines();
+    let shown = &lines[0];
+    assert_eq!(shown["event"], "plan");
+    assert_eq!(shown["kind"], "CREATE");
+    assert_eq!(shown["no_changes"], false);
+    let resources = shown["resources"].as_array().unwrap();
+    assert!(resources.len() > 30, "{shown:#}");
+    let adds = shown["changes"].as_array().unwrap();
+    assert_eq!(adds.len(), resources.len(), "every resource is an Add");
+    assert!(adds.iter().all(|c| c["action"] == "ADD"), "{adds:?}");
+    let total = shown["cost"]["monthly_usd"].as_f64().unwrap();
+    assert!((80.0..200.0).contains(&total), "{total}");
+    assert_eq!(
+        stack_names(&moto).await,
+        vec![],
+        "--plan leaves nothing behind"
+    );
+    assert_eq!(counts(&moto).await, before);
+
+    // Without a terminal, --apply needs --yes, and nothing is made.
+    let unasked = opsdeck(
+        home.path(),
+        &moto,
+        &["bootstrap", "--apply", "--file", file],
+    );
+    assert_eq!(unasked.code, 2, "{}", unasked.explain());
+    assert!(unasked.stderr.contains("--yes"), "{}", unasked.explain());
+    assert_eq!(stack_names(&moto).await, vec![]);
+
+    // The apply.
+    let applied = opsdeck(
+        home.path(),
+        &moto,
+        &["bootstrap", "--apply", "--yes", "--file", file],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.explain());
+    assert!(
+        applied.stdout.contains("Done: stack umami CREATE_COMPLETE"),
+        "{}",
+        applied.explain()
+    );
+    assert!(
+        applied.stdout.contains("CREATE_COMPLETE"),
+        "{}",
+        applied.explain()
+    );
+    let config_file = home.path().join("config/opsdeck/config.toml");
+    let config = std::fs::read_to_string(&config_file).unwrap();
+    assert!(config.contains("[stacks.umami]"), "{config}");
+    assert!(config.contains("cluster = \"umami\""), "{config}");
+    let after = counts(&moto).await;
+    assert_eq!(after.0, before.0 + 1, "one VPC more");
+    assert_eq!(after.1, before.1 + 1, "one NAT gateway (nat = single)");
+    assert_eq!(after.2, before.2 + 1, "one ECS cluster");
+    assert_eq!(after.3, before.3 + 1, "one database");
+
+    // `opsdeck --stack umami` now finds it through the config file.
+    let status = opsdeck(
+        home.path(),
+        &moto,
+        &["--stack", "umami", "status", "--json"],
+    );
+    assert!(status.code == 0 || status.code == 1, "{}", status.explain());
+    let report: Value = serde_json::from_str(&status.stdout).unwrap();
+    let network = &report["network"];
+    assert_eq!(network["vpc"]["cidr"], "10.0.0.0/16", "{network:#}");
+    let subnets: Vec<&str> = network["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(subnets.len(), 4, "{network:#}");
+    assert_eq!(subnets.iter().filter(|n| n.contains("-public-")).count(), 2);
+    assert_eq!(
+        subnets.iter().filter(|n| n.contains("-private-")).count(),
+        2
+    );
+    assert_eq!(network["nat_gateways"].as_array().unwrap().len(), 1);
+    let ports: Vec<i64> = network["load_balancers"][0]["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["port"].as_i64())
+        .collect();
+    assert_eq!(ports, vec![80], "{network:#}");
+    assert_eq!(
+        network["databases"].as_array().unwrap().len(),
+        1,
+        "{network:#}"
+    );
+    assert_eq!(report["services"][0]["desired"], 2, "{report:#}");
+    // Only what the answers imply: multi_az = false, no [domain] so no HTTPS. And one
+    // moto cannot help:
+    // it registers no task with the target group (OPS-FACTS), so none is healthy.
+    let mut findings: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["title"].as_str())
+        .collect();
+    findings.sort_unstable();
+    assert_eq!(
+        findings,
+        vec![
+            "database is not Multi-AZ: an AZ outage takes it down",
+            "load balancer has no HTTPS listener: traffic is unencrypted",
+            "target group has no healthy target (0 registered)",
+        ],
+        "{report:#}"
+    );
+
+    // The same answers again: nothing new, and it says so.
+    let again = opsdeck(
+        home.path(),
+        &moto,
+        &["bootstrap", "--apply", "--yes", "--file", file],
+    );
+    assert_eq!(again.code, 0, "{}", again.explain());
+    assert!(
+        again.stdout.contains("already matches the answers"),
+        "{}",
+        again.explain()
+    );
+    assert_eq!(counts(&moto).await, after, "a re-run creates nothing");
+    assert_eq!(stack_names(&moto).await.len(), 1, "never a second stack");
+
+    // A changed answer: a change set of only that difference.
+    let changed_file = home.path().join("stack-3.toml");
+    std::fs::write(&changed_file, answers(3)).unwrap();
+    let changed = opsdeck(
+        home.path(),
+        &moto,
+        &[
+            "bootstrap",
+            "--plan",
+            "--json",
+            "--file",
+            changed_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(changed.code, 0, "{}", changed.explain());
+    let shown = &changed.json_lines()[0];
+    assert_eq!(shown["kind"], "UPDATE", "{shown:#}");
+    let changes: Vec<(&str, &str)> = shown["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap(),
+                c["logical_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(changes, vec![("MODIFY", "Service")], "{shown:#}");
+
+    // Teardown: DeleteStack, followed, then what still carries the tag.
+    let teardown = opsdeck(
+        home.path(),
+        &moto,
+        &["--stack", "umami", "teardown", "--yes", "--json"],
+    );
+    println!("{}", teardown.explain());
+    let lines = teardown.json_lines();
+    let outcome = lines.last().unwrap();
+    assert_eq!(outcome["event"], "outcome");
+    let left = outcome["left"].as_array().unwrap();
+    // moto stops part-way through the delete (a DependencyViolation on the VPC, answered
+    // by DeleteStack itself) and leaves resources behind: teardown must say so and fail,
+    // never report a clean delete.
+    assert_eq!(teardown.code, 3, "{}", teardown.explain());
+    assert_eq!(outcome["status"], "DELETE_FAILED", "{outcome:#}");
+    assert!(
+        outcome["first_failure"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("DependencyViolation"),
+        "{outcome:#}"
+    );
+    assert!(
+        left.iter().any(|l| l["resource_type"] == "ec2:vpc"),
+        "the VPC moto could not delete is listed: {outcome:#}"
+    );
+    let protection_off = outcome["steps"].as_array().unwrap().iter().any(|s| {
+        s.as_str()
+            .unwrap_or_default()
+            .contains("deletion protection")
+    });
+    assert!(
+        protection_off,
+        "the protected database is unprotected first: {outcome:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stack_name_taken_by_someone_else_is_refused_before_anything_changes() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    aws_sdk_cloudformation::Client::new(&config)
+        .create_stack()
+        .stack_name("umami")
+        .template_body(r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}}"#)
+        .send()
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("stack.toml");
+    std::fs::write(&file, answers(2)).unwrap();
+    let run = opsdeck(
+        home.path(),
+        &moto,
+        &["bootstrap", "--plan", "--file", file.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 2, "{}", run.explain());
+    assert!(
+        run.stderr
+            .contains("a CloudFormation stack named umami already exists"),
+        "{}",
+        run.explain()
+    );
+    let teardown = opsdeck(
+        home.path(),
+        &moto,
+        &["--stack", "umami", "teardown", "--yes"],
+    );
+    assert_eq!(teardown.code, 2, "{}", teardown.explain());
+    assert!(
+        teardown.stderr.contains("was not made by opsdeck"),
+        "{}",
+        teardown.explain()
+    );
+}

@@ -1,0 +1,106 @@
+"""moto_server with what moto 5.2.5's CloudFormation drops from the bootstrap stack.
+
+1. moto's DB instance answers Fn::GetAtt only for Endpoint.Address and Endpoint.Port, and its
+CloudFormation parser ignores ManageMasterUserPassword. AWS answers
+`Fn::GetAtt [Database, MasterUserSecret.SecretArn]` with the ARN of the secret RDS manages, and
+the bootstrap template wires that ARN into the task definition's secrets. Without it moto
+rejects the whole template, so the harness adds the attribute: the instance's managed secret
+when moto made one, else an ARN in the shape RDS gives (`rds!db-<id>`).
+2. moto's AWS::RDS::DBInstance handler reads the security groups from `VpcSecurityGroupIds`,
+a property CloudFormation does not have; the template says `VPCSecurityGroups`, as AWS
+documents it. The harness passes them on under moto's name. It also defaults Port to
+3306 whatever the engine (AWS uses the engine's port, 5432 for postgres) and drops
+DeletionProtection: the harness gives the engine's port and keeps the protection.
+3. moto's AWS::ECS::Service handler ignores LoadBalancers, NetworkConfiguration and
+LaunchType (`# TODO: LoadBalancers` in moto/ecs/models.py), so a service made by a stack
+has no wires for discovery to follow. The harness copies them onto the service in the
+shape CreateService would have stored.
+
+Nothing else of moto changes. Run with the interpreter of the moto_server script, with
+moto_server's arguments.
+"""
+
+import sys
+
+from moto.ecs.models import Service
+from moto.rds.models import DBInstance
+
+SECRET_ARN = "MasterUserSecret.SecretArn"
+# moto's Fn::Sub splits `${Database.MasterUserSecret.SecretArn}` at every dot and asks for
+# the attribute `MasterUserSecret`: the same attribute, so it gets the same answer.
+SECRET_ATTRIBUTES = (SECRET_ARN, "MasterUserSecret")
+_has_cfn_attr = DBInstance.has_cfn_attr.__func__
+_get_cfn_attribute = DBInstance.get_cfn_attribute
+
+
+def has_cfn_attr(cls, attr):
+    return attr in SECRET_ATTRIBUTES or _has_cfn_attr(cls, attr)
+
+
+def get_cfn_attribute(self, attribute_name):
+    if attribute_name not in SECRET_ATTRIBUTES:
+        return _get_cfn_attribute(self, attribute_name)
+    managed = getattr(self, "master_user_secret", None)
+    if managed is not None:
+        return managed.secret.arn
+    return (
+        f"arn:aws:secretsmanager:{self.region}:{self.account_id}:secret:"
+        f"rds!db-{self.db_instance_identifier}-AbCdEf"
+    )
+
+
+DBInstance.has_cfn_attr = classmethod(has_cfn_attr)
+DBInstance.get_cfn_attribute = get_cfn_attribute
+
+_create_db = DBInstance.create_from_cloudformation_json.__func__
+
+
+def create_db(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties", {})
+    if "VPCSecurityGroups" in properties and "VpcSecurityGroupIds" not in properties:
+        properties["VpcSecurityGroupIds"] = properties["VPCSecurityGroups"]
+    if "Port" not in properties and properties.get("Engine"):
+        properties["Port"] = DBInstance.default_port(properties["Engine"])
+    db = _create_db(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    db.deletion_protection = bool(properties.get("DeletionProtection", False))
+    return db
+
+
+DBInstance.create_from_cloudformation_json = classmethod(create_db)
+
+_create_service = Service.create_from_cloudformation_json.__func__
+
+
+def create_service(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    service = _create_service(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    properties = cloudformation_json["Properties"]
+    service.load_balancers = [
+        {
+            "containerName": lb.get("ContainerName"),
+            "containerPort": lb.get("ContainerPort"),
+            "targetGroupArn": lb.get("TargetGroupArn"),
+        }
+        for lb in properties.get("LoadBalancers", [])
+    ]
+    awsvpc = properties.get("NetworkConfiguration", {}).get("AwsvpcConfiguration")
+    if awsvpc:
+        service.network_configuration = {
+            "awsvpcConfiguration": {
+                "subnets": awsvpc.get("Subnets", []),
+                "securityGroups": awsvpc.get("SecurityGroups", []),
+                "assignPublicIp": awsvpc.get("AssignPublicIp", "DISABLED"),
+            }
+        }
+    if properties.get("LaunchType"):
+        service.launch_type = properties["LaunchType"]
+    return service
+
+
+Service.create_from_cloudformation_json = classmethod(create_service)
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])
