@@ -1489,6 +1489,19 @@ fn final_snapshot(world: &mut World, stack: &SimStack, resource: &SimResource) {
         n += 1;
         id = format!("{base}-{n}");
     }
+    // CopyTagsToSnapshot: the snapshot carries the instance's tags, the stack's among them,
+    // so a teardown finds it by tag.
+    if resource
+        .definition
+        .pointer("/Properties/CopyTagsToSnapshot")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        world.stacks.extra_tags.insert(
+            format!("arn:aws:rds:{REGION}:{ACCOUNT_ID}:snapshot:{id}"),
+            stack.tags.clone(),
+        );
+    }
     world.db_snapshots.push(SimSnapshot {
         snapshot: DbSnapshot {
             id,

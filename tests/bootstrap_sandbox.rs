@@ -1,0 +1,315 @@
+//! Bootstrap's workflow on the sandbox's CloudFormation stand-in, on a manual clock: the
+//! dynamics moto cannot show (resources created over minutes with events, a failed create
+//! rolled back, an apply killed part-way and re-attached), teardown's final snapshot, and
+//! the CLI as a script runs it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use opsdeck::cloud::Cloud;
+use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
+use opsdeck::model::StackStatus;
+use opsdeck::ops::audit::Audit;
+use opsdeck::ops::bootstrap::Answers;
+use opsdeck::ops::bootstrap::provision::{self, ApplyProgress, Existing};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/stack.example.toml");
+
+fn start() -> (Arc<Sandbox>, Cloud) {
+    let sandbox = Sandbox::new(
+        Scenario::Empty,
+        11,
+        ClockMode::Manual {
+            start: SANDBOX_EPOCH,
+        },
+    );
+    let cloud = sandbox.cloud();
+    (sandbox, cloud)
+}
+
+fn example() -> Answers {
+    Answers::load(Path::new(EXAMPLE)).unwrap()
+}
+
+/// Collects what the follower reports.
+#[derive(Default)]
+struct Seen(Mutex<Vec<ApplyProgress>>);
+
+impl Seen {
+    fn sink(&self) -> impl Fn(ApplyProgress) + Send + Sync + '_ {
+        |p| self.0.lock().unwrap().push(p)
+    }
+
+    fn events(&self) -> Vec<(String, String)> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|p| match p {
+                ApplyProgress::Event { line } => {
+                    Some((line.logical_id.clone(), line.status.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+async fn apply(cloud: &Cloud, answers: &Answers, seen: &Seen) -> provision::ApplyOutcome {
+    let prepared = provision::prepare(cloud, answers).await.unwrap();
+    let plan = provision::plan(cloud, &prepared).await.unwrap();
+    let sink = seen.sink();
+    provision::apply(cloud, &plan, &Audit::disabled(), "eu-west-2", &sink)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_create_is_followed_event_by_event_and_a_re_run_changes_nothing() {
+    let (sandbox, cloud) = start();
+    let started = sandbox.now();
+    let seen = Seen::default();
+    let outcome = apply(&cloud, &example(), &seen).await;
+    assert!(outcome.succeeded, "{outcome:#?}");
+    assert_eq!(outcome.status, StackStatus::CreateComplete);
+    assert_eq!(outcome.exit_code(), 0);
+    assert_eq!(outcome.url(), Some("https://analytics.example.com"));
+    // Every resource of the model got a row that ended CREATE_COMPLETE.
+    let prepared = provision::prepare(&cloud, &example()).await.unwrap();
+    assert_eq!(outcome.board.rows.len(), prepared.model.resources.len());
+    assert!(
+        outcome
+            .board
+            .rows
+            .iter()
+            .all(|r| r.status == "CREATE_COMPLETE")
+    );
+    // The database takes minutes, and its row says how long.
+    let db = outcome
+        .board
+        .rows
+        .iter()
+        .find(|r| r.logical_id == "Database")
+        .unwrap();
+    let took = db.elapsed_ms(0).unwrap();
+    assert!(took >= 6 * 60_000, "RDS took {took} ms");
+    assert!(sandbox.now() - started >= 6 * 60_000);
+    let events = seen.events();
+    let first_db = events.iter().position(|(id, _)| id == "Database").unwrap();
+    let vpc_done = events
+        .iter()
+        .position(|(id, s)| id == "Vpc" && s == "CREATE_COMPLETE")
+        .unwrap();
+    assert!(vpc_done < first_db, "the VPC exists before the database starts");
+
+    // The same answers again: no change set to execute.
+    let plan = provision::plan(&cloud, &prepared).await.unwrap();
+    assert!(plan.is_empty(), "{plan:#?}");
+    assert!(matches!(prepared.existing, Existing::Ready { .. }));
+    let again = provision::apply(&cloud, &plan, &Audit::disabled(), "eu-west-2", &|_| {})
+        .await
+        .unwrap();
+    assert!(again.no_changes && again.succeeded);
+
+    // A changed answer: only its difference.
+    let mut changed = example();
+    changed.service.health_check = "/health".into();
+    let prepared = provision::prepare(&cloud, &changed).await.unwrap();
+    let plan = provision::plan(&cloud, &prepared).await.unwrap();
+    let changed: Vec<&str> = plan.changes.iter().map(|c| c.logical_id.as_str()).collect();
+    assert_eq!(changed, vec!["TargetGroup"], "{plan:#?}");
+    provision::discard(&cloud, &plan).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_killed_apply_is_re_attached_and_followed_from_the_start_of_its_operation() {
+    let (sandbox, cloud) = start();
+    let prepared = provision::prepare(&cloud, &example()).await.unwrap();
+    let plan = provision::plan(&cloud, &prepared).await.unwrap();
+    // The apply executed the change set and was killed: CloudFormation goes on alone.
+    cloud
+        .stacks
+        .execute_change_set(&plan.stack_id, plan.change_set.as_ref().unwrap())
+        .await
+        .unwrap();
+    sandbox.advance(90_000);
+
+    let existing = provision::inspect(&cloud, "umami").await.unwrap();
+    let Existing::Busy { stack } = existing else {
+        panic!("expected a stack in progress, got {existing:?}");
+    };
+    assert_eq!(stack.status, StackStatus::CreateInProgress);
+    // Planning a busy stack is refused with what to do.
+    let refused = provision::plan(
+        &cloud,
+        &provision::prepare(&cloud, &example()).await.unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.0.contains("--apply` follows it"), "{refused}");
+
+    let seen = Seen::default();
+    let sink = seen.sink();
+    let outcome = provision::reattach(&cloud, &stack, &sink).await.unwrap();
+    assert!(outcome.succeeded, "{outcome:#?}");
+    let events = seen.events();
+    // The events from before the re-attach are replayed: the VPC finished in the first
+    // 90 seconds, and its whole story is there.
+    assert!(events.contains(&("Vpc".into(), "CREATE_IN_PROGRESS".into())));
+    assert!(events.contains(&("Vpc".into(), "CREATE_COMPLETE".into())));
+    assert_eq!(
+        events.iter().filter(|(id, s)| id == "Vpc" && s == "CREATE_COMPLETE").count(),
+        1,
+        "each event once"
+    );
+    let stacks = cloud.stacks.describe_stack("umami").await.unwrap().unwrap();
+    assert_eq!(stacks.status, StackStatus::CreateComplete);
+}
+
+#[tokio::test]
+async fn a_failed_create_names_its_cause_and_what_was_rolled_back_then_teardown_clears_it() {
+    let (sandbox, cloud) = start();
+    sandbox.fail_next_resource("AWS::RDS::DBInstance");
+    let seen = Seen::default();
+    let outcome = apply(&cloud, &example(), &seen).await;
+    assert!(!outcome.succeeded);
+    assert_eq!(outcome.exit_code(), 3);
+    assert_eq!(outcome.status, StackStatus::RollbackComplete);
+    let first = outcome.first_failure.as_ref().unwrap();
+    assert_eq!(first.logical_id, "Database");
+    assert!(
+        first.reason.as_deref().unwrap().contains("Cannot find version"),
+        "{first:?}"
+    );
+    assert!(outcome.rolled_back.contains(&"Vpc".to_string()), "{outcome:#?}");
+
+    // The stack is stuck: explained, with what to do.
+    let refusal = provision::plan(
+        &cloud,
+        &provision::prepare(&cloud, &example()).await.unwrap(),
+    )
+    .await
+    .unwrap_err();
+    assert!(refusal.0.contains("ROLLBACK_COMPLETE"), "{refusal}");
+    assert!(refusal.0.contains("opsdeck teardown --stack umami"), "{refusal}");
+    assert!(refusal.0.contains("Database"), "{refusal}");
+
+    let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
+    let gone = provision::teardown(&cloud, &plan, &Audit::disabled(), "eu-west-2", &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(gone.status, StackStatus::DeleteComplete);
+    assert_eq!(gone.exit_code(), 0, "{gone:#?}");
+
+    // And the name is free again.
+    let outcome = apply(&cloud, &example(), &Seen::default()).await;
+    assert!(outcome.succeeded, "{outcome:#?}");
+}
+
+#[tokio::test]
+async fn teardown_keeps_the_final_snapshot_by_name_and_nothing_else() {
+    let (_sandbox, cloud) = start();
+    assert!(apply(&cloud, &example(), &Seen::default()).await.succeeded);
+    let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
+    assert!(
+        plan.keeps.iter().any(|k| k.contains("final snapshot")),
+        "{plan:#?}"
+    );
+    let seen = Seen::default();
+    let sink = seen.sink();
+    let outcome = provision::teardown(&cloud, &plan, &Audit::disabled(), "eu-west-2", &sink)
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, StackStatus::DeleteComplete, "{outcome:#?}");
+    assert_eq!(outcome.left, vec![], "{outcome:#?}");
+    let kept: Vec<(&str, &str)> = outcome
+        .kept
+        .iter()
+        .map(|k| (k.resource.resource_type.as_str(), k.name.as_str()))
+        .collect();
+    assert_eq!(kept, vec![("rds:snapshot", "umami-database-final")]);
+    assert_eq!(outcome.exit_code(), 0);
+    let snapshot = cloud
+        .rds
+        .describe_db_snapshot("umami-database-final")
+        .await
+        .unwrap();
+    assert_eq!(snapshot.status, "available");
+    assert!(
+        seen.events()
+            .contains(&("Database".into(), "DELETE_COMPLETE".into()))
+    );
+    assert_eq!(cloud.stacks.describe_stack("umami").await.unwrap(), None);
+}
+
+fn opsdeck(home: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cli_plans_and_applies_in_the_empty_scenario() {
+    let home = tempfile::tempdir().unwrap();
+    fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        [&["--scenario", "empty", "--speed", "500"][..], extra].concat()
+    }
+
+    let (code, stdout, stderr) = opsdeck(
+        home.path(),
+        &with(&["bootstrap", "--plan", "--json", "--file", EXAMPLE]),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(plan["kind"], "CREATE");
+    assert!(plan["cost"]["monthly_usd"].as_f64().unwrap() > 50.0);
+    assert!(!plan["resources"].as_array().unwrap().is_empty());
+
+    let (code, _, stderr) = opsdeck(home.path(), &with(&["bootstrap", "--apply", "--file", EXAMPLE]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("pass --yes"), "{stderr}");
+
+    let (code, stdout, stderr) = opsdeck(
+        home.path(),
+        &with(&["bootstrap", "--apply", "--yes", "--json", "--file", EXAMPLE]),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["progress"] == "event" && l["line"]["logical_id"] == "Database")
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["event"], "outcome");
+    assert_eq!(last["status"], "CREATE_COMPLETE");
+    assert_eq!(last["url"], "https://analytics.example.com");
+    assert_eq!(last["exit_code"], 0);
+
+    // A bad answer file: file, line, field, exit 2, nothing made.
+    let bad = home.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"umami\"\n[network]\ncidr = \"10.0.0.0/33\"\n").unwrap();
+    let (code, _, stderr) = opsdeck(
+        home.path(),
+        &with(&["bootstrap", "--apply", "--yes", "--file", bad.to_str().unwrap()]),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("bad.toml:3:"), "{stderr}");
+    assert!(stderr.contains("network.cidr"), "{stderr}");
+}
