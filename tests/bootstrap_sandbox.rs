@@ -101,7 +101,10 @@ async fn a_create_is_followed_event_by_event_and_a_re_run_changes_nothing() {
         .iter()
         .position(|(id, s)| id == "Vpc" && s == "CREATE_COMPLETE")
         .unwrap();
-    assert!(vpc_done < first_db, "the VPC exists before the database starts");
+    assert!(
+        vpc_done < first_db,
+        "the VPC exists before the database starts"
+    );
 
     // The same answers again: no change set to execute.
     let plan = provision::plan(&cloud, &prepared).await.unwrap();
@@ -159,7 +162,10 @@ async fn a_killed_apply_is_re_attached_and_followed_from_the_start_of_its_operat
     assert!(events.contains(&("Vpc".into(), "CREATE_IN_PROGRESS".into())));
     assert!(events.contains(&("Vpc".into(), "CREATE_COMPLETE".into())));
     assert_eq!(
-        events.iter().filter(|(id, s)| id == "Vpc" && s == "CREATE_COMPLETE").count(),
+        events
+            .iter()
+            .filter(|(id, s)| id == "Vpc" && s == "CREATE_COMPLETE")
+            .count(),
         1,
         "each event once"
     );
@@ -179,10 +185,17 @@ async fn a_failed_create_names_its_cause_and_what_was_rolled_back_then_teardown_
     let first = outcome.first_failure.as_ref().unwrap();
     assert_eq!(first.logical_id, "Database");
     assert!(
-        first.reason.as_deref().unwrap().contains("Cannot find version"),
+        first
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("Cannot find version"),
         "{first:?}"
     );
-    assert!(outcome.rolled_back.contains(&"Vpc".to_string()), "{outcome:#?}");
+    assert!(
+        outcome.rolled_back.contains(&"Vpc".to_string()),
+        "{outcome:#?}"
+    );
 
     // The stack is stuck: explained, with what to do.
     let refusal = provision::plan(
@@ -192,7 +205,10 @@ async fn a_failed_create_names_its_cause_and_what_was_rolled_back_then_teardown_
     .await
     .unwrap_err();
     assert!(refusal.0.contains("ROLLBACK_COMPLETE"), "{refusal}");
-    assert!(refusal.0.contains("opsdeck teardown --stack umami"), "{refusal}");
+    assert!(
+        refusal.0.contains("opsdeck teardown --stack umami"),
+        "{refusal}"
+    );
     assert!(refusal.0.contains("Database"), "{refusal}");
 
     let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
@@ -278,9 +294,30 @@ fn the_cli_plans_and_applies_in_the_empty_scenario() {
     assert!(plan["cost"]["monthly_usd"].as_f64().unwrap() > 50.0);
     assert!(!plan["resources"].as_array().unwrap().is_empty());
 
-    let (code, _, stderr) = opsdeck(home.path(), &with(&["bootstrap", "--apply", "--file", EXAMPLE]));
+    let (code, _, stderr) = opsdeck(
+        home.path(),
+        &with(&["bootstrap", "--apply", "--file", EXAMPLE]),
+    );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("pass --yes"), "{stderr}");
+
+    // Read-only is refused in the cloud layer, before any change set exists.
+    let (code, _, stderr) = opsdeck(
+        home.path(),
+        &with(&[
+            "--read-only",
+            "bootstrap",
+            "--apply",
+            "--yes",
+            "--file",
+            EXAMPLE,
+        ]),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("read-only: cloudformation:CreateChangeSet"),
+        "{stderr}"
+    );
 
     let (code, stdout, stderr) = opsdeck(
         home.path(),
@@ -304,10 +341,20 @@ fn the_cli_plans_and_applies_in_the_empty_scenario() {
 
     // A bad answer file: file, line, field, exit 2, nothing made.
     let bad = home.path().join("bad.toml");
-    std::fs::write(&bad, "name = \"umami\"\n[network]\ncidr = \"10.0.0.0/33\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "name = \"umami\"\n[network]\ncidr = \"10.0.0.0/33\"\n",
+    )
+    .unwrap();
     let (code, _, stderr) = opsdeck(
         home.path(),
-        &with(&["bootstrap", "--apply", "--yes", "--file", bad.to_str().unwrap()]),
+        &with(&[
+            "bootstrap",
+            "--apply",
+            "--yes",
+            "--file",
+            bad.to_str().unwrap(),
+        ]),
     );
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("bad.toml:3:"), "{stderr}");

@@ -223,3 +223,166 @@ async fn a_missing_stack_is_none_and_throttling_is_retried_then_reported() {
         u64::from(ATTEMPTS)
     );
 }
+
+fn resource_event(
+    id: &str,
+    at_s: i64,
+    logical: &str,
+    kind: &str,
+    status: cfn::ResourceStatus,
+    reason: Option<&str>,
+) -> cfn::StackEvent {
+    let mut event = cfn::StackEvent::builder()
+        .event_id(id)
+        .stack_name("umami")
+        .stack_id(STACK_ID)
+        .logical_resource_id(logical)
+        .resource_type(kind)
+        .resource_status(status)
+        .timestamp(aws_smithy_types::DateTime::from_secs(1_795_338_000 + at_s));
+    if let Some(reason) = reason {
+        event = event.resource_status_reason(reason);
+    }
+    event.build()
+}
+
+const STACK_ID: &str = "arn:aws:cloudformation:eu-west-2:123456789012:stack/umami/6d1e";
+
+fn stack_in(
+    status: cfn::StackStatus,
+) -> aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput {
+    aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput::builder()
+        .stacks(
+            cfn::Stack::builder()
+                .stack_name("umami")
+                .stack_id(STACK_ID)
+                .stack_status(status)
+                .creation_time(aws_smithy_types::DateTime::from_secs(1_795_338_000))
+                .tags(
+                    cfn::Tag::builder()
+                        .key("opsdeck:stack")
+                        .value("umami")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// moto creates a stack in one call with only the stack's own events; AWS reports each
+/// resource, fails one with a reason, and rolls back. The follower, through the SDK's
+/// types, names the failure that caused it and what was undone.
+#[tokio::test]
+async fn a_failed_create_followed_through_the_sdk_names_its_first_failure_and_the_rollback() {
+    use cfn::ResourceStatus as R;
+    use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
+    let stack = "AWS::CloudFormation::Stack";
+    let early = vec![
+        resource_event(
+            "e4",
+            300,
+            "Database",
+            "AWS::RDS::DBInstance",
+            R::CreateFailed,
+            Some("Resource handler returned message: \"Cannot find version 13.1 for postgres\""),
+        ),
+        resource_event(
+            "e3",
+            290,
+            "Nat",
+            "AWS::EC2::NatGateway",
+            R::CreateFailed,
+            Some("Resource creation cancelled"),
+        ),
+        resource_event("e2", 12, "Vpc", "AWS::EC2::VPC", R::CreateComplete, None),
+        resource_event(
+            "e1",
+            0,
+            "umami",
+            stack,
+            R::CreateInProgress,
+            Some("User Initiated"),
+        ),
+    ];
+    let late = vec![
+        resource_event(
+            "e7",
+            400,
+            "umami",
+            stack,
+            R::from("ROLLBACK_COMPLETE"),
+            None,
+        ),
+        resource_event("e6", 390, "Vpc", "AWS::EC2::VPC", R::DeleteComplete, None),
+        resource_event(
+            "e5",
+            301,
+            "umami",
+            stack,
+            R::from("ROLLBACK_IN_PROGRESS"),
+            Some("The following resource(s) failed to create: [Database]."),
+        ),
+    ];
+    let all: Vec<_> = late.iter().chain(early.iter()).cloned().collect();
+    let events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .sequence()
+        .output(move || {
+            DescribeStackEventsOutput::builder()
+                .set_stack_events(Some(early.clone()))
+                .build()
+        })
+        .output(move || {
+            DescribeStackEventsOutput::builder()
+                .set_stack_events(Some(all.clone()))
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let stacks = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .sequence()
+        .output(|| stack_in(cfn::StackStatus::RollbackInProgress))
+        .output(|| stack_in(cfn::StackStatus::RollbackComplete))
+        .repeatedly()
+        .build();
+    let calls = CallCounter::new();
+    let sandbox = Sandbox::new(
+        Scenario::Empty,
+        1,
+        ClockMode::Manual {
+            start: SANDBOX_EPOCH,
+        },
+    );
+    let mut cloud = sandbox.cloud();
+    cloud.stacks = std::sync::Arc::new(stacks_with(&[&events, &stacks], &calls));
+
+    let outcome = opsdeck::ops::bootstrap::provision::follow(&cloud, STACK_ID, None, &|_| {})
+        .await
+        .unwrap();
+    assert!(!outcome.succeeded);
+    assert_eq!(outcome.exit_code(), 3);
+    assert_eq!(
+        outcome.status,
+        opsdeck::model::StackStatus::RollbackComplete
+    );
+    let first = outcome.first_failure.unwrap();
+    assert_eq!(
+        first.logical_id, "Database",
+        "the cause, not the cancellation"
+    );
+    assert!(first.reason.unwrap().contains("Cannot find version 13.1"));
+    assert_eq!(outcome.rolled_back, vec!["Vpc".to_string()]);
+    let vpc = outcome
+        .board
+        .rows
+        .iter()
+        .find(|r| r.logical_id == "Vpc")
+        .unwrap();
+    assert_eq!(vpc.status, "DELETE_COMPLETE");
+    assert_eq!(
+        outcome.board.rows.len(),
+        3,
+        "each resource once: {:?}",
+        outcome.board.rows
+    );
+    assert_eq!(calls.attempts()["CloudFormation.DescribeStacks"], 2);
+}
