@@ -120,21 +120,6 @@ fn invalid_identifier(id: &str) -> Option<&'static str> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::invalid_identifier;
-
-    #[test]
-    fn identifiers_follow_the_rds_rules() {
-        assert_eq!(invalid_identifier("umami-db-pre-v2-14-0"), None);
-        assert!(invalid_identifier("1abc").is_some());
-        assert!(invalid_identifier("a--b").is_some());
-        assert!(invalid_identifier("a-").is_some());
-        assert!(invalid_identifier("a.b").is_some());
-        assert!(invalid_identifier("").is_some());
-    }
-}
-
 /// ModifyDBInstance `--no-deletion-protection --apply-immediately`.
 pub(crate) fn disable_deletion_protection(world: &mut World, instance: &str) -> CloudResult<()> {
     let db = world
@@ -148,4 +133,19 @@ pub(crate) fn disable_deletion_protection(world: &mut World, instance: &str) -> 
         })?;
     db.deletion_protection = false;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invalid_identifier;
+
+    #[test]
+    fn identifiers_follow_the_rds_rules() {
+        assert_eq!(invalid_identifier("umami-db-pre-v2-14-0"), None);
+        assert!(invalid_identifier("1abc").is_some());
+        assert!(invalid_identifier("a--b").is_some());
+        assert!(invalid_identifier("a-").is_some());
+        assert!(invalid_identifier("a.b").is_some());
+        assert!(invalid_identifier("").is_some());
+    }
 }
