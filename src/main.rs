@@ -212,6 +212,7 @@ async fn account(
             audit,
             config_path: None,
             profile: None,
+            read_only: false,
         };
         (cloud, context)
     } else {
@@ -231,10 +232,15 @@ async fn account(
             audit,
             config_path: global.config.clone().or_else(config::default_config_path),
             profile,
+            read_only: false,
         };
         (cloud, context)
     };
     let read_only = global.read_only || config.read_only;
+    let context = opsdeck::cli::bootstrap::Context {
+        read_only,
+        ..context
+    };
     Ok((if read_only { cloud.read_only() } else { cloud }, context))
 }
 

@@ -335,6 +335,11 @@ fn the_cli_plans_and_applies_in_the_empty_scenario() {
     );
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "outcome");
+    let audit = std::fs::read_to_string(home.path().join("state/opsdeck/audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["action"], "bootstrap");
+    assert_eq!(line["result"], "succeeded: CREATE_COMPLETE");
+    assert_eq!(line["exit_code"], 0);
     assert_eq!(last["status"], "CREATE_COMPLETE");
     assert_eq!(last["url"], "https://analytics.example.com");
     assert_eq!(last["exit_code"], 0);

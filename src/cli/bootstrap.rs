@@ -32,6 +32,36 @@ pub struct Context {
     pub config_path: Option<PathBuf>,
     /// The AWS profile the account was reached with, remembered with the stack.
     pub profile: Option<String>,
+    /// `--read-only`: the cloud layer refuses; a refusal is audited like any mutation.
+    pub read_only: bool,
+}
+
+/// Prints a refusal; in a read-only session it is also written to the audit log.
+async fn refused_audited(
+    cloud: &Cloud,
+    context: &Context,
+    action: &'static str,
+    target: &str,
+    region: &str,
+    refusal: impl std::fmt::Display,
+) -> u8 {
+    if context.read_only {
+        context
+            .audit
+            .record(
+                cloud,
+                region,
+                crate::ops::audit::AuditEntry {
+                    action,
+                    target: target.to_string(),
+                    result: format!("refused: {refusal}"),
+                    exit_code: Some(EXIT_REFUSED),
+                    ..Default::default()
+                },
+            )
+            .await;
+    }
+    refused(refusal)
 }
 
 fn refused(message: impl std::fmt::Display) -> u8 {
@@ -143,7 +173,10 @@ pub async fn run(cloud: &Cloud, answers: &Answers, args: &BootstrapArgs, context
     }
     let plan = match provision::plan(cloud, &prepared).await {
         Ok(plan) => plan,
-        Err(refusal) => return refused(refusal),
+        Err(refusal) => {
+            return refused_audited(cloud, context, "bootstrap", &answers.name, &region, refusal)
+                .await;
+        }
     };
     if args.json {
         print_json(&PlanLine::new(&prepared, &plan));
@@ -538,7 +571,9 @@ pub async fn teardown(cloud: &Cloud, name: &str, args: &TeardownArgs, context: &
     .await
     {
         Ok(Ok(outcome)) => outcome,
-        Ok(Err(refusal)) => return refused(refusal),
+        Ok(Err(refusal)) => {
+            return refused_audited(cloud, context, "teardown", name, &region, refusal).await;
+        }
         Err(code) => return code,
     };
     print_teardown(&outcome, args.json)

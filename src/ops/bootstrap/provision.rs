@@ -993,31 +993,7 @@ pub async fn teardown(
             Ok(()) => follow(cloud, &stack.id, seen, sink).await?,
             // Deletion may have begun before the refusal (an emulator deletes in the call):
             // what is left is listed below either way.
-            Err(error) => {
-                let status = cloud
-                    .stacks
-                    .describe_stack(&stack.id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map_or(StackStatus::DeleteFailed, |s| s.status);
-                let mut failed = lost_sight(&stack.id, Board::default(), String::new());
-                failed.status = if status == StackStatus::DeleteComplete {
-                    status
-                } else {
-                    StackStatus::DeleteFailed
-                };
-                failed.lost_sight = None;
-                failed.first_failure = Some(EventLine {
-                    logical_id: stack.name.clone(),
-                    resource_type: "AWS::CloudFormation::Stack".into(),
-                    status: "DELETE_FAILED".into(),
-                    reason: Some(error.to_string()),
-                    at: Some(cloud.clock.now()),
-                    elapsed_ms: None,
-                });
-                failed
-            }
+            Err(error) => refused_delete(cloud, stack, &error).await,
         }
     };
     let tagged = cloud
@@ -1057,6 +1033,35 @@ pub async fn teardown(
         )
         .await;
     Ok(result)
+}
+
+/// DeleteStack answered with an error. Deletion may have begun before it (an emulator
+/// deletes inside the call), so the outcome is a failed delete, and what is left is listed
+/// like after any other.
+async fn refused_delete(cloud: &Cloud, stack: &CfnStack, error: &CloudError) -> ApplyOutcome {
+    let status = match cloud.stacks.describe_stack(&stack.id).await {
+        Ok(None) => StackStatus::DeleteComplete,
+        Ok(Some(now)) if now.status == StackStatus::DeleteComplete => now.status,
+        _ => StackStatus::DeleteFailed,
+    };
+    ApplyOutcome {
+        stack: stack.name.clone(),
+        status,
+        succeeded: false,
+        no_changes: false,
+        first_failure: Some(EventLine {
+            logical_id: stack.name.clone(),
+            resource_type: "AWS::CloudFormation::Stack".into(),
+            status: StackStatus::DeleteFailed.to_string(),
+            reason: Some(error.to_string()),
+            at: Some(cloud.clock.now()),
+            elapsed_ms: None,
+        }),
+        rolled_back: Vec::new(),
+        outputs: BTreeMap::new(),
+        board: Board::default(),
+        lost_sight: None,
+    }
 }
 
 /// A database snapshot carrying the stack's tag is the final snapshot (the instance copies
