@@ -642,6 +642,21 @@ fn bad_files() -> Vec<Bad> {
         "analytics.example.org",
         &["domain.name", "not inside", "example.com"],
     );
+    add(
+        "a tag that docker would refuse",
+        umami_with("image = \"umami\"", "image = \"umami\"\ntag = \"v1 beta\""),
+        "tag =",
+        &["service.tag", "not an image tag", "128 letters"],
+    );
+    add(
+        "a tag beside a full image reference",
+        umami_with(
+            "image = \"umami\"",
+            "image = \"ghcr.io/umami-software/umami:v2\"\ntag = \"v3\"",
+        ),
+        "tag =",
+        &["service.tag", "only with an ECR repository name"],
+    );
     cases
 }
 
