@@ -7,6 +7,7 @@ pub mod findings;
 pub mod graph;
 pub mod logs;
 pub mod release;
+pub mod site;
 pub mod status;
 
 pub use logs::tail;
