@@ -100,6 +100,9 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         Some(Command::Bootstrap(args)) => bootstrap_command(&cli.global, &config, &args).await,
         Some(Command::Teardown(args)) => teardown_command(&cli.global, &config, &args).await,
+        Some(Command::Site(opsdeck::cli::SiteCommand::Deploy(args))) => {
+            site_deploy_command(&cli.global, &config, &args).await
+        }
         Some(Command::Completions(args)) => {
             completions(args.shell);
             Ok(ExitCode::SUCCESS)
@@ -177,6 +180,29 @@ async fn bootstrap_command(
     let (cloud, context) = account(global, config, Some(answers.region.clone())).await?;
     Ok(ExitCode::from(
         bootstrap::run(&cloud, &answers, args, &context).await,
+    ))
+}
+
+/// `opsdeck site deploy DIR`: the bucket and distribution from the flags or the named
+/// stack's `site` table; no discovery needed.
+async fn site_deploy_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &opsdeck::cli::SiteDeployArgs,
+) -> color_eyre::Result<ExitCode> {
+    let named = global.stack.as_ref().and_then(|n| config.stacks.get(n));
+    let target = match opsdeck::cli::site::target(args, named.and_then(|n| n.site.as_ref())) {
+        Ok(target) => target,
+        Err(message) => return Err(eyre!(message)),
+    };
+    let region = named.and_then(|n| n.region.clone());
+    let (cloud, context) = account(global, config, region.clone()).await?;
+    let region = match &cloud.kind {
+        BackendKind::Aws { region, .. } => region.clone(),
+        BackendKind::Sandbox { .. } => region.unwrap_or_default(),
+    };
+    Ok(ExitCode::from(
+        opsdeck::cli::site::deploy(&cloud, &target, args, &context.audit, &region).await,
     ))
 }
 

@@ -74,6 +74,7 @@ region = "eu-west-1"
             cluster: Some("umami".into()),
             service: Some("umami".into()),
             production: false,
+            site: None,
         }
     );
     assert_eq!(

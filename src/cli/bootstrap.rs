@@ -488,7 +488,7 @@ fn remember(answers: &Answers, context: &Context) -> Option<String> {
         region: Some(answers.region.clone()),
         cluster: Some(answers.name.clone()),
         service: Some(answers.name.clone()),
-        production: false,
+        ..StackConfig::default()
     };
     Some(match config::remember_stack(path, &answers.name, &stack) {
         Ok(Remembered::Unchanged) => format!(

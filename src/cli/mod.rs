@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod release;
+pub mod site;
 
 use std::path::PathBuf;
 
@@ -112,6 +113,9 @@ pub enum Command {
     /// still carries its tag. Exit 0 only when nothing is left but what was kept on purpose
     /// (the final database snapshot), 2 refused, 3 something is left.
     Teardown(TeardownArgs),
+    /// The stack's static site: a bucket behind CloudFront.
+    #[command(subcommand)]
+    Site(SiteCommand),
     /// Print a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
     Completions(CompletionsArgs),
 }
@@ -300,6 +304,38 @@ pub struct BootstrapArgs {
     /// With --apply: do not ask; required when stdin is not a terminal.
     #[arg(long, short = 'y', requires = "apply")]
     pub yes: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SiteCommand {
+    /// Upload a build directory to the site's bucket: only what changed (by content hash),
+    /// with content types and cache headers (a year for fingerprinted assets, no-cache for
+    /// HTML), then one CloudFront invalidation of the changed paths. Exit 0 done or nothing
+    /// to do, 2 refused before anything was sent, 3 failed part-way, 5 --wait timed out.
+    Deploy(SiteDeployArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SiteDeployArgs {
+    /// The build output (dist/, build/): must hold index.html.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The bucket [default: site.bucket of the --stack in the config file].
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// The CloudFront distribution id [default: site.distribution of the --stack].
+    #[arg(long, value_name = "ID")]
+    pub distribution: Option<String>,
+    /// Also delete objects the build no longer has.
+    #[arg(long)]
+    pub delete: bool,
+    /// Show what would be sent, deleted and invalidated; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi, StacksApi};
+use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi, SiteApi, StacksApi};
 use crate::model::{
-    CfnStack, ChangeSet, ChangeSetRequest, DbInstance, DbSnapshot, NewTaskDefinition, Service,
-    ServiceDeployment, ServiceUpdate, StackEvent, StackResource, Task, TaskDefinition,
-    TaskDefinitionStatus,
+    CfnStack, ChangeSet, ChangeSetRequest, DbInstance, DbSnapshot, Invalidation, NewTaskDefinition,
+    ObjectHeaders, Service, ServiceDeployment, ServiceUpdate, StackEvent, StackResource,
+    StoredObject, Task, TaskDefinition, TaskDefinitionStatus,
 };
 
 fn refuse<T>(action: &str, target: &str) -> CloudResult<T> {
@@ -164,5 +164,38 @@ impl StacksApi for ReadOnlyStacks {
     }
     async fn delete_stack(&self, name: &str) -> CloudResult<()> {
         refuse("cloudformation:DeleteStack", name)
+    }
+}
+
+/// S3 and CloudFront with uploads, deletions and invalidations refused.
+pub struct ReadOnlySite(pub Arc<dyn SiteApi>);
+
+#[async_trait]
+impl SiteApi for ReadOnlySite {
+    async fn list_objects(&self, bucket: &str) -> CloudResult<Vec<StoredObject>> {
+        self.0.list_objects(bucket).await
+    }
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        _path: &std::path::Path,
+        _headers: &ObjectHeaders,
+    ) -> CloudResult<()> {
+        refuse("s3:PutObject", &format!("s3://{bucket}/{key}"))
+    }
+    async fn delete_objects(&self, bucket: &str, _keys: &[String]) -> CloudResult<()> {
+        refuse("s3:DeleteObjects", &format!("s3://{bucket}"))
+    }
+    async fn create_invalidation(
+        &self,
+        distribution: &str,
+        _paths: &[String],
+        _reference: &str,
+    ) -> CloudResult<Invalidation> {
+        refuse("cloudfront:CreateInvalidation", distribution)
+    }
+    async fn get_invalidation(&self, distribution: &str, id: &str) -> CloudResult<Invalidation> {
+        self.0.get_invalidation(distribution, id).await
     }
 }

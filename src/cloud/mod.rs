@@ -18,7 +18,8 @@ use crate::model::{
     Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskDefinitionStatus, Vpc,
 };
 use crate::model::{
-    CfnStack, ChangeSet, ChangeSetRequest, StackEvent, StackResource, TaggedResource,
+    CfnStack, ChangeSet, ChangeSetRequest, Invalidation, ObjectHeaders, StackEvent, StackResource,
+    StoredObject, TaggedResource,
 };
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
@@ -319,6 +320,32 @@ pub trait TaggingApi: Send + Sync {
     async fn resources_tagged(&self, key: &str, value: &str) -> CloudResult<Vec<TaggedResource>>;
 }
 
+/// S3 and CloudFront, for a static site: the bucket's objects, uploads, deletions, and the
+/// distribution's invalidations.
+#[async_trait]
+pub trait SiteApi: Send + Sync {
+    /// Every object of the bucket (all pages).
+    async fn list_objects(&self, bucket: &str) -> CloudResult<Vec<StoredObject>>;
+    /// PutObject of the file at `path`, streamed, with its content type and cache policy.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        headers: &ObjectHeaders,
+    ) -> CloudResult<()>;
+    /// DeleteObjects, 1000 keys a call.
+    async fn delete_objects(&self, bucket: &str, keys: &[String]) -> CloudResult<()>;
+    /// CreateInvalidation; `reference` makes a retried request idempotent.
+    async fn create_invalidation(
+        &self,
+        distribution: &str,
+        paths: &[String],
+        reference: &str,
+    ) -> CloudResult<Invalidation>;
+    async fn get_invalidation(&self, distribution: &str, id: &str) -> CloudResult<Invalidation>;
+}
+
 /// The backend's time: the wall clock on AWS, the virtual clock in the sandbox. Workflows
 /// that wait (a deploy watch, a snapshot) wait on it, so a sandbox at `--speed 60` finishes
 /// a deploy in seconds and a test's manual clock runs a whole rollout without sleeping.
@@ -385,6 +412,7 @@ pub struct Cloud {
     pub ecr: Arc<dyn EcrApi>,
     pub stacks: Arc<dyn StacksApi>,
     pub tagging: Arc<dyn TaggingApi>,
+    pub site: Arc<dyn SiteApi>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -396,6 +424,7 @@ impl Cloud {
             ecs: Arc::new(guard::ReadOnlyEcs(self.ecs)),
             rds: Arc::new(guard::ReadOnlyRds(self.rds)),
             stacks: Arc::new(guard::ReadOnlyStacks(self.stacks)),
+            site: Arc::new(guard::ReadOnlySite(self.site)),
             ..self
         }
     }

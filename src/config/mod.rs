@@ -45,6 +45,15 @@ pub struct StackConfig {
     /// `production = true`: a deploy, rollback, scale, restart or stop-task asks the user to
     /// type the service name instead of answering y.
     pub production: bool,
+    /// `site = { bucket, distribution }`: the stack's static frontend.
+    pub site: Option<SiteConfig>,
+}
+
+/// A static site: the bucket it is served from and the CloudFront distribution before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteConfig {
+    pub bucket: String,
+    pub distribution: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::source::{
     Located, SourceFile, Value, boolean, in_file_order, integer, non_empty_string, sub_table,
     unknown_field, wrong_type,
 };
-use super::{Config, RefreshIntervals, StackConfig};
+use super::{Config, RefreshIntervals, SiteConfig, StackConfig};
 
 /// Faster than this would hammer the AWS APIs; slower than this is not "live" any more.
 const REFRESH_SECONDS: RangeInclusive<f64> = 0.1..=3600.0;
@@ -24,7 +24,15 @@ const TOP_FIELDS: &[&str] = &[
     "stacks",
 ];
 const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs", "metrics"];
-const STACK_FIELDS: &[&str] = &["profile", "region", "cluster", "service", "production"];
+const STACK_FIELDS: &[&str] = &[
+    "profile",
+    "region",
+    "cluster",
+    "service",
+    "production",
+    "site",
+];
+const SITE_FIELDS: &[&str] = &["bucket", "distribution"];
 
 pub(super) fn parse_config(source: SourceFile<'_>) -> Result<Config, Located> {
     let document = source.parse()?;
@@ -116,6 +124,13 @@ fn stack(name: &str, table: &DeTable<'_>) -> Result<StackConfig, Located> {
             stack.production = boolean(&format!("stacks.{name}.production"), value)?;
             continue;
         }
+        if field == "site" {
+            stack.site = Some(site(
+                name,
+                sub_table(&format!("stacks.{name}.site"), value)?,
+            )?);
+            continue;
+        }
         let slot = match field {
             "profile" => &mut stack.profile,
             "region" => &mut stack.region,
@@ -126,6 +141,42 @@ fn stack(name: &str, table: &DeTable<'_>) -> Result<StackConfig, Located> {
         *slot = Some(non_empty_string(&format!("stacks.{name}.{field}"), value)?);
     }
     Ok(stack)
+}
+
+/// `site = { bucket = "...", distribution = "E..." }`: the stack's static site.
+fn site(name: &str, table: &DeTable<'_>) -> Result<SiteConfig, Located> {
+    let mut bucket = None;
+    let mut distribution = None;
+    for (key, value) in in_file_order(table) {
+        let field = key.get_ref().as_ref();
+        let slot = match field {
+            "bucket" => &mut bucket,
+            "distribution" => &mut distribution,
+            _ => {
+                return Err(unknown_field(
+                    key,
+                    &format!("stacks.{name}.site."),
+                    SITE_FIELDS,
+                ));
+            }
+        };
+        *slot = Some(non_empty_string(
+            &format!("stacks.{name}.site.{field}"),
+            value,
+        )?);
+    }
+    let bucket = bucket.ok_or_else(|| {
+        Located::new(
+            0..0,
+            format!(
+                "stacks.{name}.site.bucket: missing; name the S3 bucket the site is served from"
+            ),
+        )
+    })?;
+    Ok(SiteConfig {
+        bucket,
+        distribution,
+    })
 }
 
 /// Integers are accepted too: `ecs = 2` means two seconds.

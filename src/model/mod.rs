@@ -6,11 +6,13 @@
 pub mod graph;
 pub mod metrics;
 pub mod release;
+pub mod site;
 pub mod stack;
 
 pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
 pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
+pub use site::{Invalidation, InvalidationStatus, ObjectHeaders, StoredObject};
 pub use stack::{
     Capability, CfnStack, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest,
     ChangeSetStatus, Replacement, ResourceChange, StackEvent, StackResource, StackStatus,

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod logs;
 pub mod metrics;
 pub mod rds;
+pub mod site;
 pub mod sts;
 pub mod tagging;
 
@@ -138,6 +139,19 @@ pub fn from_sdk_config(
         )),
         tagging: Arc::new(tagging::AwsTagging::new(
             client!(aws_sdk_resourcegroupstagging, config, calls),
+            context.clone(),
+        )),
+        site: Arc::new(site::AwsSite::new(
+            {
+                // An emulator on a bare host:port cannot serve virtual-hosted buckets.
+                let mut builder = aws_sdk_s3::config::Builder::from(config)
+                    .force_path_style(config.endpoint_url().is_some());
+                if let Some(calls) = calls {
+                    builder = builder.interceptor(calls.clone());
+                }
+                aws_sdk_s3::Client::from_conf(builder.build())
+            },
+            client!(aws_sdk_cloudfront, config, calls),
             context,
         )),
         clock: Arc::new(crate::cloud::WallClock),

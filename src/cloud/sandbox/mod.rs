@@ -14,6 +14,7 @@ mod metrics;
 mod rds;
 mod scenario;
 mod scheduler;
+mod site;
 mod umami;
 mod world;
 
@@ -105,6 +106,7 @@ impl Sandbox {
             ecr: self.clone(),
             stacks: self.clone(),
             tagging: self.clone(),
+            site: self.clone(),
             clock: self.clone(),
         }
     }

@@ -69,6 +69,7 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
         logs: LogStore::default(),
         script: Vec::new(),
         stacks: Default::default(),
+        site: Default::default(),
     };
     if scenario == Scenario::Empty {
         world.now = start;

@@ -325,6 +325,8 @@ pub(crate) struct World {
     pub script: Vec<(Millis, ScriptedStep)>,
     /// The CloudFormation stand-in's stacks.
     pub stacks: super::cfn::Stacks,
+    /// S3 buckets and CloudFront invalidations.
+    pub site: super::site::SiteStore,
 }
 
 impl World {

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+use crate::model::StoredObject;
+
 /// Fingerprinted assets never change under their name: cache them for a year.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Everything else (HTML above all) is revalidated on every request, so a deploy shows at
@@ -48,15 +50,6 @@ pub struct LocalFile {
     pub md5: String,
     pub content_type: &'static str,
     pub cache_control: &'static str,
-}
-
-/// One object of the bucket, from ListObjectsV2.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RemoteObject {
-    pub key: String,
-    pub size: u64,
-    /// As S3 gives it, quotes removed.
-    pub etag: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -238,8 +231,8 @@ pub fn is_fingerprinted(key: &str) -> bool {
 }
 
 /// The difference between the build and the bucket.
-pub fn plan(local: Vec<LocalFile>, remote: &[RemoteObject], delete: bool) -> SitePlan {
-    let in_bucket: BTreeMap<&str, &RemoteObject> =
+pub fn plan(local: Vec<LocalFile>, remote: &[StoredObject], delete: bool) -> SitePlan {
+    let in_bucket: BTreeMap<&str, &StoredObject> =
         remote.iter().map(|o| (o.key.as_str(), o)).collect();
     let mut uploads = Vec::new();
     let mut unchanged = 0;
@@ -320,11 +313,12 @@ mod tests {
         }
     }
 
-    fn object(key: &str, body: &str) -> RemoteObject {
-        RemoteObject {
+    fn object(key: &str, body: &str) -> StoredObject {
+        StoredObject {
             key: key.into(),
             size: body.len() as u64,
             etag: md5_hex(body.as_bytes()),
+            last_modified: None,
         }
     }
 
@@ -438,7 +432,7 @@ mod tests {
             delete in any::<bool>(),
         ) {
             let local: Vec<LocalFile> = build.iter().map(|(k, v)| file(k, v)).collect();
-            let remote: Vec<RemoteObject> = bucket.iter().map(|(k, v)| object(k, v)).collect();
+            let remote: Vec<StoredObject> = bucket.iter().map(|(k, v)| object(k, v)).collect();
             let first = plan(local.clone(), &remote, delete);
             prop_assert_eq!(first.uploads.len() + first.unchanged, local.len());
             let gone = remote.iter().filter(|o| !build.contains_key(&o.key)).count();
@@ -451,7 +445,7 @@ mod tests {
             for (k, v) in &build {
                 after.insert(k.clone(), v.clone());
             }
-            let after: Vec<RemoteObject> = after.iter().map(|(k, v)| object(k, v)).collect();
+            let after: Vec<StoredObject> = after.iter().map(|(k, v)| object(k, v)).collect();
             let second = plan(local, &after, delete);
             prop_assert!(second.is_empty());
             prop_assert!(second.invalidation.is_empty());
