@@ -1,14 +1,21 @@
 //! The sandbox's CloudFormation stand-in on a manual clock: change sets, creation over
 //! virtual time, updates, rollback, deletion and re-attaching to the event stream.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::cloud::{Cloud, CloudError};
 use opsdeck::model::{
-    ChangeAction, ChangeSetKind, ChangeSetRequest, ChangeSetStatus, StackEvent, StackStatus,
+    Capability, ChangeAction, ChangeSetKind, ChangeSetRequest, ChangeSetStatus, RolloutState,
+    StackEvent, StackRef, StackStatus, TaskDefinitionStatus,
 };
+use opsdeck::ops;
+use opsdeck::ops::bootstrap::StackModel;
+use opsdeck::ops::bootstrap::answers::Answers;
+use opsdeck::ops::status::network::DefaultAction;
+use opsdeck::ops::status::{self, StatusReport};
 use serde_json::{Value, json};
 
 const SECOND: i64 = 1_000;
@@ -554,4 +561,406 @@ async fn iam_needs_its_capability_and_read_only_refuses_every_change() {
         Err(CloudError::ReadOnly { .. })
     ));
     assert_eq!(ro.stacks.describe_stack(STACK).await.unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// A bootstrapped stack in the empty account: what CloudFormation creates is what
+// discovery, `opsdeck status` and the dashboard then find.
+// ---------------------------------------------------------------------------------------
+
+/// The image the empty account's repository holds, as the healthy scenario runs it.
+const IMAGE: &str = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/umami:v2.13.0";
+
+/// The answers of `assets/stack.example.toml` running `IMAGE`, with `edits` (text ->
+/// replacement) applied to the file.
+fn example_answers(edits: &[(&str, &str)]) -> Answers {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/stack.example.toml");
+    let mut text = std::fs::read_to_string(path).unwrap();
+    let image = format!("image = \"{IMAGE}\"");
+    for (from, to) in [("image = \"umami\"", image.as_str())].iter().chain(edits) {
+        assert!(text.contains(from), "the example has no {from:?}");
+        text = text.replace(from, to);
+    }
+    Answers::parse(&text, Path::new("stack.toml")).unwrap()
+}
+
+fn umami() -> StackRef {
+    StackRef {
+        name: STACK.into(),
+        region: "eu-west-2".into(),
+        cluster: STACK.into(),
+        service: STACK.into(),
+    }
+}
+
+/// Moves the clock in 10-second steps until the stack's status is no longer in progress;
+/// follows the stack by its ARN, which still answers once it is deleted.
+async fn settle(sandbox: &Sandbox, cloud: &Cloud, limit: i64) -> StackStatus {
+    let id = cloud
+        .stacks
+        .describe_stack(STACK)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut waited = 0;
+    loop {
+        let status = cloud
+            .stacks
+            .describe_stack(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status;
+        if !status.is_in_progress() || waited >= limit {
+            return status;
+        }
+        sandbox.advance(10 * SECOND);
+        waited += 10 * SECOND;
+    }
+}
+
+/// Starts creating the stack of `answers` in a fresh empty account, as `opsdeck bootstrap`
+/// does: one CREATE change set with the stack tag, executed. A hosted-zone parameter gets
+/// the zone the account is given for the answers' domain; the others keep their defaults.
+async fn start_bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud) {
+    let (sandbox, cloud) = start();
+    let template: Value =
+        serde_json::from_str(&StackModel::build(answers).template_text()).unwrap();
+    let mut parameters = Vec::new();
+    for (name, parameter) in template["Parameters"].as_object().into_iter().flatten() {
+        if name == "HostedZoneId" {
+            let domain = answers
+                .domain
+                .as_ref()
+                .expect("a zone parameter means a domain");
+            parameters.push((name.clone(), sandbox.add_hosted_zone(&domain.hosted_zone)));
+        } else {
+            assert!(parameter.get("Default").is_some(), "{name} needs a value");
+        }
+    }
+    let request = ChangeSetRequest {
+        stack: STACK.into(),
+        change_set_name: "bootstrap-1".into(),
+        template_body: template.to_string(),
+        kind: ChangeSetKind::Create,
+        capabilities: vec![Capability::Iam],
+        parameters,
+        tags: vec![("opsdeck:stack".into(), STACK.into())],
+    };
+    cloud.stacks.create_change_set(&request).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "bootstrap-1")
+        .await
+        .unwrap();
+    assert_eq!(cs.status, ChangeSetStatus::CreateComplete, "{cs:?}");
+    cloud
+        .stacks
+        .execute_change_set(STACK, "bootstrap-1")
+        .await
+        .unwrap();
+    (sandbox, cloud)
+}
+
+/// Bootstraps `answers` to CREATE_COMPLETE, then waits (at most ten minutes) for the
+/// service's first deployment to finish, as a user watching the dashboard would; answers
+/// what `opsdeck status` then reports.
+async fn bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud, StatusReport) {
+    let (sandbox, cloud) = start_bootstrap(answers).await;
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::CreateComplete
+    );
+    let created = sandbox.now();
+    loop {
+        let report = status::collect(&cloud, &umami()).await.unwrap();
+        let deployed = report.services.iter().all(|s| {
+            s.deployments
+                .iter()
+                .all(|d| d.rollout_state == RolloutState::Completed)
+        });
+        if deployed || sandbox.now() - created > 10 * MINUTE {
+            return (sandbox, cloud, report);
+        }
+        sandbox.advance(10 * SECOND);
+    }
+}
+
+fn print_findings(report: &StatusReport) {
+    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    println!(
+        "findings: {}",
+        serde_json::to_string_pretty(&json["findings"]).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_bootstrapped_stack_runs_in_the_empty_account_and_status_follows_its_wires() {
+    let answers = example_answers(&[]);
+    let desired = u32::from(answers.service.desired);
+    let (_sandbox, cloud, report) = bootstrap(&answers).await;
+
+    // The service runs its desired tasks, healthy behind the load balancer.
+    let [service] = report.services.as_slice() else {
+        panic!("{:?}", report.services)
+    };
+    assert_eq!((service.desired, service.running), (desired, desired));
+    assert_eq!(service.task_definition, "umami:1");
+    let [group] = report.target_groups.as_slice() else {
+        panic!("{:?}", report.target_groups)
+    };
+    assert_eq!(group.healthy, desired as usize, "{group:?}");
+    let definition = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    let container = &definition.containers[0];
+    assert_eq!(container.image, IMAGE);
+    assert_eq!(container.port, Some(3000));
+    let secrets: Vec<_> = container.secrets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(secrets, ["PGUSER", "PGPASSWORD"]);
+    let logs = container.logs.clone().unwrap();
+    assert_eq!(logs.group, "/ecs/umami");
+    // The tasks write to the stack's log group, in streams named after each task.
+    let streams = cloud
+        .logs
+        .describe_log_streams(&logs.group, Some("ecs/umami/"))
+        .await
+        .unwrap();
+    assert!(streams.len() >= desired as usize, "{streams:?}");
+
+    // HTTPS on 443 with the stack's certificate; 80 redirects to it.
+    let network = &report.network;
+    let [balancer] = network.load_balancers.as_slice() else {
+        panic!("{:?}", network.load_balancers)
+    };
+    let ports: Vec<u16> = balancer.listeners.iter().map(|l| l.port).collect();
+    assert_eq!(ports, [80, 443]);
+    let https = &balancer.listeners[1];
+    assert_eq!(https.protocol, "HTTPS");
+    assert_eq!(
+        https.certificates[0].domain.as_deref(),
+        Some("analytics.example.com")
+    );
+    assert_eq!(https.certificates[0].status.as_deref(), Some("ISSUED"));
+    assert!(matches!(
+        &https.default_action,
+        DefaultAction::Forward { target_groups } if target_groups[0].name == group.name
+    ));
+    assert!(matches!(
+        &balancer.listeners[0].default_action,
+        DefaultAction::Redirect { protocol, port, .. } if protocol == "HTTPS" && port == "443"
+    ));
+
+    // Two public and two private subnets in the VPC, the private ones out through a NAT.
+    assert_eq!(network.vpc.as_ref().unwrap().cidr, "10.0.0.0/16");
+    let public = network.subnets.iter().filter(|s| s.public).count();
+    assert_eq!((public, network.subnets.len() - public), (2, 2));
+    assert_eq!(network.internet_gateways.len(), 1);
+    let [nat] = network.nat_gateways.as_slice() else {
+        panic!("{:?}", network.nat_gateways)
+    };
+    assert_eq!(nat.state, "available");
+    assert!(nat.public_ip.is_some(), "{nat:?}");
+
+    // The database, admitted by the service's group, and the name users reach.
+    let [database] = report.databases.as_slice() else {
+        panic!("{:?}", report.databases)
+    };
+    assert_eq!(database.status, "available");
+    assert!(database.engine.starts_with("postgres"), "{database:?}");
+    assert_eq!(network.dns_records[0].name, "analytics.example.com");
+    assert_eq!(
+        network.url.as_deref(),
+        Some("https://analytics.example.com")
+    );
+
+    // Findings only of what the answers chose: one NAT gateway, a single-AZ database.
+    print_findings(&report);
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "one NAT gateway serves 2 availability zones (eu-west-2a, eu-west-2b): egress fails with its zone",
+            "database is not Multi-AZ: an AZ outage takes it down",
+        ]
+    );
+    assert_eq!(report.health, opsdeck::model::Health::Ok);
+}
+
+#[tokio::test]
+async fn three_zones_with_a_nat_each_and_no_database_make_three_nats_and_plain_http() {
+    let answers = example_answers(&[
+        ("azs = 2", "azs = 3"),
+        ("nat = \"single\"", "nat = \"per-az\""),
+        (
+            "kind = \"postgres\"            # or \"none\", or \"external\" (with connection_string)\nversion = \"17.6\"\nclass = \"db.t3.micro\"\nstorage_gb = 20\nmulti_az = false\nbackup_days = 7\ndeletion_protection = true\n",
+            "kind = \"none\"\n",
+        ),
+        (
+            "[domain]                     # optional: HTTPS with an ACM certificate, :80 redirecting\nname = \"analytics.example.com\"\nhosted_zone = \"example.com\"\n",
+            "",
+        ),
+    ]);
+    let (_sandbox, _cloud, report) = bootstrap(&answers).await;
+    let network = &report.network;
+    let zones: BTreeSet<_> = network
+        .nat_gateways
+        .iter()
+        .map(|n| n.availability_zone.clone().unwrap())
+        .collect();
+    assert_eq!(
+        zones.len(),
+        3,
+        "one NAT gateway per zone: {:?}",
+        network.nat_gateways
+    );
+    assert_eq!(network.subnets.len(), 6);
+    assert!(report.databases.is_empty() && network.databases.is_empty());
+    let balancer = &network.load_balancers[0];
+    assert_eq!(balancer.listeners.len(), 1);
+    assert_eq!(balancer.listeners[0].port, 80);
+    assert_eq!(
+        network.url.as_deref(),
+        Some(format!("http://{}", balancer.dns_name).as_str())
+    );
+    let service = &report.services[0];
+    assert_eq!(service.running, service.desired);
+    // Without a domain there is no certificate, so no HTTPS: the one finding says so.
+    print_findings(&report);
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["load balancer has no HTTPS listener: traffic is unencrypted"]
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_bootstrapped_stack_leaves_only_the_final_snapshot() {
+    // DeletionProtection would (rightly) stop a delete on AWS; the stand-in does not model
+    // that refusal, so this stack is made without it.
+    let answers = example_answers(&[("deletion_protection = true", "deletion_protection = false")]);
+    let (sandbox, cloud, report) = bootstrap(&answers).await;
+    let vpc = report.network.vpc.clone().unwrap().id;
+    let database = report.databases[0].id.clone();
+    cloud.stacks.delete_stack(STACK).await.unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::DeleteComplete
+    );
+
+    let gone = ops::discover::topology(&cloud, &umami()).await.unwrap_err();
+    assert!(matches!(gone, CloudError::NotFound { .. }), "{gone:?}");
+    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .elb
+            .describe_load_balancers(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cloud
+            .elb
+            .describe_target_groups(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
+    assert!(cloud.network.describe_vpc(&vpc).await.is_err());
+    assert!(
+        cloud
+            .edge
+            .describe_certificates(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The task definition stays, deregistered; the image outside the stack stays too.
+    let inactive = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    assert_eq!(inactive.status, TaskDefinitionStatus::Inactive);
+    assert!(!cloud.ecr.describe_images("umami").await.unwrap().is_empty());
+
+    let snapshot = cloud
+        .rds
+        .describe_db_snapshot("umami-database-final")
+        .await
+        .unwrap();
+    assert_eq!(snapshot.instance, database);
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    let arns: Vec<&str> = tagged.iter().map(|t| t.arn.as_str()).collect();
+    assert_eq!(
+        arns,
+        ["arn:aws:rds:eu-west-2:123456789012:snapshot:umami-database-final"],
+        "the snapshot copies the stack's tags"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_database_rolls_the_bootstrap_back_and_nothing_of_it_remains() {
+    let answers = example_answers(&[]);
+    let (sandbox, cloud) = start_bootstrap(&answers).await;
+    // The database starts once its subnet group and security group are there.
+    sandbox.fail_next_resource("AWS::RDS::DBInstance");
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::RollbackComplete
+    );
+    let events = chronological(&cloud).await;
+    let made: Vec<&StackEvent> = events
+        .iter()
+        .filter(|e| e.status == "CREATE_COMPLETE" && !e.is_stack())
+        .collect();
+    assert!(made.len() > 10, "the network and ALB were made first");
+    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .elb
+            .describe_load_balancers(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cloud
+            .elb
+            .describe_target_groups(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .edge
+            .describe_certificates(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for e in events.iter().filter(|e| e.resource_type == "AWS::EC2::VPC") {
+        let id = e.physical_id.as_deref().unwrap_or_default();
+        assert!(
+            cloud.network.describe_vpc(id).await.is_err(),
+            "{id} remains"
+        );
+    }
+    assert!(
+        cloud
+            .logs
+            .describe_log_streams("/ecs/umami", None)
+            .await
+            .map_or(true, |streams| streams.is_empty())
+    );
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    assert!(tagged.is_empty(), "{tagged:?}");
 }

@@ -47,7 +47,7 @@ pub(crate) fn register_task_definition(
 
 /// Registers `template` as the next revision of its family: ECS assigns the ARN, the
 /// revision and the registration time; every other field is kept.
-fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
+pub(crate) fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
     let revision = world
         .task_definitions
         .iter()

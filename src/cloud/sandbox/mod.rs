@@ -10,8 +10,10 @@ mod ecs;
 mod engine;
 mod ids;
 mod logs;
+mod materialise;
 mod metrics;
 mod rds;
+mod resources;
 mod scenario;
 mod scheduler;
 mod umami;
@@ -144,6 +146,18 @@ impl Sandbox {
     /// can watch a stack roll back.
     pub fn fail_next_resource(&self, resource_type: &str) {
         self.lock().stacks.fail_next.push(resource_type.to_string());
+    }
+
+    /// Makes the account own a public hosted zone for `domain`, as registering the domain
+    /// does; answers its id, which a template's `HostedZoneId` parameter takes.
+    pub fn add_hosted_zone(&self, domain: &str) -> String {
+        let mut world = self.lock();
+        let id = format!("Z{}", ids::alnum(&mut world.rng, 20).to_uppercase());
+        world.edge.hosted_zones.push(world::HostedZone {
+            id: id.clone(),
+            name: domain.trim_end_matches('.').to_string(),
+        });
+        id
     }
 
     /// Tags a resource outside any stack, as a scenario or a person would; the tagging API
