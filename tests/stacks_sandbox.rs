@@ -8,8 +8,8 @@ use std::sync::Arc;
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::cloud::{Cloud, CloudError};
 use opsdeck::model::{
-    Capability, ChangeAction, ChangeSetKind, ChangeSetRequest, ChangeSetStatus, RolloutState,
-    StackEvent, StackRef, StackStatus, TaskDefinitionStatus,
+    Capability, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest, ChangeSetStatus,
+    Replacement, RolloutState, StackEvent, StackRef, StackStatus, TaskDefinitionStatus,
 };
 use opsdeck::ops;
 use opsdeck::ops::bootstrap::StackModel;
@@ -620,72 +620,91 @@ async fn settle(sandbox: &Sandbox, cloud: &Cloud, limit: i64) -> StackStatus {
     }
 }
 
-/// Starts creating the stack of `answers` in a fresh empty account, as `opsdeck bootstrap`
-/// does: one CREATE change set with the stack tag, executed. A hosted-zone parameter gets
-/// the zone the account is given for the answers' domain; the others keep their defaults.
-async fn start_bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud) {
-    let (sandbox, cloud) = start();
+/// Submits the template of `answers` as `opsdeck bootstrap` does: a change set of `kind`
+/// with the stack tag, computed, then executed. A hosted-zone parameter gets the
+/// account's zone for the answers' domain; the others keep their defaults.
+async fn submit(
+    sandbox: &Sandbox,
+    cloud: &Cloud,
+    answers: &Answers,
+    name: &str,
+    kind: ChangeSetKind,
+) -> ChangeSet {
     let template: Value =
         serde_json::from_str(&StackModel::build(answers).template_text()).unwrap();
     let mut parameters = Vec::new();
-    for (name, parameter) in template["Parameters"].as_object().into_iter().flatten() {
-        if name == "HostedZoneId" {
+    for (parameter, body) in template["Parameters"].as_object().into_iter().flatten() {
+        if parameter == "HostedZoneId" {
             let domain = answers
                 .domain
                 .as_ref()
                 .expect("a zone parameter means a domain");
-            parameters.push((name.clone(), sandbox.add_hosted_zone(&domain.hosted_zone)));
+            parameters.push((
+                parameter.clone(),
+                sandbox.add_hosted_zone(&domain.hosted_zone),
+            ));
         } else {
-            assert!(parameter.get("Default").is_some(), "{name} needs a value");
+            assert!(body.get("Default").is_some(), "{parameter} needs a value");
         }
     }
     let request = ChangeSetRequest {
         stack: STACK.into(),
-        change_set_name: "bootstrap-1".into(),
+        change_set_name: name.into(),
         template_body: template.to_string(),
-        kind: ChangeSetKind::Create,
+        kind,
         capabilities: vec![Capability::Iam],
         parameters,
         tags: vec![("opsdeck:stack".into(), STACK.into())],
     };
     cloud.stacks.create_change_set(&request).await.unwrap();
     sandbox.advance(5 * SECOND);
-    let cs = cloud
-        .stacks
-        .describe_change_set(STACK, "bootstrap-1")
-        .await
-        .unwrap();
+    let cs = cloud.stacks.describe_change_set(STACK, name).await.unwrap();
     assert_eq!(cs.status, ChangeSetStatus::CreateComplete, "{cs:?}");
-    cloud
-        .stacks
-        .execute_change_set(STACK, "bootstrap-1")
-        .await
-        .unwrap();
+    cloud.stacks.execute_change_set(STACK, name).await.unwrap();
+    cs
+}
+
+/// Starts creating the stack of `answers` in a fresh empty account.
+async fn start_bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud) {
+    let (sandbox, cloud) = start();
+    submit(
+        &sandbox,
+        &cloud,
+        answers,
+        "bootstrap-1",
+        ChangeSetKind::Create,
+    )
+    .await;
     (sandbox, cloud)
 }
 
-/// Bootstraps `answers` to CREATE_COMPLETE, then waits (at most ten minutes) for the
-/// service's first deployment to finish, as a user watching the dashboard would; answers
-/// what `opsdeck status` then reports.
+/// Waits (at most ten minutes) for every deployment of the service to finish, as a user
+/// watching the dashboard would; answers what `opsdeck status` then reports.
+async fn deployed(sandbox: &Sandbox, cloud: &Cloud) -> StatusReport {
+    let since = sandbox.now();
+    loop {
+        let report = status::collect(cloud, &umami()).await.unwrap();
+        let done = report.services.iter().all(|s| {
+            s.deployments
+                .iter()
+                .all(|d| d.rollout_state == RolloutState::Completed)
+        });
+        if done || sandbox.now() - since > 10 * MINUTE {
+            return report;
+        }
+        sandbox.advance(10 * SECOND);
+    }
+}
+
+/// Bootstraps `answers` to CREATE_COMPLETE and the service's first deployment.
 async fn bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud, StatusReport) {
     let (sandbox, cloud) = start_bootstrap(answers).await;
     assert_eq!(
         settle(&sandbox, &cloud, 30 * MINUTE).await,
         StackStatus::CreateComplete
     );
-    let created = sandbox.now();
-    loop {
-        let report = status::collect(&cloud, &umami()).await.unwrap();
-        let deployed = report.services.iter().all(|s| {
-            s.deployments
-                .iter()
-                .all(|d| d.rollout_state == RolloutState::Completed)
-        });
-        if deployed || sandbox.now() - created > 10 * MINUTE {
-            return (sandbox, cloud, report);
-        }
-        sandbox.advance(10 * SECOND);
-    }
+    let report = deployed(&sandbox, &cloud).await;
+    (sandbox, cloud, report)
 }
 
 fn print_findings(report: &StatusReport) {
@@ -699,7 +718,7 @@ fn print_findings(report: &StatusReport) {
 #[tokio::test]
 async fn a_bootstrapped_stack_runs_in_the_empty_account_and_status_follows_its_wires() {
     let answers = example_answers(&[]);
-    let desired = u32::from(answers.service.desired);
+    let desired = answers.service.desired;
     let (_sandbox, cloud, report) = bootstrap(&answers).await;
 
     // The service runs its desired tasks, healthy behind the load balancer.
@@ -963,4 +982,43 @@ async fn a_failed_database_rolls_the_bootstrap_back_and_nothing_of_it_remains() 
         .await
         .unwrap();
     assert!(tagged.is_empty(), "{tagged:?}");
+}
+
+#[tokio::test]
+async fn a_stack_update_with_a_new_image_and_count_deploys_a_new_revision() {
+    let (sandbox, cloud, _) = bootstrap(&example_answers(&[])).await;
+    let next = IMAGE.replace("v2.13.0", "v2.13.1");
+    let answers = example_answers(&[(IMAGE, next.as_str()), ("desired = 2", "desired = 3")]);
+    let cs = submit(
+        &sandbox,
+        &cloud,
+        &answers,
+        "update-1",
+        ChangeSetKind::Update,
+    )
+    .await;
+    let changed: BTreeMap<&str, Option<Replacement>> = cs
+        .changes
+        .iter()
+        .map(|c| (c.logical_id.as_str(), c.replacement))
+        .collect();
+    // A task definition is immutable: a new revision replaces it, and the service that
+    // refers to it changes with it.
+    assert_eq!(
+        changed["TaskDefinition"],
+        Some(Replacement::True),
+        "{changed:?}"
+    );
+    assert_eq!(changed["Service"], Some(Replacement::False), "{changed:?}");
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateComplete
+    );
+    let report = deployed(&sandbox, &cloud).await;
+    let service = &report.services[0];
+    assert_eq!(service.task_definition, "umami:2");
+    assert_eq!((service.desired, service.running), (3, 3));
+    assert_eq!(report.target_groups[0].healthy, 3);
+    let definition = cloud.ecs.describe_task_definition("umami:2").await.unwrap();
+    assert_eq!(definition.containers[0].image, next);
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::RngExt;
 use serde_json::Value;
 
+use super::ecs;
 use super::ids;
 use super::materialise;
 use super::resources::{
@@ -432,15 +433,7 @@ fn physical_id(stack: &SimStack, logical: &str, definition: &Value, world: &mut 
         // The family's next revision: one deleted stack's revisions stay, INACTIVE.
         "AWS::ECS::TaskDefinition" => {
             let family = prop("Family").unwrap_or_else(|| generated(rng));
-            let revision = world
-                .task_definitions
-                .iter()
-                .filter(|d| d.family == family)
-                .map(|d| d.revision)
-                .max()
-                .unwrap_or(0)
-                + 1;
-            task_definition_arn(&family, revision)
+            task_definition_arn(&family, ecs::next_revision(world, &family))
         }
         "AWS::CertificateManager::Certificate" => certificate_arn(&ids::uuid(rng)),
         "AWS::SecretsManager::Secret" => format!(

@@ -48,14 +48,7 @@ pub(crate) fn register_task_definition(
 /// Registers `template` as the next revision of its family: ECS assigns the ARN, the
 /// revision and the registration time; every other field is kept.
 pub(crate) fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
-    let revision = world
-        .task_definitions
-        .iter()
-        .filter(|d| d.family == template.family)
-        .map(|d| d.revision)
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let revision = next_revision(world, &template.family);
     let definition = TaskDefinition {
         arn: format!(
             "arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{}:{revision}",
@@ -68,6 +61,18 @@ pub(crate) fn register(world: &mut World, template: TaskDefinition) -> TaskDefin
     };
     world.task_definitions.push(definition.clone());
     definition
+}
+
+/// The revision the family's next registration gets: deregistered ones keep their numbers.
+pub(crate) fn next_revision(world: &World, family: &str) -> u32 {
+    world
+        .task_definitions
+        .iter()
+        .filter(|d| d.family == family)
+        .map(|d| d.revision)
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 /// A copy of `source` with one container's image changed, registered as a new revision.

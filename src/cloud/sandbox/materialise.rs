@@ -107,7 +107,8 @@ impl Kind {
 #[derive(Debug, Clone, Copy)]
 struct Props<'a>(&'a Value);
 
-const NULL: Value = Value::Null;
+/// What a missing property reads as.
+static NULL: Value = Value::Null;
 
 impl<'a> Props<'a> {
     fn at(self, name: &str) -> Props<'a> {

@@ -40,10 +40,11 @@ pub(crate) const LOG_GROUP: &str = "/ecs/umami";
 /// The public hosted zone the healthy stack's alias record lives in.
 const HOSTED_ZONE: &str = "example.com";
 const HOSTED_ZONE_ID: &str = "Z0875321SANDBOX0EXAMPLE";
-/// Seeds the generator of the images added after the first three (and of every image of
-/// the empty account), so adding them moved no other id.
+/// Seeds the generator of the images after the first three, so adding them moved no id
+/// the scenarios' snapshots show.
 const LATER_IMAGES: u64 = 0x0ec2_1a9e;
-/// Seeds the first three images of the empty account, which has no other ids to keep.
+/// Seeds the first three images of the empty account, so its images leave the world's
+/// generator (which names its stacks and their resources) untouched.
 const EMPTY_ACCOUNT_IMAGES: u64 = 0x0e3f_7ec2;
 
 /// The ids the pieces of the stack use to point at each other.
@@ -84,8 +85,8 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
     };
     let mut later = ChaCha8Rng::seed_from_u64(seed ^ LATER_IMAGES);
     if scenario == Scenario::Empty {
-        // The image was built and pushed before anyone wrote a stack for it; the ids the
-        // world's generator hands out next (stacks, resources) stay as they were.
+        // The app's images were pushed before anyone wrote a stack for them: a bootstrap
+        // with `image = "<registry>/umami:v2.13.0"` pulls one that runs healthy.
         let mut first = ChaCha8Rng::seed_from_u64(seed ^ EMPTY_ACCOUNT_IMAGES);
         world
             .ecr
