@@ -434,14 +434,18 @@ async fn a_failed_resource_rolls_the_create_back() {
     cloud.stacks.delete_stack(STACK).await.unwrap();
     sandbox.advance(5 * SECOND);
     assert_eq!(cloud.stacks.describe_stack(STACK).await.unwrap(), None);
-    apply(
-        &sandbox,
-        &cloud,
-        "create-2",
-        ChangeSetKind::Create,
-        &template(),
-    )
-    .await;
+    // The rollback kept the log group (DeletionPolicy: Retain holds on rollback too), and
+    // CloudFormation does not adopt it: a retry names a new one.
+    assert!(
+        cloud
+            .logs
+            .describe_log_streams("/ecs/umami", None)
+            .await
+            .is_ok()
+    );
+    let mut retry = template();
+    retry["Resources"]["Logs"]["Properties"]["LogGroupName"] = json!("/ecs/umami-2");
+    apply(&sandbox, &cloud, "create-2", ChangeSetKind::Create, &retry).await;
     sandbox.advance(15 * MINUTE);
     assert_eq!(status(&cloud).await, StackStatus::CreateComplete);
 }
@@ -1021,4 +1025,35 @@ async fn a_stack_update_with_a_new_image_and_count_deploys_a_new_revision() {
     assert_eq!(report.target_groups[0].healthy, 3);
     let definition = cloud.ecs.describe_task_definition("umami:2").await.unwrap();
     assert_eq!(definition.containers[0].image, next);
+}
+
+#[tokio::test]
+async fn a_new_repository_named_like_the_accounts_own_fails_and_leaves_its_images_alone() {
+    // `image = "umami"` asks the stack to create the repository, which the empty account
+    // already holds: CloudFormation does not adopt it.
+    let reference = format!("image = \"{IMAGE}\"");
+    let answers = example_answers(&[(reference.as_str(), "image = \"umami\"")]);
+    let (sandbox, cloud) = start_bootstrap(&answers).await;
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::RollbackComplete
+    );
+    let events = chronological(&cloud).await;
+    let failed = events
+        .iter()
+        .find(|e| e.logical_id == "ImageRepository" && e.status == "CREATE_FAILED")
+        .expect("the repository fails");
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("'umami' already exists")),
+        "{failed:?}"
+    );
+    let images = cloud.ecr.describe_images("umami").await.unwrap();
+    assert_eq!(
+        images.len(),
+        6,
+        "the rollback kept the account's repository"
+    );
 }

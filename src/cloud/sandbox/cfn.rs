@@ -85,6 +85,9 @@ pub(crate) struct SimResource {
     pub status: String,
     /// The resource's template entry (Type, Properties, DependsOn, DeletionPolicy).
     pub definition: Value,
+    /// Whether the account holds it: its create completed. A rollback removes from the
+    /// account only what the stack made there, never a same-named thing it failed to make.
+    pub materialised: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -1573,6 +1576,7 @@ fn start_task(
                 physical_id: None,
                 status: status.to_string(),
                 definition: definition.clone(),
+                materialised: false,
             },
         );
         resource_event(world, stack, &task.logical_id, status, None);

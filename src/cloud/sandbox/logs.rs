@@ -72,6 +72,10 @@ impl LogStore {
         self.groups.entry(name.to_string()).or_default();
     }
 
+    pub(crate) fn has_group(&self, name: &str) -> bool {
+        self.groups.contains_key(name)
+    }
+
     /// DeleteLogGroup: its events go with it.
     pub(crate) fn delete_group(&mut self, name: &str) {
         if let Some(group) = self.groups.remove(name) {

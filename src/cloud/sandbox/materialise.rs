@@ -199,6 +199,9 @@ pub(crate) fn created(
         return Ok(());
     };
     let props = evaluate(stack, &entry.properties);
+    if let Some(taken) = taken(world, entry.kind, &entry.physical) {
+        return Err(taken);
+    }
     let assigned = make(
         world,
         stack,
@@ -208,7 +211,25 @@ pub(crate) fn created(
         Props(&props),
     )?;
     assign(stack, logical, assigned);
+    if let Some(resource) = stack.resources.get_mut(logical) {
+        resource.materialised = true;
+    }
     Ok(())
+}
+
+/// Why a create fails when the account already holds a resource of that name, which
+/// CloudFormation does not adopt: a repository or log group made by hand, say.
+fn taken(world: &World, kind: Kind, physical: &str) -> Option<String> {
+    let (resource_type, exists) = match kind {
+        Kind::Repository => ("AWS::ECR::Repository", world.ecr.contains_key(physical)),
+        Kind::LogGroup => ("AWS::Logs::LogGroup", world.logs.has_group(physical)),
+        _ => return None,
+    };
+    exists.then(|| {
+        format!(
+            "Resource handler returned message: \"Resource of type '{resource_type}' with identifier '{physical}' already exists.\" (HandlerErrorCode: AlreadyExists)"
+        )
+    })
 }
 
 /// A resource's update finished (or its rollback did): `before` is the definition it had.
@@ -238,11 +259,15 @@ pub(crate) fn updated(
     Ok(())
 }
 
-/// A resource's delete finished (not called for a retained one): it leaves the account.
+/// A resource's delete finished (not called for a retained one): it leaves the account,
+/// if the stack ever put it there.
 pub(crate) fn deleted(world: &mut World, stack: &SimStack, logical: &str) {
     let Some(entry) = entry(stack, logical) else {
         return;
     };
+    if !stack.resources.get(logical).is_some_and(|r| r.materialised) {
+        return;
+    }
     let props = evaluate(stack, &entry.properties);
     unmake(world, entry.kind, &entry.physical, Props(&props));
 }
