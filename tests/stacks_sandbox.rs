@@ -1057,3 +1057,65 @@ async fn a_new_repository_named_like_the_accounts_own_fails_and_leaves_its_image
         "the rollback kept the account's repository"
     );
 }
+
+#[tokio::test]
+async fn a_new_parameter_value_alone_updates_what_refers_to_it() {
+    let (sandbox, cloud) = start();
+    let template = json!({
+        "Parameters": {"DesiredCount": {"Type": "Number", "Default": 1}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": STACK}},
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "Family": STACK, "Cpu": "256", "Memory": "512",
+                "ContainerDefinitions": [{"Name": STACK, "Image": IMAGE, "PortMappings": [{"ContainerPort": 3000}]}]}},
+            "Service": {"Type": "AWS::ECS::Service", "Properties": {
+                "Cluster": {"Ref": "Cluster"}, "ServiceName": STACK, "TaskDefinition": {"Ref": "Task"},
+                "DesiredCount": {"Ref": "DesiredCount"},
+                "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [{"Ref": "Subnet"}]}}}}
+        }
+    });
+    let mut create = request("create-1", ChangeSetKind::Create, &template);
+    create.parameters.clear();
+    cloud.stacks.create_change_set(&create).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    cloud
+        .stacks
+        .execute_change_set(STACK, "create-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::CreateComplete
+    );
+    let running = |cloud: Cloud| async move {
+        let report = status::collect(&cloud, &umami()).await.unwrap();
+        (report.services[0].desired, report.services[0].running)
+    };
+    sandbox.advance(MINUTE);
+    assert_eq!(running(cloud.clone()).await, (1, 1), "the default applies");
+
+    let mut update = request("update-1", ChangeSetKind::Update, &template);
+    update.parameters = vec![("DesiredCount".into(), "3".into())];
+    cloud.stacks.create_change_set(&update).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    let changed: Vec<&str> = cs.changes.iter().map(|c| c.logical_id.as_str()).collect();
+    assert_eq!(changed, ["Service"]);
+    cloud
+        .stacks
+        .execute_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateComplete
+    );
+    sandbox.advance(MINUTE);
+    assert_eq!(running(cloud.clone()).await, (3, 3));
+}
