@@ -1025,6 +1025,9 @@ async fn a_stack_update_with_a_new_image_and_count_deploys_a_new_revision() {
     assert_eq!(report.target_groups[0].healthy, 3);
     let definition = cloud.ecs.describe_task_definition("umami:2").await.unwrap();
     assert_eq!(definition.containers[0].image, next);
+    // CloudFormation's cleanup deregistered the replaced revision.
+    let replaced = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    assert_eq!(replaced.status, TaskDefinitionStatus::Inactive);
 }
 
 #[tokio::test]
@@ -1118,4 +1121,35 @@ async fn a_new_parameter_value_alone_updates_what_refers_to_it() {
     );
     sandbox.advance(MINUTE);
     assert_eq!(running(cloud.clone()).await, (3, 3));
+}
+
+#[tokio::test]
+async fn a_failed_update_returns_the_service_to_the_revision_it_ran() {
+    let (sandbox, cloud, _) = bootstrap(&example_answers(&[])).await;
+    let next = IMAGE.replace("v2.13.0", "v2.13.1");
+    let answers = example_answers(&[(IMAGE, next.as_str())]);
+    submit(
+        &sandbox,
+        &cloud,
+        &answers,
+        "update-1",
+        ChangeSetKind::Update,
+    )
+    .await;
+    sandbox.fail_next_resource("AWS::ECS::Service");
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateRollbackComplete
+    );
+    let report = deployed(&sandbox, &cloud).await;
+    let service = &report.services[0];
+    assert_eq!(service.task_definition, "umami:1");
+    assert_eq!(service.running, service.desired);
+    for (revision, status) in [
+        ("umami:1", TaskDefinitionStatus::Active),
+        ("umami:2", TaskDefinitionStatus::Inactive),
+    ] {
+        let definition = cloud.ecs.describe_task_definition(revision).await.unwrap();
+        assert_eq!(definition.status, status, "{revision}");
+    }
 }

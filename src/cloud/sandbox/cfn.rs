@@ -88,6 +88,9 @@ pub(crate) struct SimResource {
     /// Whether the account holds it: its create completed. A rollback removes from the
     /// account only what the stack made there, never a same-named thing it failed to make.
     pub materialised: bool,
+    /// The physical id an update replaced, until the update's cleanup removes it (or its
+    /// rollback returns to it): a task definition's previous revision.
+    pub superseded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -1577,6 +1580,7 @@ fn start_task(
                 status: status.to_string(),
                 definition: definition.clone(),
                 materialised: false,
+                superseded: None,
             },
         );
         resource_event(world, stack, &task.logical_id, status, None);
@@ -1633,7 +1637,8 @@ fn finish_task(
             if let (Some(r), Some(d)) = (stack.resources.get_mut(&task.logical_id), definition) {
                 before = std::mem::replace(&mut r.definition, d);
             }
-            materialise::updated(world, stack, &task.logical_id, &before)?;
+            let rolling_back = op.phase == Phase::Rollback;
+            materialise::updated(world, stack, &task.logical_id, &before, rolling_back)?;
             resource_event(world, stack, &task.logical_id, "UPDATE_COMPLETE", None);
         }
         Work::Delete => {
@@ -1758,15 +1763,28 @@ fn start_rollback(world: &mut World, stack: &mut SimStack, op: &mut Operation, f
         .map(|t| t.logical_id.clone())
         .collect();
     let mut tasks = delete_tasks(stack, &created);
-    for t in op
+    let updated: BTreeSet<String> = op
         .tasks
         .iter()
         .filter(|t| t.work == Work::Update && t.done_at.is_some())
-    {
+        .map(|t| t.logical_id.clone())
+        .collect();
+    // Returning to the old definitions goes in dependency order too: a service reverts
+    // once its task definition is back on the old revision.
+    for logical in &updated {
+        let waits_for = op
+            .previous
+            .resources
+            .get(logical)
+            .map(dependencies)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| updated.contains(d) && d != logical)
+            .collect();
         tasks.push(ResourceTask {
-            logical_id: t.logical_id.clone(),
+            logical_id: logical.clone(),
             work: Work::Update,
-            waits_for: Vec::new(),
+            waits_for,
             done_at: None,
             finished: false,
             fails: None,
@@ -1808,6 +1826,7 @@ fn next_phase(world: &mut World, stack: &mut SimStack, op: &mut Operation) -> bo
         Phase::Apply | Phase::Cleanup => {
             stack.template = op.target.clone();
             stack.template_body = Some(op.target_body.clone());
+            materialise::cleaned_up(world, stack);
             let status = if op.creating {
                 StackStatus::CreateComplete
             } else {

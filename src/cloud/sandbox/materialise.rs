@@ -232,16 +232,34 @@ fn taken(world: &World, kind: Kind, physical: &str) -> Option<String> {
     })
 }
 
-/// A resource's update finished (or its rollback did): `before` is the definition it had.
+/// A resource's update finished (or, `rolling_back`, its rollback did): `before` is the
+/// definition it had.
 pub(crate) fn updated(
     world: &mut World,
     stack: &mut SimStack,
     logical: &str,
     before: &Value,
+    rolling_back: bool,
 ) -> Result<(), String> {
     let Some(entry) = entry(stack, logical) else {
         return Ok(());
     };
+    // A rollback returns to the revision the update replaced, if it got that far; the
+    // new one goes.
+    if rolling_back && entry.kind == Kind::TaskDefinition {
+        let superseded = stack
+            .resources
+            .get(logical)
+            .and_then(|r| r.superseded.clone());
+        if let Some(previous) = superseded {
+            deregister(world, &entry.physical);
+            if let Some(resource) = stack.resources.get_mut(logical) {
+                resource.physical_id = Some(previous);
+                resource.superseded = None;
+            }
+        }
+        return Ok(());
+    }
     if entry.kind.is_part() {
         let old = evaluate(stack, before.get("Properties").unwrap_or(&NULL));
         unmake(world, entry.kind, &entry.physical, Props(&old));
@@ -255,8 +273,40 @@ pub(crate) fn updated(
         &entry.physical,
         Props(&props),
     )?;
+    if entry.kind == Kind::TaskDefinition
+        && let Some(resource) = stack.resources.get_mut(logical)
+    {
+        resource.superseded = Some(entry.physical.clone());
+    }
     assign(stack, logical, assigned);
     Ok(())
+}
+
+/// The stack's update completed: CloudFormation's cleanup deletes what replacements made
+/// obsolete, so a replaced task definition's old revision is deregistered (INACTIVE, no
+/// longer a rollback target) unless `UpdateReplacePolicy: Retain` keeps it.
+pub(crate) fn cleaned_up(world: &mut World, stack: &mut SimStack) {
+    for resource in stack.resources.values_mut() {
+        let Some(old) = resource.superseded.take() else {
+            continue;
+        };
+        let retained = resource
+            .definition
+            .get("UpdateReplacePolicy")
+            .and_then(Value::as_str)
+            == Some("Retain");
+        if !retained {
+            deregister(world, &old);
+        }
+    }
+}
+
+fn deregister(world: &mut World, task_definition: &str) {
+    world
+        .task_definitions
+        .iter_mut()
+        .filter(|d| d.arn == task_definition)
+        .for_each(|d| d.status = TaskDefinitionStatus::Inactive);
 }
 
 /// A resource's delete finished (not called for a retained one): it leaves the account,
@@ -662,11 +712,7 @@ fn unmake(world: &mut World, kind: Kind, physical: &str, p: Props<'_>) {
         }
         Kind::DbInstance => world.databases.retain(|d| d.id != physical),
         // DeleteStack deregisters the revision; ECS keeps it, INACTIVE.
-        Kind::TaskDefinition => world
-            .task_definitions
-            .iter_mut()
-            .filter(|d| d.arn == physical)
-            .for_each(|d| d.status = TaskDefinitionStatus::Inactive),
+        Kind::TaskDefinition => deregister(world, physical),
         Kind::Service => delete_service(world, physical),
     }
 }
