@@ -3,6 +3,7 @@
 use rand::RngExt;
 
 use super::ids;
+use super::resources::task_definition_arn;
 use super::scheduler;
 use super::world::{
     ACCOUNT_ID, DEPLOYMENT_HISTORY_KEPT, EcrImage, Fate, HistoryEntry, ImageBehaviour, REGION,
@@ -50,10 +51,7 @@ pub(crate) fn register_task_definition(
 pub(crate) fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
     let revision = next_revision(world, &template.family);
     let definition = TaskDefinition {
-        arn: format!(
-            "arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{}:{revision}",
-            template.family
-        ),
+        arn: task_definition_arn(&template.family, revision),
         revision,
         status: TaskDefinitionStatus::Active,
         registered_at: world.now,
