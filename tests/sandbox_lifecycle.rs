@@ -464,8 +464,11 @@ async fn a_stopped_task_is_replaced() {
 }
 
 #[tokio::test]
-async fn the_empty_account_has_nothing() {
+async fn the_empty_account_has_the_image_and_no_stack() {
     let (_sandbox, cloud) = start(Scenario::Empty, 1);
+    // The app's images are pushed; nothing runs them yet.
+    let images = cloud.ecr.describe_images("umami").await.expect("ecr");
+    assert!(images.iter().any(|i| i.tags == ["v2.13.0"]), "{images:?}");
     assert_eq!(
         cloud.identity.caller().await.expect("sts").account_id,
         "123456789012"

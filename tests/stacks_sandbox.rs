@@ -1,14 +1,21 @@
 //! The sandbox's CloudFormation stand-in on a manual clock: change sets, creation over
 //! virtual time, updates, rollback, deletion and re-attaching to the event stream.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::cloud::{Cloud, CloudError};
 use opsdeck::model::{
-    ChangeAction, ChangeSetKind, ChangeSetRequest, ChangeSetStatus, StackEvent, StackStatus,
+    Capability, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest, ChangeSetStatus,
+    Replacement, RolloutState, StackEvent, StackRef, StackStatus, TaskDefinitionStatus,
 };
+use opsdeck::ops;
+use opsdeck::ops::bootstrap::StackModel;
+use opsdeck::ops::bootstrap::answers::Answers;
+use opsdeck::ops::status::network::DefaultAction;
+use opsdeck::ops::status::{self, StatusReport};
 use serde_json::{Value, json};
 
 const SECOND: i64 = 1_000;
@@ -427,14 +434,18 @@ async fn a_failed_resource_rolls_the_create_back() {
     cloud.stacks.delete_stack(STACK).await.unwrap();
     sandbox.advance(5 * SECOND);
     assert_eq!(cloud.stacks.describe_stack(STACK).await.unwrap(), None);
-    apply(
-        &sandbox,
-        &cloud,
-        "create-2",
-        ChangeSetKind::Create,
-        &template(),
-    )
-    .await;
+    // The rollback kept the log group (DeletionPolicy: Retain holds on rollback too), and
+    // CloudFormation does not adopt it: a retry names a new one.
+    assert!(
+        cloud
+            .logs
+            .describe_log_streams("/ecs/umami", None)
+            .await
+            .is_ok()
+    );
+    let mut retry = template();
+    retry["Resources"]["Logs"]["Properties"]["LogGroupName"] = json!("/ecs/umami-2");
+    apply(&sandbox, &cloud, "create-2", ChangeSetKind::Create, &retry).await;
     sandbox.advance(15 * MINUTE);
     assert_eq!(status(&cloud).await, StackStatus::CreateComplete);
 }
@@ -554,4 +565,591 @@ async fn iam_needs_its_capability_and_read_only_refuses_every_change() {
         Err(CloudError::ReadOnly { .. })
     ));
     assert_eq!(ro.stacks.describe_stack(STACK).await.unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// A bootstrapped stack in the empty account: what CloudFormation creates is what
+// discovery, `opsdeck status` and the dashboard then find.
+// ---------------------------------------------------------------------------------------
+
+/// The image the empty account's repository holds, as the healthy scenario runs it.
+const IMAGE: &str = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/umami:v2.13.0";
+
+/// The answers of `assets/stack.example.toml` running `IMAGE`, with `edits` (text ->
+/// replacement) applied to the file.
+fn example_answers(edits: &[(&str, &str)]) -> Answers {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/stack.example.toml");
+    let mut text = std::fs::read_to_string(path).unwrap();
+    let image = format!("image = \"{IMAGE}\"");
+    for (from, to) in [("image = \"umami\"", image.as_str())].iter().chain(edits) {
+        assert!(text.contains(from), "the example has no {from:?}");
+        text = text.replace(from, to);
+    }
+    Answers::parse(&text, Path::new("stack.toml")).unwrap()
+}
+
+fn umami() -> StackRef {
+    StackRef {
+        name: STACK.into(),
+        region: "eu-west-2".into(),
+        cluster: STACK.into(),
+        service: STACK.into(),
+    }
+}
+
+/// Moves the clock in 10-second steps until the stack's status is no longer in progress;
+/// follows the stack by its ARN, which still answers once it is deleted.
+async fn settle(sandbox: &Sandbox, cloud: &Cloud, limit: i64) -> StackStatus {
+    let id = cloud
+        .stacks
+        .describe_stack(STACK)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut waited = 0;
+    loop {
+        let status = cloud
+            .stacks
+            .describe_stack(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status;
+        if !status.is_in_progress() || waited >= limit {
+            return status;
+        }
+        sandbox.advance(10 * SECOND);
+        waited += 10 * SECOND;
+    }
+}
+
+/// Submits the template of `answers` as `opsdeck bootstrap` does: a change set of `kind`
+/// with the stack tag, computed, then executed. A hosted-zone parameter gets the
+/// account's zone for the answers' domain; the others keep their defaults.
+async fn submit(
+    sandbox: &Sandbox,
+    cloud: &Cloud,
+    answers: &Answers,
+    name: &str,
+    kind: ChangeSetKind,
+) -> ChangeSet {
+    let template: Value =
+        serde_json::from_str(&StackModel::build(answers).template_text()).unwrap();
+    let mut parameters = Vec::new();
+    for (parameter, body) in template["Parameters"].as_object().into_iter().flatten() {
+        if parameter == "HostedZoneId" {
+            let domain = answers
+                .domain
+                .as_ref()
+                .expect("a zone parameter means a domain");
+            parameters.push((
+                parameter.clone(),
+                sandbox.add_hosted_zone(&domain.hosted_zone),
+            ));
+        } else {
+            assert!(body.get("Default").is_some(), "{parameter} needs a value");
+        }
+    }
+    let request = ChangeSetRequest {
+        stack: STACK.into(),
+        change_set_name: name.into(),
+        template_body: template.to_string(),
+        kind,
+        capabilities: vec![Capability::Iam],
+        parameters,
+        tags: vec![("opsdeck:stack".into(), STACK.into())],
+    };
+    cloud.stacks.create_change_set(&request).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud.stacks.describe_change_set(STACK, name).await.unwrap();
+    assert_eq!(cs.status, ChangeSetStatus::CreateComplete, "{cs:?}");
+    cloud.stacks.execute_change_set(STACK, name).await.unwrap();
+    cs
+}
+
+/// Starts creating the stack of `answers` in a fresh empty account.
+async fn start_bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud) {
+    let (sandbox, cloud) = start();
+    submit(
+        &sandbox,
+        &cloud,
+        answers,
+        "bootstrap-1",
+        ChangeSetKind::Create,
+    )
+    .await;
+    (sandbox, cloud)
+}
+
+/// Waits (at most ten minutes) for every deployment of the service to finish, as a user
+/// watching the dashboard would; answers what `opsdeck status` then reports.
+async fn deployed(sandbox: &Sandbox, cloud: &Cloud) -> StatusReport {
+    let since = sandbox.now();
+    loop {
+        let report = status::collect(cloud, &umami()).await.unwrap();
+        let done = report.services.iter().all(|s| {
+            s.deployments
+                .iter()
+                .all(|d| d.rollout_state == RolloutState::Completed)
+        });
+        if done || sandbox.now() - since > 10 * MINUTE {
+            return report;
+        }
+        sandbox.advance(10 * SECOND);
+    }
+}
+
+/// Bootstraps `answers` to CREATE_COMPLETE and the service's first deployment.
+async fn bootstrap(answers: &Answers) -> (Arc<Sandbox>, Cloud, StatusReport) {
+    let (sandbox, cloud) = start_bootstrap(answers).await;
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::CreateComplete
+    );
+    let report = deployed(&sandbox, &cloud).await;
+    (sandbox, cloud, report)
+}
+
+fn print_findings(report: &StatusReport) {
+    let json: Value = serde_json::from_str(&report.to_json()).unwrap();
+    println!(
+        "findings: {}",
+        serde_json::to_string_pretty(&json["findings"]).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_bootstrapped_stack_runs_in_the_empty_account_and_status_follows_its_wires() {
+    let answers = example_answers(&[]);
+    let desired = answers.service.desired;
+    let (_sandbox, cloud, report) = bootstrap(&answers).await;
+
+    // The service runs its desired tasks, healthy behind the load balancer.
+    let [service] = report.services.as_slice() else {
+        panic!("{:?}", report.services)
+    };
+    assert_eq!((service.desired, service.running), (desired, desired));
+    assert_eq!(service.task_definition, "umami:1");
+    let [group] = report.target_groups.as_slice() else {
+        panic!("{:?}", report.target_groups)
+    };
+    assert_eq!(group.healthy, desired as usize, "{group:?}");
+    let definition = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    let container = &definition.containers[0];
+    assert_eq!(container.image, IMAGE);
+    assert_eq!(container.port, Some(3000));
+    let secrets: Vec<_> = container.secrets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(secrets, ["PGUSER", "PGPASSWORD"]);
+    let logs = container.logs.clone().unwrap();
+    assert_eq!(logs.group, "/ecs/umami");
+    // The tasks write to the stack's log group, in streams named after each task.
+    let streams = cloud
+        .logs
+        .describe_log_streams(&logs.group, Some("ecs/umami/"))
+        .await
+        .unwrap();
+    assert!(streams.len() >= desired as usize, "{streams:?}");
+
+    // HTTPS on 443 with the stack's certificate; 80 redirects to it.
+    let network = &report.network;
+    let [balancer] = network.load_balancers.as_slice() else {
+        panic!("{:?}", network.load_balancers)
+    };
+    let ports: Vec<u16> = balancer.listeners.iter().map(|l| l.port).collect();
+    assert_eq!(ports, [80, 443]);
+    let https = &balancer.listeners[1];
+    assert_eq!(https.protocol, "HTTPS");
+    assert_eq!(
+        https.certificates[0].domain.as_deref(),
+        Some("analytics.example.com")
+    );
+    assert_eq!(https.certificates[0].status.as_deref(), Some("ISSUED"));
+    assert!(matches!(
+        &https.default_action,
+        DefaultAction::Forward { target_groups } if target_groups[0].name == group.name
+    ));
+    assert!(matches!(
+        &balancer.listeners[0].default_action,
+        DefaultAction::Redirect { protocol, port, .. } if protocol == "HTTPS" && port == "443"
+    ));
+
+    // Two public and two private subnets in the VPC, the private ones out through a NAT.
+    assert_eq!(network.vpc.as_ref().unwrap().cidr, "10.0.0.0/16");
+    let public = network.subnets.iter().filter(|s| s.public).count();
+    assert_eq!((public, network.subnets.len() - public), (2, 2));
+    assert_eq!(network.internet_gateways.len(), 1);
+    let [nat] = network.nat_gateways.as_slice() else {
+        panic!("{:?}", network.nat_gateways)
+    };
+    assert_eq!(nat.state, "available");
+    assert!(nat.public_ip.is_some(), "{nat:?}");
+
+    // The database, admitted by the service's group, and the name users reach.
+    let [database] = report.databases.as_slice() else {
+        panic!("{:?}", report.databases)
+    };
+    assert_eq!(database.status, "available");
+    assert!(database.engine.starts_with("postgres"), "{database:?}");
+    assert_eq!(network.dns_records[0].name, "analytics.example.com");
+    assert_eq!(
+        network.url.as_deref(),
+        Some("https://analytics.example.com")
+    );
+
+    // Findings only of what the answers chose: one NAT gateway, a single-AZ database.
+    print_findings(&report);
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "one NAT gateway serves 2 availability zones (eu-west-2a, eu-west-2b): egress fails with its zone",
+            "database is not Multi-AZ: an AZ outage takes it down",
+        ]
+    );
+    assert_eq!(report.health, opsdeck::model::Health::Ok);
+}
+
+#[tokio::test]
+async fn three_zones_with_a_nat_each_and_no_database_make_three_nats_and_plain_http() {
+    let answers = example_answers(&[
+        ("azs = 2", "azs = 3"),
+        ("nat = \"single\"", "nat = \"per-az\""),
+        (
+            "kind = \"postgres\"            # or \"none\", or \"external\" (with connection_string)\nversion = \"17.6\"\nclass = \"db.t3.micro\"\nstorage_gb = 20\nmulti_az = false\nbackup_days = 7\ndeletion_protection = true\n",
+            "kind = \"none\"\n",
+        ),
+        (
+            "[domain]                     # optional: HTTPS with an ACM certificate, :80 redirecting\nname = \"analytics.example.com\"\nhosted_zone = \"example.com\"\n",
+            "",
+        ),
+    ]);
+    let (_sandbox, _cloud, report) = bootstrap(&answers).await;
+    let network = &report.network;
+    let zones: BTreeSet<_> = network
+        .nat_gateways
+        .iter()
+        .map(|n| n.availability_zone.clone().unwrap())
+        .collect();
+    assert_eq!(
+        zones.len(),
+        3,
+        "one NAT gateway per zone: {:?}",
+        network.nat_gateways
+    );
+    assert_eq!(network.subnets.len(), 6);
+    assert!(report.databases.is_empty() && network.databases.is_empty());
+    let balancer = &network.load_balancers[0];
+    assert_eq!(balancer.listeners.len(), 1);
+    assert_eq!(balancer.listeners[0].port, 80);
+    assert_eq!(
+        network.url.as_deref(),
+        Some(format!("http://{}", balancer.dns_name).as_str())
+    );
+    let service = &report.services[0];
+    assert_eq!(service.running, service.desired);
+    // Without a domain there is no certificate, so no HTTPS: the one finding says so.
+    print_findings(&report);
+    let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["load balancer has no HTTPS listener: traffic is unencrypted"]
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_bootstrapped_stack_leaves_only_the_final_snapshot() {
+    // DeletionProtection would (rightly) stop a delete on AWS; the stand-in does not model
+    // that refusal, so this stack is made without it.
+    let answers = example_answers(&[("deletion_protection = true", "deletion_protection = false")]);
+    let (sandbox, cloud, report) = bootstrap(&answers).await;
+    let vpc = report.network.vpc.clone().unwrap().id;
+    let database = report.databases[0].id.clone();
+    cloud.stacks.delete_stack(STACK).await.unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::DeleteComplete
+    );
+
+    let gone = ops::discover::topology(&cloud, &umami()).await.unwrap_err();
+    assert!(matches!(gone, CloudError::NotFound { .. }), "{gone:?}");
+    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .elb
+            .describe_load_balancers(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cloud
+            .elb
+            .describe_target_groups(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
+    assert!(cloud.network.describe_vpc(&vpc).await.is_err());
+    assert!(
+        cloud
+            .edge
+            .describe_certificates(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The task definition stays, deregistered; the image outside the stack stays too.
+    let inactive = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    assert_eq!(inactive.status, TaskDefinitionStatus::Inactive);
+    assert!(!cloud.ecr.describe_images("umami").await.unwrap().is_empty());
+
+    let snapshot = cloud
+        .rds
+        .describe_db_snapshot("umami-database-final")
+        .await
+        .unwrap();
+    assert_eq!(snapshot.instance, database);
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    let arns: Vec<&str> = tagged.iter().map(|t| t.arn.as_str()).collect();
+    assert_eq!(
+        arns,
+        ["arn:aws:rds:eu-west-2:123456789012:snapshot:umami-database-final"],
+        "the snapshot copies the stack's tags"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_database_rolls_the_bootstrap_back_and_nothing_of_it_remains() {
+    let answers = example_answers(&[]);
+    let (sandbox, cloud) = start_bootstrap(&answers).await;
+    // The database starts once its subnet group and security group are there.
+    sandbox.fail_next_resource("AWS::RDS::DBInstance");
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::RollbackComplete
+    );
+    let events = chronological(&cloud).await;
+    let made: Vec<&StackEvent> = events
+        .iter()
+        .filter(|e| e.status == "CREATE_COMPLETE" && !e.is_stack())
+        .collect();
+    assert!(made.len() > 10, "the network and ALB were made first");
+    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .elb
+            .describe_load_balancers(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        cloud
+            .elb
+            .describe_target_groups(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
+    assert!(
+        cloud
+            .edge
+            .describe_certificates(&[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for e in events.iter().filter(|e| e.resource_type == "AWS::EC2::VPC") {
+        let id = e.physical_id.as_deref().unwrap_or_default();
+        assert!(
+            cloud.network.describe_vpc(id).await.is_err(),
+            "{id} remains"
+        );
+    }
+    assert!(
+        cloud
+            .logs
+            .describe_log_streams("/ecs/umami", None)
+            .await
+            .map_or(true, |streams| streams.is_empty())
+    );
+    let tagged = cloud
+        .tagging
+        .resources_tagged("opsdeck:stack", STACK)
+        .await
+        .unwrap();
+    assert!(tagged.is_empty(), "{tagged:?}");
+}
+
+#[tokio::test]
+async fn a_stack_update_with_a_new_image_and_count_deploys_a_new_revision() {
+    let (sandbox, cloud, _) = bootstrap(&example_answers(&[])).await;
+    let next = IMAGE.replace("v2.13.0", "v2.13.1");
+    let answers = example_answers(&[(IMAGE, next.as_str()), ("desired = 2", "desired = 3")]);
+    let cs = submit(
+        &sandbox,
+        &cloud,
+        &answers,
+        "update-1",
+        ChangeSetKind::Update,
+    )
+    .await;
+    let changed: BTreeMap<&str, Option<Replacement>> = cs
+        .changes
+        .iter()
+        .map(|c| (c.logical_id.as_str(), c.replacement))
+        .collect();
+    // A task definition is immutable: a new revision replaces it, and the service that
+    // refers to it changes with it.
+    assert_eq!(
+        changed["TaskDefinition"],
+        Some(Replacement::True),
+        "{changed:?}"
+    );
+    assert_eq!(changed["Service"], Some(Replacement::False), "{changed:?}");
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateComplete
+    );
+    let report = deployed(&sandbox, &cloud).await;
+    let service = &report.services[0];
+    assert_eq!(service.task_definition, "umami:2");
+    assert_eq!((service.desired, service.running), (3, 3));
+    assert_eq!(report.target_groups[0].healthy, 3);
+    let definition = cloud.ecs.describe_task_definition("umami:2").await.unwrap();
+    assert_eq!(definition.containers[0].image, next);
+    // CloudFormation's cleanup deregistered the replaced revision.
+    let replaced = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
+    assert_eq!(replaced.status, TaskDefinitionStatus::Inactive);
+}
+
+#[tokio::test]
+async fn a_new_repository_named_like_the_accounts_own_fails_and_leaves_its_images_alone() {
+    // `image = "umami"` asks the stack to create the repository, which the empty account
+    // already holds: CloudFormation does not adopt it.
+    let reference = format!("image = \"{IMAGE}\"");
+    let answers = example_answers(&[(reference.as_str(), "image = \"umami\"")]);
+    let (sandbox, cloud) = start_bootstrap(&answers).await;
+    assert_eq!(
+        settle(&sandbox, &cloud, 30 * MINUTE).await,
+        StackStatus::RollbackComplete
+    );
+    let events = chronological(&cloud).await;
+    let failed = events
+        .iter()
+        .find(|e| e.logical_id == "ImageRepository" && e.status == "CREATE_FAILED")
+        .expect("the repository fails");
+    assert!(
+        failed
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("'umami' already exists")),
+        "{failed:?}"
+    );
+    let images = cloud.ecr.describe_images("umami").await.unwrap();
+    assert_eq!(
+        images.len(),
+        6,
+        "the rollback kept the account's repository"
+    );
+}
+
+#[tokio::test]
+async fn a_new_parameter_value_alone_updates_what_refers_to_it() {
+    let (sandbox, cloud) = start();
+    let template = json!({
+        "Parameters": {"DesiredCount": {"Type": "Number", "Default": 1}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": STACK}},
+            "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+                "Family": STACK, "Cpu": "256", "Memory": "512",
+                "ContainerDefinitions": [{"Name": STACK, "Image": IMAGE, "PortMappings": [{"ContainerPort": 3000}]}]}},
+            "Service": {"Type": "AWS::ECS::Service", "Properties": {
+                "Cluster": {"Ref": "Cluster"}, "ServiceName": STACK, "TaskDefinition": {"Ref": "Task"},
+                "DesiredCount": {"Ref": "DesiredCount"},
+                "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [{"Ref": "Subnet"}]}}}}
+        }
+    });
+    let mut create = request("create-1", ChangeSetKind::Create, &template);
+    create.parameters.clear();
+    cloud.stacks.create_change_set(&create).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    cloud
+        .stacks
+        .execute_change_set(STACK, "create-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::CreateComplete
+    );
+    let running = |cloud: Cloud| async move {
+        let report = status::collect(&cloud, &umami()).await.unwrap();
+        (report.services[0].desired, report.services[0].running)
+    };
+    sandbox.advance(MINUTE);
+    assert_eq!(running(cloud.clone()).await, (1, 1), "the default applies");
+
+    let mut update = request("update-1", ChangeSetKind::Update, &template);
+    update.parameters = vec![("DesiredCount".into(), "3".into())];
+    cloud.stacks.create_change_set(&update).await.unwrap();
+    sandbox.advance(5 * SECOND);
+    let cs = cloud
+        .stacks
+        .describe_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    let changed: Vec<&str> = cs.changes.iter().map(|c| c.logical_id.as_str()).collect();
+    assert_eq!(changed, ["Service"]);
+    cloud
+        .stacks
+        .execute_change_set(STACK, "update-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateComplete
+    );
+    sandbox.advance(MINUTE);
+    assert_eq!(running(cloud.clone()).await, (3, 3));
+}
+
+#[tokio::test]
+async fn a_failed_update_returns_the_service_to_the_revision_it_ran() {
+    let (sandbox, cloud, _) = bootstrap(&example_answers(&[])).await;
+    let next = IMAGE.replace("v2.13.0", "v2.13.1");
+    let answers = example_answers(&[(IMAGE, next.as_str())]);
+    submit(
+        &sandbox,
+        &cloud,
+        &answers,
+        "update-1",
+        ChangeSetKind::Update,
+    )
+    .await;
+    sandbox.fail_next_resource("AWS::ECS::Service");
+    assert_eq!(
+        settle(&sandbox, &cloud, 10 * MINUTE).await,
+        StackStatus::UpdateRollbackComplete
+    );
+    let report = deployed(&sandbox, &cloud).await;
+    let service = &report.services[0];
+    assert_eq!(service.task_definition, "umami:1");
+    assert_eq!(service.running, service.desired);
+    for (revision, status) in [
+        ("umami:1", TaskDefinitionStatus::Active),
+        ("umami:2", TaskDefinitionStatus::Inactive),
+    ] {
+        let definition = cloud.ecs.describe_task_definition(revision).await.unwrap();
+        assert_eq!(definition.status, status, "{revision}");
+    }
 }

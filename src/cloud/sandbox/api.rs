@@ -459,10 +459,15 @@ impl EdgeApi for Sandbox {
             .collect())
     }
 
-    /// The simulated account holds every public zone asked for, each with an id of its
-    /// own derived from the name, so a wizard's domain works with no setup.
     async fn hosted_zone_id(&self, name: &str) -> CloudResult<Option<String>> {
-        Ok(Some(super::ids::hosted_zone_id(name)))
+        let wanted = name.trim_end_matches('.').to_ascii_lowercase();
+        Ok(self
+            .current()
+            .edge
+            .hosted_zones
+            .iter()
+            .find(|zone| zone.name.to_ascii_lowercase() == wanted)
+            .map(|zone| zone.id.clone()))
     }
 }
 

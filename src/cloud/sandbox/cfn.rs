@@ -11,7 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::RngExt;
 use serde_json::Value;
 
+use super::ecs;
 use super::ids;
+use super::materialise;
+use super::resources::{
+    certificate_arn, db_snapshot_arn, elb_arn, service_arn, task_definition_arn,
+};
 use super::world::{ACCOUNT_ID, MANUAL_SNAPSHOT_QUOTA, REGION, SimSnapshot, World};
 use crate::cloud::{CloudError, CloudResult};
 use crate::model::{
@@ -67,6 +72,8 @@ pub(crate) struct SimStack {
 pub(crate) struct Template {
     pub resources: BTreeMap<String, Value>,
     pub outputs: BTreeMap<String, Value>,
+    /// Parameter name -> its `Default`: the value a Ref gets when the request gives none.
+    pub defaults: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +85,12 @@ pub(crate) struct SimResource {
     pub status: String,
     /// The resource's template entry (Type, Properties, DependsOn, DeletionPolicy).
     pub definition: Value,
+    /// Whether the account holds it: its create completed. A rollback removes from the
+    /// account only what the stack made there, never a same-named thing it failed to make.
+    pub materialised: bool,
+    /// The physical id an update replaced, until the update's cleanup removes it (or its
+    /// rollback returns to it): a task definition's previous revision.
+    pub superseded: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +187,16 @@ pub(crate) fn parse_template(body: &str) -> Result<Template, String> {
     if let Some(outputs) = value.get("Outputs").and_then(Value::as_object) {
         for (key, output) in outputs {
             template.outputs.insert(key.clone(), output.clone());
+        }
+    }
+    if let Some(parameters) = value.get("Parameters").and_then(Value::as_object) {
+        for (name, parameter) in parameters {
+            let default = match parameter.get("Default") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            template.defaults.insert(name.clone(), default);
         }
     }
     // References to resources that do not exist are refused up front, as CloudFormation does.
@@ -333,19 +356,38 @@ fn failure_reason(resource_type: &str, rng: &mut rand_chacha::ChaCha8Rng) -> Str
     )
 }
 
+/// The hosted zone Route53 alias records name for an ALB of the region (eu-west-2's).
+const ALB_HOSTED_ZONE_ID: &str = "ZHURV8PSTC4K8";
+
+/// An Elastic IP's allocation id, derived from its address (the EIP's physical id) so the
+/// NAT gateway that names the allocation can find the address again.
+pub(crate) fn allocation_id(public_ip: &str) -> String {
+    let packed = public_ip
+        .split('.')
+        .filter_map(|octet| octet.parse::<u64>().ok())
+        .fold(0u64, |acc, octet| acc * 256 + octet);
+    format!("eipalloc-{packed:017x}")
+}
+
 /// A physical id in the style of the resource type.
-fn physical_id(stack: &str, logical: &str, definition: &Value, world: &mut World) -> String {
+fn physical_id(stack: &SimStack, logical: &str, definition: &Value, world: &mut World) -> String {
     let rng = &mut world.rng;
+    // What it refers to is complete by now, so a name given by a Ref resolves.
     let prop = |name: &str| {
         definition
             .get("Properties")
             .and_then(|p| p.get(name))
-            .and_then(Value::as_str)
-            .map(str::to_string)
+            .map(|v| evaluate(stack, v))
+            .and_then(|v| v.as_str().map(str::to_string))
     };
     let generated = |rng: &mut rand_chacha::ChaCha8Rng| {
-        format!("{stack}-{logical}-{}", ids::alnum(rng, 12).to_uppercase())
+        format!(
+            "{}-{logical}-{}",
+            stack.name,
+            ids::alnum(rng, 12).to_uppercase()
+        )
     };
+    let stack = stack.name.as_str();
     let region_account = format!("{REGION}:{ACCOUNT_ID}");
     match resource_type(definition).as_str() {
         "AWS::EC2::VPC" => ids::resource(rng, "vpc"),
@@ -370,35 +412,36 @@ fn physical_id(stack: &str, logical: &str, definition: &Value, world: &mut World
         "AWS::IAM::Role" => prop("RoleName").unwrap_or_else(|| generated(rng)),
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
             let name = prop("Name").unwrap_or_else(|| format!("{stack}-alb"));
-            format!(
-                "arn:aws:elasticloadbalancing:{region_account}:loadbalancer/app/{name}/{}",
-                ids::hex(rng, 16)
-            )
+            elb_arn(&format!("loadbalancer/app/{name}/{}", ids::hex(rng, 16)))
         }
         "AWS::ElasticLoadBalancingV2::TargetGroup" => {
             let name = prop("Name").unwrap_or_else(|| format!("{stack}-tg"));
-            format!(
-                "arn:aws:elasticloadbalancing:{region_account}:targetgroup/{name}/{}",
-                ids::hex(rng, 16)
-            )
+            elb_arn(&format!("targetgroup/{name}/{}", ids::hex(rng, 16)))
         }
-        "AWS::ElasticLoadBalancingV2::Listener" => format!(
-            "arn:aws:elasticloadbalancing:{region_account}:listener/app/{stack}-alb/{}/{}",
-            ids::hex(rng, 16),
-            ids::hex(rng, 16)
-        ),
+        // A listener's ARN carries its load balancer's name and id.
+        "AWS::ElasticLoadBalancingV2::Listener" => {
+            let balancer = prop("LoadBalancerArn")
+                .and_then(|arn| {
+                    arn.split_once(":loadbalancer/")
+                        .map(|(_, lb)| lb.to_string())
+                })
+                .unwrap_or_else(|| format!("app/{stack}-alb/{}", ids::hex(rng, 16)));
+            elb_arn(&format!("listener/{balancer}/{}", ids::hex(rng, 16)))
+        }
         "AWS::ECS::Service" => {
             let name = prop("ServiceName").unwrap_or_else(|| generated(rng));
-            format!("arn:aws:ecs:{region_account}:service/{stack}/{name}")
+            let cluster = prop("Cluster").map_or_else(
+                || "default".to_string(),
+                |c| crate::model::arn_name(&c).to_string(),
+            );
+            service_arn(&cluster, &name)
         }
+        // The family's next revision: one deleted stack's revisions stay, INACTIVE.
         "AWS::ECS::TaskDefinition" => {
             let family = prop("Family").unwrap_or_else(|| generated(rng));
-            format!("arn:aws:ecs:{region_account}:task-definition/{family}:1")
+            task_definition_arn(&family, ecs::next_revision(world, &family))
         }
-        "AWS::CertificateManager::Certificate" => format!(
-            "arn:aws:acm:{region_account}:certificate/{}",
-            ids::uuid(rng)
-        ),
+        "AWS::CertificateManager::Certificate" => certificate_arn(&ids::uuid(rng)),
         "AWS::SecretsManager::Secret" => format!(
             "arn:aws:secretsmanager:{region_account}:secret:{}-{}",
             generated(rng),
@@ -495,7 +538,8 @@ fn diff(old: &Template, new: &Template, stack: Option<&SimStack>) -> Vec<Resourc
             }),
             Some(before) if before != definition => {
                 let replaces = resource_type(before) != resource_type(definition)
-                    || renamed(before, definition);
+                    || renamed(before, definition)
+                    || always_replaced(definition);
                 changes.push(ResourceChange {
                     action: ChangeAction::Modify,
                     logical_id: logical.clone(),
@@ -523,6 +567,73 @@ fn diff(old: &Template, new: &Template, stack: Option<&SimStack>) -> Vec<Resourc
         }
     }
     changes
+}
+
+/// A task definition is immutable: any change registers a new revision, a new ARN.
+fn always_replaced(definition: &Value) -> bool {
+    resource_type(definition) == "AWS::ECS::TaskDefinition"
+}
+
+/// Resources whose text did not change but whose inputs did: a parameter they refer to
+/// has another value, or a resource they refer to is replaced and so has a new physical
+/// id. CloudFormation updates them too (a new image tag reaches the service this way).
+fn follow_inputs(
+    changes: &mut Vec<ResourceChange>,
+    new: &Template,
+    stack: &SimStack,
+    parameters: &[(String, String)],
+) {
+    let value = |list: &[(String, String)], name: &str| {
+        list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    };
+    let mut changed: BTreeSet<String> = parameters
+        .iter()
+        .chain(&stack.parameters)
+        .map(|(name, _)| name.clone())
+        .filter(|name| value(parameters, name) != value(&stack.parameters, name))
+        .collect();
+    changed.extend(
+        changes
+            .iter()
+            .filter(|c| c.replacement == Some(Replacement::True))
+            .map(|c| c.logical_id.clone()),
+    );
+    loop {
+        let more: Vec<ResourceChange> = new
+            .resources
+            .iter()
+            .filter(|(logical, _)| stack.template.resources.contains_key(*logical))
+            .filter(|(logical, _)| !changes.iter().any(|c| &c.logical_id == *logical))
+            .filter(|(_, definition)| {
+                dependencies(definition)
+                    .iter()
+                    .any(|dep| changed.contains(dep))
+            })
+            .map(|(logical, definition)| ResourceChange {
+                action: ChangeAction::Modify,
+                logical_id: logical.clone(),
+                physical_id: stack
+                    .resources
+                    .get(logical)
+                    .and_then(|r| r.physical_id.clone()),
+                resource_type: resource_type(definition),
+                replacement: Some(if always_replaced(definition) {
+                    Replacement::True
+                } else {
+                    Replacement::False
+                }),
+            })
+            .collect();
+        if more.is_empty() {
+            return;
+        }
+        changed.extend(
+            more.iter()
+                .filter(|c| c.replacement == Some(Replacement::True))
+                .map(|c| c.logical_id.clone()),
+        );
+        changes.extend(more);
+    }
 }
 
 /// Changing a resource's own name (or CIDR, engine) makes CloudFormation replace it.
@@ -657,6 +768,52 @@ fn outputs(stack: &SimStack) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A template value with every intrinsic function in it evaluated against the stack, as
+/// the resource handler receives its properties. What does not resolve becomes null.
+pub(crate) fn evaluate(stack: &SimStack, value: &Value) -> Value {
+    match value {
+        Value::Array(items) => Value::Array(items.iter().map(|v| evaluate(stack, v)).collect()),
+        Value::Object(map) if map.contains_key("Fn::GetAZs") => Value::Array(
+            availability_zones()
+                .into_iter()
+                .map(Value::String)
+                .collect(),
+        ),
+        Value::Object(map) if map.contains_key("Fn::Select") => {
+            select(stack, &map["Fn::Select"]).unwrap_or(Value::Null)
+        }
+        Value::Object(map)
+            if map.len() == 1 && map.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) =>
+        {
+            resolve(stack, value).map_or(Value::Null, Value::String)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), evaluate(stack, v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// What `Fn::GetAZs` answers: the region's zones, in order.
+fn availability_zones() -> Vec<String> {
+    ["a", "b", "c"]
+        .iter()
+        .map(|zone| format!("{REGION}{zone}"))
+        .collect()
+}
+
+/// `Fn::Select: [index, list]`, the index a number or a numeric string.
+fn select(stack: &SimStack, args: &Value) -> Option<Value> {
+    let index = match evaluate(stack, args.get(0)?) {
+        Value::Number(n) => usize::try_from(n.as_u64()?).ok()?,
+        Value::String(s) => s.parse().ok()?,
+        _ => return None,
+    };
+    evaluate(stack, args.get(1)?).get(index).cloned()
+}
+
 fn resolve(stack: &SimStack, value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
@@ -712,6 +869,9 @@ fn resolve(stack: &SimStack, value: &Value) -> Option<String> {
                 }
                 return Some(out);
             }
+            if let Some(args) = map.get("Fn::Select") {
+                return select(stack, args)?.as_str().map(str::to_string);
+            }
             if let Some(Value::Array(parts)) = map.get("Fn::Join") {
                 let sep = parts.first()?.as_str()?;
                 let items = parts.get(1)?.as_array()?;
@@ -725,7 +885,9 @@ fn resolve(stack: &SimStack, value: &Value) -> Option<String> {
     }
 }
 
-fn reference(stack: &SimStack, name: &str, attr: Option<&str>) -> Option<String> {
+/// A `Ref` (no attribute) or `Fn::GetAtt`: a parameter's value, a resource's physical id,
+/// or the attribute derived from it, the same each time it is asked for.
+pub(crate) fn reference(stack: &SimStack, name: &str, attr: Option<&str>) -> Option<String> {
     match name {
         "AWS::Region" => return Some(REGION.to_string()),
         "AWS::AccountId" => return Some(ACCOUNT_ID.to_string()),
@@ -753,6 +915,22 @@ fn reference(stack: &SimStack, name: &str, attr: Option<&str>) -> Option<String>
             format!("{physical}.c9akciq32.{REGION}.rds.amazonaws.com")
         }
         ("AWS::RDS::DBInstance", "Endpoint.Port") => "5432".to_string(),
+        ("AWS::RDS::DBInstance", "MasterUserSecret.SecretArn") => {
+            format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:rds!db-{physical}")
+        }
+        ("AWS::ElasticLoadBalancingV2::LoadBalancer", "CanonicalHostedZoneID") => {
+            ALB_HOSTED_ZONE_ID.to_string()
+        }
+        // `app/<name>/<id>` and `targetgroup/<name>/<id>`: the ARN after its resource type,
+        // as CloudWatch's dimensions want them.
+        ("AWS::ElasticLoadBalancingV2::LoadBalancer", "LoadBalancerFullName") => physical
+            .split_once(":loadbalancer/")
+            .map_or(physical.clone(), |(_, full)| full.to_string()),
+        ("AWS::ElasticLoadBalancingV2::TargetGroup", "TargetGroupFullName") => physical
+            .rsplit_once(':')
+            .map_or(physical.clone(), |(_, full)| full.to_string()),
+        ("AWS::ECS::Service", "Name") => crate::model::arn_name(&physical).to_string(),
+        ("AWS::EC2::EIP", "AllocationId") => allocation_id(&physical),
         ("AWS::ECR::Repository", "RepositoryUri") => {
             format!("{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{physical}")
         }
@@ -903,8 +1081,16 @@ pub(crate) fn create_change_set(
     let Some(stack) = world.stacks.live.get(&stack_name) else {
         return Err(stack_not_found(&request.stack));
     };
-    let changes = diff(&stack.template, &template, Some(stack));
-    let same_inputs = stack.parameters == request.parameters
+    // CloudFormation records every parameter, a defaulted one with its default.
+    let mut parameters = request.parameters.clone();
+    for (name, default) in &template.defaults {
+        if !parameters.iter().any(|(n, _)| n == name) {
+            parameters.push((name.clone(), default.clone()));
+        }
+    }
+    let mut changes = diff(&stack.template, &template, Some(stack));
+    follow_inputs(&mut changes, &template, stack, &parameters);
+    let same_inputs = stack.parameters == parameters
         && (request.kind == ChangeSetKind::Create
             || request.tags.is_empty()
             || stack.tags == request.tags);
@@ -924,7 +1110,7 @@ pub(crate) fn create_change_set(
         changes,
         template_body: request.template_body.clone(),
         template,
-        parameters: request.parameters.clone(),
+        parameters,
         tags: if request.tags.is_empty() {
             stack.tags.clone()
         } else {
@@ -1288,17 +1474,19 @@ fn step_stack(world: &mut World, stack: &mut SimStack) {
         }
         let task = task.clone();
         op.tasks[i].finished = true;
-        if let Some(reason) = &task.fails {
+        let outcome = match &task.fails {
+            Some(reason) => Err(reason.clone()),
+            None => finish_task(world, stack, &op, &task),
+        };
+        if let Err(reason) = outcome {
             failed.get_or_insert((task.logical_id.clone(), reason.clone()));
             let status = if task.work == Work::Create {
                 "CREATE_FAILED"
             } else {
                 "UPDATE_FAILED"
             };
-            resource_event(world, stack, &task.logical_id, status, Some(reason.clone()));
-            continue;
+            resource_event(world, stack, &task.logical_id, status, Some(reason));
         }
-        finish_task(world, stack, &op, &task);
     }
     if let Some((logical, _)) = failed {
         start_rollback(world, stack, &mut op, &logical);
@@ -1382,7 +1570,7 @@ fn start_task(
         Work::Delete => "DELETE_IN_PROGRESS",
     };
     if task.work == Work::Create {
-        let physical = physical_id(&stack.name, &task.logical_id, &definition, world);
+        let physical = physical_id(stack, &task.logical_id, &definition, world);
         stack.resources.insert(
             task.logical_id.clone(),
             SimResource {
@@ -1391,6 +1579,8 @@ fn start_task(
                 physical_id: None,
                 status: status.to_string(),
                 definition: definition.clone(),
+                materialised: false,
+                superseded: None,
             },
         );
         resource_event(world, stack, &task.logical_id, status, None);
@@ -1423,24 +1613,41 @@ fn deletion_policy(definition: &Value) -> Option<&str> {
     definition.get("DeletionPolicy").and_then(Value::as_str)
 }
 
-fn finish_task(world: &mut World, stack: &mut SimStack, op: &Operation, task: &ResourceTask) {
+/// Completes a task: the resource takes its place in the account, then its event. A
+/// resource the account refuses (a record set in a zone it does not have) fails instead,
+/// with the reason CloudFormation would give.
+fn finish_task(
+    world: &mut World,
+    stack: &mut SimStack,
+    op: &Operation,
+    task: &ResourceTask,
+) -> Result<(), String> {
     match task.work {
-        Work::Create => resource_event(world, stack, &task.logical_id, "CREATE_COMPLETE", None),
+        Work::Create => {
+            materialise::created(world, stack, &task.logical_id)?;
+            resource_event(world, stack, &task.logical_id, "CREATE_COMPLETE", None);
+        }
         Work::Update => {
             let definition = match op.phase {
                 Phase::Rollback => op.previous.resources.get(&task.logical_id),
                 _ => op.target.resources.get(&task.logical_id),
             }
             .cloned();
+            let mut before = Value::Null;
             if let (Some(r), Some(d)) = (stack.resources.get_mut(&task.logical_id), definition) {
-                r.definition = d;
+                before = std::mem::replace(&mut r.definition, d);
             }
+            let rolling_back = op.phase == Phase::Rollback;
+            materialise::updated(world, stack, &task.logical_id, &before, rolling_back)?;
             resource_event(world, stack, &task.logical_id, "UPDATE_COMPLETE", None);
         }
         Work::Delete => {
             let Some(resource) = stack.resources.get(&task.logical_id).cloned() else {
-                return;
+                return Ok(());
             };
+            if deletion_policy(&resource.definition) != Some("Retain") {
+                materialise::deleted(world, stack, &task.logical_id);
+            }
             match deletion_policy(&resource.definition) {
                 Some("Retain") => {
                     resource_event(world, stack, &task.logical_id, "DELETE_SKIPPED", None);
@@ -1466,6 +1673,7 @@ fn finish_task(world: &mut World, stack: &mut SimStack, op: &Operation, task: &R
             stack.resources.remove(&task.logical_id);
         }
     }
+    Ok(())
 }
 
 /// The final snapshot a DB instance with `DeletionPolicy: Snapshot` leaves behind.
@@ -1489,18 +1697,17 @@ fn final_snapshot(world: &mut World, stack: &SimStack, resource: &SimResource) {
         n += 1;
         id = format!("{base}-{n}");
     }
-    // CopyTagsToSnapshot: the snapshot carries the instance's tags, the stack's among them,
-    // so a teardown finds it by tag.
-    if resource
+    // With CopyTagsToSnapshot the snapshot keeps the stack's tags, so the tagging API
+    // still finds what the stack left behind.
+    let copies_tags = resource
         .definition
         .pointer("/Properties/CopyTagsToSnapshot")
-        .and_then(Value::as_bool)
-        == Some(true)
-    {
-        world.stacks.extra_tags.insert(
-            format!("arn:aws:rds:{REGION}:{ACCOUNT_ID}:snapshot:{id}"),
-            stack.tags.clone(),
-        );
+        .is_some_and(|v| v == &Value::Bool(true) || v == "true");
+    if copies_tags {
+        world
+            .stacks
+            .extra_tags
+            .insert(db_snapshot_arn(&id), stack.tags.clone());
     }
     world.db_snapshots.push(SimSnapshot {
         snapshot: DbSnapshot {
@@ -1556,15 +1763,28 @@ fn start_rollback(world: &mut World, stack: &mut SimStack, op: &mut Operation, f
         .map(|t| t.logical_id.clone())
         .collect();
     let mut tasks = delete_tasks(stack, &created);
-    for t in op
+    let updated: BTreeSet<String> = op
         .tasks
         .iter()
         .filter(|t| t.work == Work::Update && t.done_at.is_some())
-    {
+        .map(|t| t.logical_id.clone())
+        .collect();
+    // Returning to the old definitions goes in dependency order too: a service reverts
+    // once its task definition is back on the old revision.
+    for logical in &updated {
+        let waits_for = op
+            .previous
+            .resources
+            .get(logical)
+            .map(dependencies)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| updated.contains(d) && d != logical)
+            .collect();
         tasks.push(ResourceTask {
-            logical_id: t.logical_id.clone(),
+            logical_id: logical.clone(),
             work: Work::Update,
-            waits_for: Vec::new(),
+            waits_for,
             done_at: None,
             finished: false,
             fails: None,
@@ -1606,6 +1826,7 @@ fn next_phase(world: &mut World, stack: &mut SimStack, op: &mut Operation) -> bo
         Phase::Apply | Phase::Cleanup => {
             stack.template = op.target.clone();
             stack.template_body = Some(op.target_body.clone());
+            materialise::cleaned_up(world, stack);
             let status = if op.creating {
                 StackStatus::CreateComplete
             } else {

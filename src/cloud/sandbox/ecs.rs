@@ -3,6 +3,7 @@
 use rand::RngExt;
 
 use super::ids;
+use super::resources::task_definition_arn;
 use super::scheduler;
 use super::world::{
     ACCOUNT_ID, DEPLOYMENT_HISTORY_KEPT, EcrImage, Fate, HistoryEntry, ImageBehaviour, REGION,
@@ -47,20 +48,10 @@ pub(crate) fn register_task_definition(
 
 /// Registers `template` as the next revision of its family: ECS assigns the ARN, the
 /// revision and the registration time; every other field is kept.
-fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
-    let revision = world
-        .task_definitions
-        .iter()
-        .filter(|d| d.family == template.family)
-        .map(|d| d.revision)
-        .max()
-        .unwrap_or(0)
-        + 1;
+pub(crate) fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
+    let revision = next_revision(world, &template.family);
     let definition = TaskDefinition {
-        arn: format!(
-            "arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{}:{revision}",
-            template.family
-        ),
+        arn: task_definition_arn(&template.family, revision),
         revision,
         status: TaskDefinitionStatus::Active,
         registered_at: world.now,
@@ -68,6 +59,18 @@ fn register(world: &mut World, template: TaskDefinition) -> TaskDefinition {
     };
     world.task_definitions.push(definition.clone());
     definition
+}
+
+/// The revision the family's next registration gets: deregistered ones keep their numbers.
+pub(crate) fn next_revision(world: &World, family: &str) -> u32 {
+    world
+        .task_definitions
+        .iter()
+        .filter(|d| d.family == family)
+        .map(|d| d.revision)
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 /// A copy of `source` with one container's image changed, registered as a new revision.

@@ -50,18 +50,3 @@ pub(crate) fn uuid(rng: &mut ChaCha8Rng) -> String {
 pub(crate) fn deployment(rng: &mut ChaCha8Rng) -> String {
     format!("ecs-svc/{}", digits(rng, 19))
 }
-
-/// A Route53 hosted-zone id (`Z` and 20 upper-case letters and digits), the same for the
-/// same zone name in every run.
-pub(crate) fn hosted_zone_id(zone: &str) -> String {
-    use rand::SeedableRng;
-    let seed = zone
-        .trim_end_matches('.')
-        .to_ascii_lowercase()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    format!("Z{}", alnum(&mut rng, 20).to_ascii_uppercase())
-}

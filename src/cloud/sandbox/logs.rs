@@ -59,13 +59,29 @@ struct Group {
 #[derive(Debug, Default)]
 pub(crate) struct LogStore {
     groups: BTreeMap<String, Group>,
+    /// Groups deleted since they were created: the awslogs driver's writes to them fail,
+    /// where a write to a group never created (in a test's own task definition) makes it.
+    deleted: std::collections::BTreeSet<String>,
     next_seq: u64,
     total: usize,
 }
 
 impl LogStore {
     pub(crate) fn create_group(&mut self, name: &str) {
+        self.deleted.remove(name);
         self.groups.entry(name.to_string()).or_default();
+    }
+
+    pub(crate) fn has_group(&self, name: &str) -> bool {
+        self.groups.contains_key(name)
+    }
+
+    /// DeleteLogGroup: its events go with it.
+    pub(crate) fn delete_group(&mut self, name: &str) {
+        if let Some(group) = self.groups.remove(name) {
+            self.total = self.total.saturating_sub(group.events.len());
+            self.deleted.insert(name.to_string());
+        }
     }
 
     /// Lines written by a container, in order; readable after the stream's next flush.
@@ -73,6 +89,9 @@ impl LogStore {
         let Some(first) = lines.first().map(|(ts, _)| *ts) else {
             return;
         };
+        if self.deleted.contains(group) {
+            return;
+        }
         if !self.groups.contains_key(group) {
             self.create_group(group);
         }

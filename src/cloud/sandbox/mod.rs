@@ -10,8 +10,10 @@ mod ecs;
 mod engine;
 mod ids;
 mod logs;
+mod materialise;
 mod metrics;
 mod rds;
+mod resources;
 mod scenario;
 mod scheduler;
 mod site;
@@ -40,7 +42,8 @@ pub enum Scenario {
     /// The example "umami" stack, running; a routine deployment rolls out shortly after start.
     #[default]
     Healthy,
-    /// An account with no stack: for the bootstrap wizard.
+    /// An account with the app's images in ECR (repository `umami`) and no stack yet: for
+    /// the bootstrap wizard, whose stack the CloudFormation stand-in then makes real.
     Empty,
     /// A deployment of an image that cannot be pulled: the circuit breaker trips and rolls back.
     BadImage,
@@ -146,6 +149,23 @@ impl Sandbox {
     /// can watch a stack roll back.
     pub fn fail_next_resource(&self, resource_type: &str) {
         self.lock().stacks.fail_next.push(resource_type.to_string());
+    }
+
+    /// Makes the account own a public hosted zone for `domain`, as registering the domain
+    /// does, unless it has one; answers its id, which a template's `HostedZoneId`
+    /// parameter takes.
+    pub fn add_hosted_zone(&self, domain: &str) -> String {
+        let mut world = self.lock();
+        let domain = domain.trim_end_matches('.');
+        if let Some(zone) = world.edge.hosted_zones.iter().find(|z| z.name == domain) {
+            return zone.id.clone();
+        }
+        let id = format!("Z{}", ids::alnum(&mut world.rng, 20).to_uppercase());
+        world.edge.hosted_zones.push(world::HostedZone {
+            id: id.clone(),
+            name: domain.to_string(),
+        });
+        id
     }
 
     /// Tags a resource outside any stack, as a scenario or a person would; the tagging API

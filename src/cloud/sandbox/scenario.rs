@@ -10,15 +10,18 @@ use super::clock::Clock;
 use super::ecs::{self, ecr_registry};
 use super::ids;
 use super::logs::LogStore;
+use super::resources::{
+    awslogs, certificate_arn, db_arn, default_route, elb_arn, issued_certificate, route_table,
+    task_definition_arn, tcp_ingress,
+};
 use super::world::{
-    ACCOUNT_ID, Cluster, EcrImage, Edge, Elb, HistoryEntry, ImageBehaviour, Network, Quirks,
-    REGION, ScriptedStep, SimDeployment, SimService, Target, World,
+    ACCOUNT_ID, Cluster, EcrImage, Edge, Elb, HistoryEntry, HostedZone, ImageBehaviour, Network,
+    Quirks, REGION, ScriptedStep, SimDeployment, SimService, Target, World,
 };
 use crate::model::{
-    AwsLogsConfig, Certificate, CircuitBreaker, ContainerDefinition, DbInstance,
-    DeploymentController, DeploymentStatus, DnsRecord, HealthCheck, InternetGateway, Listener,
-    ListenerAction, LoadBalancer, Millis, NatGateway, NetworkConfig, RolloutState, Route,
-    RouteTable, RouteTarget, RuleSource, SecurityGroup, SecurityGroupRule, ServiceDeploymentStatus,
+    CircuitBreaker, ContainerDefinition, DbInstance, DeploymentStatus, DnsRecord, HealthCheck,
+    InternetGateway, Listener, ListenerAction, LoadBalancer, Millis, NatGateway, NetworkConfig,
+    RolloutState, RouteTarget, RuleSource, SecurityGroup, ServiceDeploymentStatus,
     ServiceLoadBalancer, Subnet, TargetGroup, TargetState, TaskDefinition, TaskDefinitionStatus,
     TaskHealth, TaskStatus, Vpc,
 };
@@ -34,6 +37,15 @@ pub(crate) const STACK: &str = "umami";
 /// The tag the bad-image scenario deploys; it is not in the repository.
 pub(crate) const MISSING_TAG: &str = "v2.15.0";
 pub(crate) const LOG_GROUP: &str = "/ecs/umami";
+/// The public hosted zone the healthy stack's alias record lives in.
+const HOSTED_ZONE: &str = "example.com";
+const HOSTED_ZONE_ID: &str = "Z0875321SANDBOX0EXAMPLE";
+/// Seeds the generator of the images after the first three, so adding them moved no id
+/// the scenarios' snapshots show.
+const LATER_IMAGES: u64 = 0x0ec2_1a9e;
+/// Seeds the first three images of the empty account, so its images leave the world's
+/// generator (which names its stacks and their resources) untouched.
+const EMPTY_ACCOUNT_IMAGES: u64 = 0x0e3f_7ec2;
 
 /// The ids the pieces of the stack use to point at each other.
 struct Wiring {
@@ -60,6 +72,7 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
         elb: Elb::default(),
         databases: Vec::new(),
         db_snapshots: Vec::new(),
+        db_subnet_groups: BTreeMap::new(),
         deployment_history: true,
         ecr: BTreeMap::new(),
         task_definitions: Vec::new(),
@@ -71,14 +84,43 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
         stacks: Default::default(),
         site: Default::default(),
     };
+    let mut later = ChaCha8Rng::seed_from_u64(seed ^ LATER_IMAGES);
     if scenario == Scenario::Empty {
+        // The app's images were pushed before anyone wrote a stack for them: a bootstrap
+        // with `image = "<registry>/umami:v2.13.0"` pulls one that runs healthy.
+        let mut first = ChaCha8Rng::seed_from_u64(seed ^ EMPTY_ACCOUNT_IMAGES);
+        let mut pushed = images(start, &mut first, &mut later);
+        // The broken builds were pushed and abandoned before the last good one, so the
+        // newest image (what a bootstrap runs when no tag is named) is healthy; they are
+        // still there to deploy on purpose.
+        let newest_good = pushed
+            .iter()
+            .filter(|i| i.behaviour == ImageBehaviour::Healthy)
+            .map(|i| i.pushed_at)
+            .max()
+            .unwrap_or(start);
+        for image in pushed
+            .iter_mut()
+            .filter(|i| i.behaviour != ImageBehaviour::Healthy)
+        {
+            image.pushed_at = image.pushed_at.min(newest_good - DAY);
+        }
+        world.ecr.insert(STACK.to_string(), pushed);
+        // ... and the domain was registered, so Route53 holds its zone: the example answers'
+        // `[domain]` works as it is.
+        world.edge.hosted_zones.push(HostedZone {
+            id: HOSTED_ZONE_ID.to_string(),
+            name: HOSTED_ZONE.to_string(),
+        });
         world.now = start;
         return world;
     }
     let wiring = build_network(&mut world);
     build_load_balancer(&mut world, &wiring);
     build_database(&mut world, &wiring);
-    build_images(&mut world, start, seed);
+    let images = images(start, &mut world.rng, &mut later);
+    world.ecr.insert(STACK.to_string(), images);
+    world.logs.create_group(LOG_GROUP);
     build_task_definitions(&mut world, start);
     build_service(&mut world, &wiring, start);
     world.script = script(scenario, start);
@@ -155,46 +197,19 @@ fn build_network(world: &mut World) -> Wiring {
         state: "available".to_string(),
         public_ip: Some("18.135.42.117".to_string()),
     });
-    let local = Route {
-        destination: "10.0.0.0/16".to_string(),
-        target: RouteTarget::Local,
-    };
-    let default_via = |target| Route {
-        destination: "0.0.0.0/0".to_string(),
-        target,
+    let cidr = "10.0.0.0/16";
+    let table = |id: &String, subnets: &[String], default: RouteTarget| {
+        let mut table = route_table(id, &vpc, cidr, false);
+        table.subnet_ids = subnets.to_vec();
+        table.routes.push(default_route(default));
+        table
     };
     net.route_tables = vec![
-        RouteTable {
-            id: tables[0].clone(),
-            vpc_id: vpc.clone(),
-            subnet_ids: Vec::new(),
-            main: true,
-            routes: vec![local.clone()],
-        },
-        RouteTable {
-            id: tables[1].clone(),
-            vpc_id: vpc.clone(),
-            subnet_ids: public.to_vec(),
-            main: false,
-            routes: vec![
-                local.clone(),
-                default_via(RouteTarget::InternetGateway(igw)),
-            ],
-        },
-        RouteTable {
-            id: tables[2].clone(),
-            vpc_id: vpc.clone(),
-            subnet_ids: private.to_vec(),
-            main: false,
-            routes: vec![local, default_via(RouteTarget::NatGateway(nat))],
-        },
+        route_table(&tables[0], &vpc, cidr, true),
+        table(&tables[1], &public, RouteTarget::InternetGateway(igw)),
+        table(&tables[2], &private, RouteTarget::NatGateway(nat)),
     ];
-    let tcp = |port: u16, source: RuleSource| SecurityGroupRule {
-        protocol: "tcp".to_string(),
-        from_port: Some(port),
-        to_port: Some(port),
-        source,
-    };
+    let tcp = tcp_ingress;
     let world_cidr = || RuleSource::Cidr("0.0.0.0/0".to_string());
     let group = |id: &String, name: &str, ingress| SecurityGroup {
         id: id.clone(),
@@ -231,8 +246,7 @@ fn build_network(world: &mut World) -> Wiring {
 
 fn build_load_balancer(world: &mut World, wiring: &Wiring) {
     let rng = &mut world.rng;
-    let elb_arn =
-        |resource: String| format!("arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:{resource}");
+    let elb_arn = |resource: String| elb_arn(&resource);
     let lb_suffix = ids::hex(rng, 16);
     let lb_arn = elb_arn(format!("loadbalancer/app/{STACK}/{lb_suffix}"));
     let tg_arn = elb_arn(format!("targetgroup/{STACK}/{}", ids::hex(rng, 16)));
@@ -244,10 +258,7 @@ fn build_load_balancer(world: &mut World, wiring: &Wiring) {
         "listener/app/{STACK}/{lb_suffix}/{}",
         ids::hex(rng, 16)
     ));
-    let certificate = format!(
-        "arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/{}",
-        ids::uuid(rng)
-    );
+    let certificate = certificate_arn(&ids::uuid(rng));
     let dns_name = format!(
         "{STACK}-{}.{REGION}.elb.amazonaws.com",
         ids::digits(rng, 10)
@@ -305,14 +316,17 @@ fn build_load_balancer(world: &mut World, wiring: &Wiring) {
             },
         ],
     });
-    world.edge.certificates.push(Certificate {
-        arn: certificate,
-        domain: "analytics.example.com".to_string(),
-        status: "ISSUED".to_string(),
-        not_after: Some(start + 200 * DAY),
+    world.edge.certificates.push(issued_certificate(
+        &certificate,
+        "analytics.example.com",
+        start + 200 * DAY,
+    ));
+    world.edge.hosted_zones.push(HostedZone {
+        id: HOSTED_ZONE_ID.to_string(),
+        name: HOSTED_ZONE.to_string(),
     });
     world.edge.records.push(DnsRecord {
-        zone: "example.com".to_string(),
+        zone: HOSTED_ZONE.to_string(),
         name: "analytics.example.com".to_string(),
         record_type: "A".to_string(),
         alias_target: dns_name,
@@ -326,7 +340,7 @@ fn build_database(world: &mut World, wiring: &Wiring) {
     );
     world.databases.push(DbInstance {
         id: "umami-db".to_string(),
-        arn: format!("arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:umami-db"),
+        arn: db_arn("umami-db"),
         status: "available".to_string(),
         engine: "postgres".to_string(),
         engine_version: "16.4".to_string(),
@@ -351,7 +365,8 @@ fn build_database(world: &mut World, wiring: &Wiring) {
     });
 }
 
-fn build_images(world: &mut World, start: Millis, seed: u64) {
+/// The repository's images; the first three digests come from `first`, the rest from `later`.
+fn images(start: Millis, first: &mut ChaCha8Rng, later: &mut ChaCha8Rng) -> Vec<EcrImage> {
     const HOUR: Millis = 60 * MINUTE;
     // (tag, pushed ago, compressed size, behaviour), oldest push first: what a team that
     // ships weekly has, plus two broken builds on purpose for the release workflows.
@@ -373,15 +388,14 @@ fn build_images(world: &mut World, start: Millis, seed: u64) {
             ImageBehaviour::FailsHealthChecks { status: 500 },
         ),
     ];
-    // The first three digests come from the world's generator, as they always have, so the
-    // ids drawn after them (and every snapshot of the scenarios) stay as they were; the
-    // images added later draw from a generator of their own.
-    let mut later = ChaCha8Rng::seed_from_u64(seed ^ 0x0ec2_1a9e);
-    let images = images
+    // The first three digests come from the world's generator in the healthy scenarios, as
+    // they always have, so the ids drawn after them (and every snapshot of the scenarios)
+    // stay as they were; the images added later draw from a generator of their own.
+    images
         .into_iter()
         .enumerate()
         .map(|(i, (tag, ago, size_bytes, behaviour))| {
-            let rng = if i < 3 { &mut world.rng } else { &mut later };
+            let rng = if i < 3 { &mut *first } else { &mut *later };
             EcrImage {
                 tag: tag.to_string(),
                 digest: format!("sha256:{}", ids::hex(rng, 64)),
@@ -390,9 +404,7 @@ fn build_images(world: &mut World, start: Millis, seed: u64) {
                 behaviour,
             }
         })
-        .collect();
-    world.ecr.insert(STACK.to_string(), images);
-    world.logs.create_group(LOG_GROUP);
+        .collect()
 }
 
 fn build_task_definitions(world: &mut World, start: Millis) {
@@ -418,7 +430,7 @@ fn build_task_definitions(world: &mut World, start: Millis) {
             environment.push(("DISABLE_TELEMETRY".to_string(), "1".to_string()));
         }
         world.task_definitions.push(TaskDefinition {
-            arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{STACK}:{revision}"),
+            arn: task_definition_arn(STACK, revision),
             family: STACK.to_string(),
             revision,
             status: if active {
@@ -435,11 +447,7 @@ fn build_task_definitions(world: &mut World, start: Millis) {
                 port: Some(3000),
                 environment,
                 secrets: vec![("DATABASE_URL".to_string(), secret.clone())],
-                logs: Some(AwsLogsConfig {
-                    group: LOG_GROUP.to_string(),
-                    region: REGION.to_string(),
-                    stream_prefix: "ecs".to_string(),
-                }),
+                logs: Some(awslogs(LOG_GROUP, "ecs")),
                 health_check: None,
             }],
             registered_at: start - days_ago * DAY - 16 * MINUTE,
@@ -449,28 +457,19 @@ fn build_task_definitions(world: &mut World, start: Millis) {
 }
 
 fn build_service(world: &mut World, wiring: &Wiring, start: Millis) {
-    let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:cluster/{STACK}");
-    world.clusters.push(Cluster {
-        name: STACK.to_string(),
-        arn: cluster_arn.clone(),
-    });
+    let cluster = Cluster::new(STACK);
     let target_group = world
         .elb
         .target_groups
         .first()
         .map(|g| g.arn.clone())
         .unwrap_or_default();
-    let definition = |revision: u32| {
-        format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{STACK}:{revision}")
-    };
+    let definition = |revision: u32| task_definition_arn(STACK, revision);
     let previous = ids::deployment(&mut world.rng);
     let current = ids::deployment(&mut world.rng);
+    let service = SimService::new(&cluster, STACK, 2, &definition(8), start - 120 * DAY);
+    world.clusters.push(cluster);
     world.services.push(SimService {
-        name: STACK.to_string(),
-        arn: format!("arn:aws:ecs:{REGION}:{ACCOUNT_ID}:service/{STACK}/{STACK}"),
-        cluster_arn,
-        desired: 2,
-        task_definition: definition(8),
         deployments: vec![SimDeployment {
             id: current.clone(),
             status: DeploymentStatus::Primary,
@@ -496,8 +495,6 @@ fn build_service(world: &mut World, wiring: &Wiring, start: Millis) {
             enable: true,
             rollback: true,
         }),
-        deployment_controller: DeploymentController::Ecs,
-        created_at: start - 120 * DAY,
         steady: true,
         history: vec![
             HistoryEntry {
@@ -523,6 +520,7 @@ fn build_service(world: &mut World, wiring: &Wiring, start: Millis) {
                 finished_at: Some(start - 30 * DAY + 4 * MINUTE),
             },
         ],
+        ..service
     });
     let old = start_settled_tasks(world, &previous, &definition(7), start - 30 * DAY);
     for &ti in &old {

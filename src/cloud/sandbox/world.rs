@@ -54,7 +54,16 @@ pub(crate) struct Network {
 #[derive(Debug, Default)]
 pub(crate) struct Edge {
     pub certificates: Vec<Certificate>,
+    /// The account's Route53 hosted zones: a record set names its zone by id.
+    pub hosted_zones: Vec<HostedZone>,
     pub records: Vec<DnsRecord>,
+}
+
+/// A Route53 hosted zone: `Z...` id and the domain it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostedZone {
+    pub id: String,
+    pub name: String,
 }
 
 /// A registered target and where its health checks stand.
@@ -287,7 +296,7 @@ pub(crate) struct SimSnapshot {
     pub ready_at: Millis,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Cluster {
     pub name: String,
     pub arn: String,
@@ -311,6 +320,8 @@ pub(crate) struct World {
     pub databases: Vec<DbInstance>,
     /// Manual snapshots, oldest first, at most `MANUAL_SNAPSHOT_QUOTA`.
     pub db_snapshots: Vec<SimSnapshot>,
+    /// DB subnet groups by name -> their subnets: an instance's network comes from its group.
+    pub db_subnet_groups: BTreeMap<String, Vec<String>>,
     /// Whether the ECS deployment-history calls answer (they do on AWS since 2025; an
     /// emulator or older partition answers `Unsupported`).
     pub deployment_history: bool,
