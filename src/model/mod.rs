@@ -13,8 +13,8 @@ pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
 pub use stack::{
     Capability, CfnStack, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest,
-    ChangeSetStatus, Replacement, ResourceChange, StackEvent, StackResource, StackStatus,
-    TaggedResource,
+    ChangeSetStatus, Replacement, ResourceChange, STACK_RESOURCE_TYPE, StackEvent, StackResource,
+    StackStatus, TaggedResource,
 };
 
 use serde::Serialize;
