@@ -248,6 +248,13 @@ fn plan_lines<'a>(summary: &'a PlanSummary, width: usize, theme: &Theme) -> Vec<
         )
     };
     lines.push(Line::styled(heading, theme.header));
+    lines.push(Line::styled(
+        format!(
+            "about {} {:.2} a month (the items are under the resources)",
+            summary.cost.currency, summary.cost.monthly_usd
+        ),
+        theme.ok,
+    ));
     for note in &summary.notes {
         for piece in screen::wrap(&format!("note: {note}"), width) {
             lines.push(Line::styled(piece, theme.warning));

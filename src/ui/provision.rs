@@ -243,7 +243,7 @@ fn applied_lines(
         say(
             &format!(
                 "rolled back by CloudFormation: {}",
-                outcome.rolled_back.join(", ")
+                names(&outcome.rolled_back)
             ),
             theme.dim,
         );
@@ -291,7 +291,28 @@ fn torn_down_lines(outcome: &TeardownOutcome, theme: &Theme, say: &mut impl FnMu
     for left in &outcome.left {
         say(&format!("left: {} ({})", left.name, left.why), theme.failed);
     }
-    for kept in &outcome.kept {
-        say(&format!("kept: {} ({})", kept.name, kept.why), theme.dim);
+    if outcome.kept.is_empty() {
+        say("kept on purpose: nothing", theme.dim);
     }
+    for kept in &outcome.kept {
+        say(
+            &format!("kept on purpose: {} ({})", kept.name, kept.why),
+            theme.dim,
+        );
+    }
+}
+
+/// A list of logical ids that may run to dozens: the first few and how many more.
+fn names(ids: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut text = ids
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
 }

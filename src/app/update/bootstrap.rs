@@ -3,6 +3,8 @@
 
 use super::Effect;
 use crate::app::action::Command;
+#[cfg(test)]
+use crate::app::screens::bootstrap::Group;
 use crate::app::screens::bootstrap::{Field, Planned, Refused};
 use crate::app::screens::{
     BootstrapStep, BootstrapWizard, Loading, ProvisionKind, ProvisionView, Wizard,
@@ -261,5 +263,168 @@ fn wizard_mut(state: &mut AppState) -> Option<&mut BootstrapWizard> {
     match &mut state.wizard {
         Some(Wizard::Bootstrap(wizard)) => Some(wizard.as_mut()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::action::Action;
+    use crate::app::update::update;
+    use crate::model::ChangeSetKind;
+    use crate::ops::bootstrap::provision::Plan;
+
+    fn run(state: &mut AppState, command: Command) -> Option<Effect> {
+        update(state, Action::Run(command))
+    }
+
+    /// Enter on the selected question, the text typed over the answer, Enter.
+    fn answer(state: &mut AppState, text: &str) -> Option<Effect> {
+        run(state, Command::Enter);
+        if let Some(input) = &mut state.input {
+            input.text.clear();
+        }
+        for c in text.chars() {
+            update(state, Action::Input(c));
+        }
+        update(state, Action::InputCommit)
+    }
+
+    fn wizard(state: &AppState) -> &BootstrapWizard {
+        match &state.wizard {
+            Some(Wizard::Bootstrap(wizard)) => wizard,
+            other => panic!("the bootstrap wizard is open: {other:?}"),
+        }
+    }
+
+    fn opened() -> AppState {
+        let mut state = AppState::for_tests();
+        run(&mut state, Command::Bootstrap);
+        state
+    }
+
+    #[test]
+    fn a_bad_answer_is_refused_under_its_field_with_the_answer_files_words() {
+        let mut state = opened();
+        run(&mut state, Command::NextGroup);
+        assert_eq!(wizard(&state).selected_field(), Some(Field::Cidr));
+        assert_eq!(answer(&mut state, "10.0.0.0/30"), None);
+        let refused = &wizard(&state).refused[&Field::Cidr];
+        assert_eq!(refused.text, "10.0.0.0/30");
+        assert!(refused.error.starts_with("network.cidr: "), "{refused:?}");
+        // The accepted answer stays, and planning goes back to the refused one.
+        assert_eq!(wizard(&state).value(Field::Cidr), "10.0.0.0/16");
+        run(&mut state, Command::Plan);
+        assert_eq!(
+            wizard(&state).step,
+            BootstrapStep::Questions(Group::Network)
+        );
+
+        assert_eq!(answer(&mut state, "10.1.0.0/16"), None);
+        assert!(wizard(&state).refused.is_empty());
+        run(&mut state, Command::Down);
+        run(&mut state, Command::Down);
+        assert_eq!(wizard(&state).selected_field(), Some(Field::Nat));
+    }
+
+    #[test]
+    fn a_name_is_looked_up_and_a_used_one_refused() {
+        let mut state = opened();
+        assert_eq!(
+            answer(&mut state, "demo"),
+            Some(Effect::CheckStackName("demo".into()))
+        );
+        update(
+            &mut state,
+            Action::StackNameChecked {
+                name: "demo".into(),
+                result: Box::new(Err("name: a CloudFormation stack named demo already \
+                                      exists"
+                    .into())),
+            },
+        );
+        assert!(wizard(&state).refused.contains_key(&Field::Name));
+    }
+
+    #[test]
+    fn the_nat_choice_costs_more_per_az_and_switching_it_changes_the_total() {
+        let mut state = opened();
+        let costs = wizard(&state)
+            .costs
+            .clone()
+            .expect("costs for the defaults");
+        let single = costs.nat.iter().find(|(c, _)| c.label() == "single");
+        let per_az = costs.nat.iter().find(|(c, _)| c.label() == "per-az");
+        let (Some((_, single)), Some((_, per_az))) = (single, per_az) else {
+            panic!("both NAT choices are priced: {costs:?}");
+        };
+        assert!(per_az > single, "{costs:?}");
+        assert_eq!(costs.total, *single);
+        run(&mut state, Command::NextGroup);
+        run(&mut state, Command::Down);
+        run(&mut state, Command::Down);
+        run(&mut state, Command::NextChoice);
+        let after = wizard(&state).costs.clone().expect("costs");
+        assert_eq!(wizard(&state).value(Field::Nat), "per-az");
+        assert_eq!(after.total, *per_az);
+    }
+
+    #[test]
+    fn planning_asks_for_the_name_and_image_then_esc_discards_the_plan() {
+        let mut state = opened();
+        run(&mut state, Command::Plan);
+        assert_eq!(wizard(&state).selected_field(), Some(Field::Name));
+        answer(&mut state, "demo");
+        run(&mut state, Command::Plan);
+        assert_eq!(wizard(&state).selected_field(), Some(Field::Image));
+        answer(&mut state, "umami");
+        let Some(Effect::PlanBootstrap(answers)) = run(&mut state, Command::Plan) else {
+            panic!("the plan is asked for");
+        };
+        assert_eq!(answers.name, "demo");
+        let plan = Plan {
+            stack: "demo".into(),
+            kind: ChangeSetKind::Create,
+            change_set: Some("opsdeck-1".into()),
+            stack_id: "arn:aws:cloudformation:eu-west-2:1:stack/demo/1".into(),
+            changes: Vec::new(),
+        };
+        let summary = crate::app::screens::bootstrap::PlanSummary {
+            plan: plan.clone(),
+            region: "eu-west-2".into(),
+            resources: Vec::new(),
+            notes: Vec::new(),
+            cost: crate::ops::bootstrap::estimate_answers(&answers).expect("cost"),
+        };
+        update(
+            &mut state,
+            Action::BootstrapPlanned(Box::new(Ok(Planned::Ready(Box::new(summary))))),
+        );
+        assert_eq!(
+            run(&mut state, Command::Back),
+            Some(Effect::DiscardBootstrapPlan(Box::new(plan)))
+        );
+        assert_eq!(
+            wizard(&state).step,
+            BootstrapStep::Questions(Group::Service)
+        );
+    }
+
+    #[test]
+    fn a_plan_that_arrives_after_esc_is_discarded() {
+        let mut state = opened();
+        answer(&mut state, "demo");
+        run(&mut state, Command::NextGroup);
+        run(&mut state, Command::NextGroup);
+        answer(&mut state, "umami");
+        assert!(matches!(
+            run(&mut state, Command::Plan),
+            Some(Effect::PlanBootstrap(_))
+        ));
+        run(&mut state, Command::Back);
+        let Some(Wizard::Bootstrap(wizard)) = &state.wizard else {
+            panic!("still open");
+        };
+        assert!(wizard.plan.is_none());
     }
 }

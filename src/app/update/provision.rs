@@ -161,6 +161,8 @@ pub(super) fn torn_down(
     match &view.end {
         Some(ProvisionEnd::TornDown(outcome)) if outcome.exit_code() == 0 => {
             state.notice = Some(format!("{what}: the stack is gone"));
+            // What it was torn down for (a failed bootstrap) is over.
+            state.last_error = None;
         }
         Some(ProvisionEnd::TornDown(outcome)) => {
             state.last_error = Some(format!(
