@@ -344,7 +344,8 @@ pub fn absent_notice(
         format!(" {} ", state.stack.name),
         theme.focused_title,
     )];
-    let inner = screen::frame(buf, area, title, "", (72, 8), theme);
+    let hint = "the dashboard fills in once the stack is there";
+    let inner = screen::frame(buf, area, title, hint, (72, 8), theme);
     let mut y = line(
         buf,
         inner,

@@ -122,9 +122,14 @@ fn row_line<'a>(row: &'a BoardRow, now: Option<Millis>, width: usize, theme: &Th
         )),
         Span::styled(text::cell(&row.status, STATUS), style),
         Span::styled(format!(" {time:>6}  "), theme.dim),
+        // A finished row keeps the reason of its last change ("Resource creation
+        // Initiated"); only a failure's or a change under way is news.
         Span::styled(
             text::fit(
-                row.reason.as_deref().unwrap_or_default(),
+                row.reason
+                    .as_deref()
+                    .filter(|_| row.is_failed() || row.is_in_progress())
+                    .unwrap_or_default(),
                 width.saturating_sub(used),
             ),
             if row.is_failed() {
