@@ -8,7 +8,9 @@ use std::time::Duration;
 use opsdeck::app::action::{Action, Command};
 use opsdeck::app::jobs::Jobs;
 use opsdeck::app::screens::bootstrap::Field;
-use opsdeck::app::screens::{BootstrapStep, BootstrapWizard, Loading, ProvisionEnd, Wizard};
+use opsdeck::app::screens::{
+    BootstrapStep, BootstrapWizard, Loading, ProvisionEnd, ProvisionKind, Wizard,
+};
 use opsdeck::app::screenshot::buffer_to_text;
 use opsdeck::app::state::AppState;
 use opsdeck::app::update::{Effect, update};
@@ -16,6 +18,8 @@ use opsdeck::cloud::sandbox::{ClockMode, SANDBOX_EPOCH, Sandbox, Scenario};
 use opsdeck::config::keymap::Keymap;
 use opsdeck::model::StackRef;
 use opsdeck::ops::audit::Audit;
+use opsdeck::ops::bootstrap::Answers;
+use opsdeck::ops::bootstrap::provision;
 use opsdeck::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -40,6 +44,11 @@ struct Session {
 
 impl Session {
     fn start() -> Session {
+        Session::with(false)
+    }
+
+    /// `read_only` as `--read-only` does it: the cloud layer refuses every change.
+    fn with(read_only: bool) -> Session {
         let sandbox = Sandbox::new(
             Scenario::Empty,
             7,
@@ -47,8 +56,12 @@ impl Session {
                 start: SANDBOX_EPOCH,
             },
         );
-        let cloud = sandbox.cloud();
-        let mut state = AppState::new(cloud.kind.clone(), umami(), false, 1_000);
+        let cloud = if read_only {
+            sandbox.cloud().read_only()
+        } else {
+            sandbox.cloud()
+        };
+        let mut state = AppState::new(cloud.kind.clone(), umami(), read_only, 1_000);
         update(
             &mut state,
             Action::Resize {
@@ -137,8 +150,10 @@ impl Session {
         self.press(Command::NextGroup);
         self.answer("umami");
         self.press(Command::Plan);
+        // A stack CloudFormation is busy with is followed instead: the progress view opens.
         self.until("the plan", |st| {
-            matches!(&st.wizard, Some(Wizard::Bootstrap(w))
+            st.provision.is_some()
+                || matches!(&st.wizard, Some(Wizard::Bootstrap(w))
                 if matches!(w.plan, Some(Loading::Ready(_) | Loading::Failed(_))))
         })
         .await;
@@ -342,4 +357,53 @@ async fn the_step_after_the_plan_is_the_progress_view_not_a_second_dialog() {
     s.press(Command::Enter);
     assert!(s.state.confirm.is_none());
     assert!(s.state.provision.as_ref().is_some_and(|p| p.shown));
+}
+
+#[tokio::test]
+async fn a_read_only_session_is_refused_by_the_cloud_layer_at_the_plan() {
+    let mut s = Session::with(true);
+    s.planned().await;
+    let refused = s.screen();
+    assert!(refused.contains("read-only:"), "{refused}");
+    assert!(s.state.provision.is_none());
+    s.press(Command::Confirm);
+    assert!(s.state.provision.is_none(), "nothing to apply");
+}
+
+#[tokio::test]
+async fn a_stack_cloudformation_is_working_on_is_followed_instead_of_planned() {
+    let mut s = Session::start();
+    // An apply that was cut short: the change set executes, nobody follows it.
+    let cloud = s.sandbox.cloud();
+    let text = "name = \"umami\"\n[service]\nimage = \"umami\"\n";
+    let answers = Answers::parse(text, std::path::Path::new("stack.toml")).expect("answers");
+    let prepared = provision::prepare(&cloud, &answers)
+        .await
+        .expect("prepared");
+    let plan = provision::plan(&cloud, &prepared).await.expect("plan");
+    let change_set = plan.change_set.clone().expect("a change set");
+    cloud
+        .stacks
+        .execute_change_set(&plan.stack_id, &change_set)
+        .await
+        .expect("executed");
+
+    s.planned().await;
+    assert!(
+        s.state.wizard.is_none(),
+        "no plan: the running operation is followed"
+    );
+    assert_eq!(
+        s.state.provision.as_ref().map(|p| p.kind),
+        Some(ProvisionKind::Reattach)
+    );
+    s.until("the end", |st| {
+        st.provision
+            .as_ref()
+            .is_some_and(|p| p.remembered.is_some())
+    })
+    .await;
+    let end = s.stable_screen();
+    assert!(end.contains("Bootstrap (re-attached) umami"), "{end}");
+    assert!(end.contains("SUCCEEDED"), "{end}");
 }

@@ -1,7 +1,7 @@
 //! A bootstrap or teardown being followed: CloudFormation's resources as they change, and
 //! how it ended. Like a release watch it lives on when hidden.
 
-use crate::model::{Millis, StackRef};
+use crate::model::StackRef;
 use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, Board, TeardownOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +36,8 @@ pub struct ProvisionView {
     pub kind: ProvisionKind,
     /// The stack it is about; a bootstrap's dashboard opens on it at the end.
     pub stack: StackRef,
-    pub started_at: Millis,
-    /// One row per resource, folded from the progress reports.
+    /// One row per resource, folded from the progress reports; its times are the
+    /// backend's (the sandbox's clock is virtual), so the view's clock comes from it.
     pub board: Board,
     /// The last poll that failed, until one succeeds again.
     pub unseen: Option<String>,
@@ -49,11 +49,10 @@ pub struct ProvisionView {
 }
 
 impl ProvisionView {
-    pub fn new(kind: ProvisionKind, stack: StackRef, started_at: Millis) -> ProvisionView {
+    pub fn new(kind: ProvisionKind, stack: StackRef) -> ProvisionView {
         ProvisionView {
             kind,
             stack,
-            started_at,
             board: Board::default(),
             unseen: None,
             end: None,

@@ -3,8 +3,6 @@
 
 use super::Effect;
 use crate::app::action::Command;
-#[cfg(test)]
-use crate::app::screens::bootstrap::Group;
 use crate::app::screens::bootstrap::{Field, Planned, Refused};
 use crate::app::screens::{
     BootstrapStep, BootstrapWizard, Loading, ProvisionKind, ProvisionView, Wizard,
@@ -182,7 +180,6 @@ fn refuse(wizard: &mut BootstrapWizard, field: Option<Field>, error: String) {
 /// The plan job answered. A plan nobody waits for any more is discarded at once; a stack
 /// CloudFormation is working on is followed instead of planned.
 pub(super) fn planned(state: &mut AppState, result: Result<Planned, String>) -> Option<Effect> {
-    let now = state.now;
     let waiting = wizard_mut(state).is_some_and(|w| {
         matches!(w.step, BootstrapStep::Plan { .. }) && w.plan == Some(Loading::Waiting)
     });
@@ -203,7 +200,6 @@ pub(super) fn planned(state: &mut AppState, result: Result<Planned, String>) -> 
             state.provision = Some(ProvisionView::new(
                 ProvisionKind::Reattach,
                 new_stack(&stack.name, &region),
-                now,
             ));
             return Some(Effect::ReattachBootstrap(stack));
         }
@@ -240,7 +236,6 @@ fn apply(state: &mut AppState) -> Option<Effect> {
     state.provision = Some(ProvisionView::new(
         ProvisionKind::Create,
         new_stack(&plan.stack, &region),
-        state.now,
     ));
     state.wizard = None;
     Some(Effect::ApplyBootstrap {
@@ -270,9 +265,34 @@ fn wizard_mut(state: &mut AppState) -> Option<&mut BootstrapWizard> {
 mod tests {
     use super::*;
     use crate::app::action::Action;
+    use crate::app::screens::bootstrap::{Group, PlanSummary};
     use crate::app::update::update;
     use crate::model::ChangeSetKind;
+    use crate::ops::bootstrap::Answers;
     use crate::ops::bootstrap::provision::Plan;
+
+    /// What the plan job sends for `answers`: a change set named `opsdeck-1`.
+    fn planned(answers: &Answers) -> (Plan, Action) {
+        let plan = Plan {
+            stack: answers.name.clone(),
+            kind: ChangeSetKind::Create,
+            change_set: Some("opsdeck-1".into()),
+            stack_id: format!(
+                "arn:aws:cloudformation:eu-west-2:1:stack/{}/1",
+                answers.name
+            ),
+            changes: Vec::new(),
+        };
+        let summary = PlanSummary {
+            plan: plan.clone(),
+            region: answers.region.clone(),
+            resources: Vec::new(),
+            notes: Vec::new(),
+            cost: crate::ops::bootstrap::estimate_answers(answers).expect("cost"),
+        };
+        let action = Action::BootstrapPlanned(Box::new(Ok(Planned::Ready(Box::new(summary)))));
+        (plan, action)
+    }
 
     fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         update(state, Action::Run(command))
@@ -382,24 +402,8 @@ mod tests {
             panic!("the plan is asked for");
         };
         assert_eq!(answers.name, "demo");
-        let plan = Plan {
-            stack: "demo".into(),
-            kind: ChangeSetKind::Create,
-            change_set: Some("opsdeck-1".into()),
-            stack_id: "arn:aws:cloudformation:eu-west-2:1:stack/demo/1".into(),
-            changes: Vec::new(),
-        };
-        let summary = crate::app::screens::bootstrap::PlanSummary {
-            plan: plan.clone(),
-            region: "eu-west-2".into(),
-            resources: Vec::new(),
-            notes: Vec::new(),
-            cost: crate::ops::bootstrap::estimate_answers(&answers).expect("cost"),
-        };
-        update(
-            &mut state,
-            Action::BootstrapPlanned(Box::new(Ok(Planned::Ready(Box::new(summary))))),
-        );
+        let (plan, action) = planned(&answers);
+        update(&mut state, action);
         assert_eq!(
             run(&mut state, Command::Back),
             Some(Effect::DiscardBootstrapPlan(Box::new(plan)))
@@ -417,14 +421,19 @@ mod tests {
         run(&mut state, Command::NextGroup);
         run(&mut state, Command::NextGroup);
         answer(&mut state, "umami");
-        assert!(matches!(
-            run(&mut state, Command::Plan),
-            Some(Effect::PlanBootstrap(_))
-        ));
-        run(&mut state, Command::Back);
-        let Some(Wizard::Bootstrap(wizard)) = &state.wizard else {
-            panic!("still open");
+        let Some(Effect::PlanBootstrap(answers)) = run(&mut state, Command::Plan) else {
+            panic!("the plan is asked for");
         };
-        assert!(wizard.plan.is_none());
+        assert_eq!(run(&mut state, Command::Back), None);
+        assert!(wizard(&state).plan.is_none());
+        let (plan, action) = planned(&answers);
+        assert_eq!(
+            update(&mut state, action),
+            Some(Effect::DiscardBootstrapPlan(Box::new(plan)))
+        );
+        assert_eq!(
+            wizard(&state).step,
+            BootstrapStep::Questions(Group::Service)
+        );
     }
 }

@@ -189,5 +189,5 @@ pub(super) fn running(state: &AppState) -> bool {
 
 /// A new view for `kind` on the dashboard's stack.
 pub(super) fn start(state: &mut AppState, kind: ProvisionKind) {
-    state.provision = Some(ProvisionView::new(kind, state.stack.clone(), state.now));
+    state.provision = Some(ProvisionView::new(kind, state.stack.clone()));
 }
