@@ -407,3 +407,31 @@ async fn a_stack_cloudformation_is_working_on_is_followed_instead_of_planned() {
     assert!(end.contains("Bootstrap (re-attached) umami"), "{end}");
     assert!(end.contains("SUCCEEDED"), "{end}");
 }
+
+#[tokio::test]
+async fn an_external_connection_string_is_never_drawn_in_clear() {
+    let mut s = Session::start();
+    s.press(Command::Bootstrap);
+    for _ in 0..3 {
+        s.press(Command::NextGroup);
+    }
+    assert_eq!(wizard(&s.state).selected_field(), Some(Field::Database));
+    s.press(Command::NextChoice);
+    s.press(Command::NextChoice);
+    assert_eq!(wizard(&s.state).value(Field::Database), "external");
+    s.select(Field::ConnectionString);
+    s.press(Command::Enter);
+    for c in "postgres://app:hunter2@db.example.com/app".chars() {
+        s.act(Action::Input(c));
+    }
+    let typing = s.screen();
+    assert!(!typing.contains("hunter2"), "{typing}");
+    assert!(typing.contains("•••••"), "{typing}");
+    s.act(Action::InputCommit);
+    let kept = s.screen();
+    assert!(!kept.contains("hunter2"), "{kept}");
+    assert_eq!(
+        wizard(&s.state).value(Field::ConnectionString),
+        "postgres://app:hunter2@db.example.com/app"
+    );
+}

@@ -17,8 +17,11 @@ use crate::ops::bootstrap::settings_text;
 /// message after `file:line:col:` is).
 const ANSWERS_FILE: &str = "<bootstrap wizard>";
 /// Stands in for a required answer not given yet, so the others can be checked as they are
-/// typed; a valid stack name and ECR repository name alike.
+/// typed (and a choice that needs another answer can be made before it); a valid stack name
+/// and ECR repository name alike.
 const STAND_IN: &str = "stand-in";
+/// Stands in for an external database's connection string not typed yet.
+const STAND_IN_URL: &str = "postgres://stand-in";
 /// The smallest answer file: the reader fills in every default around it. The empty
 /// autoscaling table brings out its defaults too (the wizard starts with it off).
 const DEFAULTS_PROBE: &str =
@@ -659,12 +662,26 @@ fn answer_file(values: &BTreeMap<Field, String>, stand_ins: bool) -> Result<Stri
                 boolean(value(Field::PgDeletionProtection)).into(),
             );
         }
-        "external" if !value(Field::ConnectionString).is_empty() => {
-            file.key("connection_string", quoted(value(Field::ConnectionString)));
+        "external" => {
+            let given = value(Field::ConnectionString);
+            if !given.is_empty() {
+                file.key("connection_string", quoted(given));
+            } else if stand_ins {
+                // Choosing "external" comes before typing the string it needs.
+                file.key("connection_string", quoted(STAND_IN_URL));
+            }
         }
         _ => {}
     }
-    let (domain, zone) = (value(Field::DomainName), value(Field::HostedZone));
+    let (mut domain, mut zone) = (value(Field::DomainName), value(Field::HostedZone));
+    if stand_ins {
+        // One of the pair is typed before the other: a name is its own zone's apex.
+        if domain.is_empty() {
+            domain = zone;
+        } else if zone.is_empty() {
+            zone = domain;
+        }
+    }
     if !domain.is_empty() || !zone.is_empty() {
         file.table("domain");
         if !domain.is_empty() {
@@ -832,5 +849,27 @@ mod tests {
         assert_eq!(answers.service.environment["B"], "two");
         assert_eq!(answers.database, Database::None);
         assert!(wizard.answer(Field::Environment, "A".into()).is_err());
+    }
+
+    #[test]
+    fn an_answer_that_needs_another_is_taken_and_the_other_asked_for_at_the_plan() {
+        let mut wizard = BootstrapWizard::new();
+        wizard.answer(Field::Name, "demo".into()).unwrap();
+        wizard.answer(Field::Image, "umami".into()).unwrap();
+        wizard
+            .answer(Field::DomainName, "app.example.com".into())
+            .unwrap();
+        assert!(matches!(
+            wizard.checked(),
+            Err((Some(Field::HostedZone), ref e)) if e.starts_with("domain.hosted_zone: missing")
+        ));
+        wizard
+            .answer(Field::HostedZone, "example.com".into())
+            .unwrap();
+        wizard.answer(Field::Database, "external".into()).unwrap();
+        assert!(matches!(
+            wizard.checked(),
+            Err((Some(Field::ConnectionString), _))
+        ));
     }
 }
