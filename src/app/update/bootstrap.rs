@@ -218,11 +218,7 @@ pub(super) fn planned(state: &mut AppState, result: Result<Planned, String>) -> 
 
 /// `y` on the plan: the change set is executed and followed in the progress view.
 fn apply(state: &mut AppState) -> Option<Effect> {
-    if state
-        .provision
-        .as_ref()
-        .is_some_and(ProvisionView::is_running)
-    {
+    if super::provision::running(state) {
         state.last_error = Some("a bootstrap or teardown is running: wait for its end".into());
         return None;
     }
