@@ -93,6 +93,7 @@ fn absent_fields_keep_their_defaults() {
             rds_ms: 30_000,
             ..RefreshIntervals::default()
         },
+        path: Some(path.clone()),
         ..Config::default()
     };
     assert_eq!(config, expected);
@@ -101,7 +102,15 @@ fn absent_fields_keep_their_defaults() {
 #[test]
 fn empty_file_is_the_defaults() {
     let (_dir, path) = write_config("# nothing yet\n");
-    assert_eq!(Config::load(&path).unwrap(), Config::default());
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.path.as_deref(), Some(path.as_path()));
+    assert_eq!(
+        Config {
+            path: None,
+            ..config
+        },
+        Config::default()
+    );
 }
 
 #[test]
@@ -117,7 +126,16 @@ fn missing_explicit_file_is_an_error_naming_it() {
 fn missing_file_at_the_default_location_is_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
-    assert_eq!(Config::load_or_default(&path).unwrap(), Config::default());
+    let config = Config::load_or_default(&path).unwrap();
+    // Where a bootstrapped stack would be remembered, though there is no file yet.
+    assert_eq!(config.path.as_deref(), Some(path.as_path()));
+    assert_eq!(
+        Config {
+            path: None,
+            ..config
+        },
+        Config::default()
+    );
 
     fs::write(&path, "read_only = true\n").unwrap();
     assert!(Config::load_or_default(&path).unwrap().read_only);

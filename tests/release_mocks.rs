@@ -811,7 +811,9 @@ async fn ecr_images_are_read_over_every_page_and_sorted_newest_first() {
 
     let images = ecr.describe_images("umami").await.unwrap();
 
-    let seen: Vec<(String, Vec<String>, Option<i64>, Option<u64>)> = images
+    /// Digest, tags, push time and size: what the images list shows.
+    type Seen = (String, Vec<String>, Option<i64>, Option<u64>);
+    let seen: Vec<Seen> = images
         .into_iter()
         .map(|i| (i.digest, i.tags, i.pushed_at, i.size_bytes))
         .collect();

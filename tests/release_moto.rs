@@ -217,7 +217,7 @@ async fn an_image_revision_is_the_services_own_revision_with_one_image_changed()
     let mut expected = before.clone();
     expected.task_definition_arn = after.task_definition_arn.clone();
     expected.revision = after.revision;
-    expected.registered_at = after.registered_at.clone();
+    expected.registered_at = after.registered_at;
     expected.registered_by = after.registered_by.clone();
     expected.container_definitions = Some(
         before
@@ -344,7 +344,7 @@ async fn update_service_moves_the_service_to_the_new_revision() {
     assert_eq!(updated.task_definition, new.arn);
     let services = cloud
         .ecs
-        .describe_services(&umami.cluster, &[umami.service.clone()])
+        .describe_services(&umami.cluster, std::slice::from_ref(&umami.service))
         .await
         .unwrap();
     assert_eq!(services.len(), 1);
@@ -392,7 +392,7 @@ async fn a_deregistered_revision_is_listed_as_inactive_only() {
         .unwrap();
     let default = cloud.ecs.list_task_definitions("umami").await.unwrap();
 
-    assert_eq!(inactive, [second.clone()]);
+    assert_eq!(inactive, std::slice::from_ref(&second));
     assert_eq!(active, [third.clone(), umami.task_definition.clone()]);
     assert_eq!(default, active);
     let described = cloud.ecs.describe_task_definition(&second).await.unwrap();
@@ -766,7 +766,7 @@ async fn read_only_refuses_every_change_before_sending_it_and_still_reads() {
     // Reads go through the same guard.
     let services = read_only
         .ecs
-        .describe_services(&umami.cluster, &[umami.service.clone()])
+        .describe_services(&umami.cluster, std::slice::from_ref(&umami.service))
         .await
         .unwrap();
     let definition = read_only
@@ -805,7 +805,7 @@ async fn read_only_refuses_every_change_before_sending_it_and_still_reads() {
     // And nothing changed: same revision, one revision, the task still running, no snapshot.
     assert_eq!(services[0].task_definition, umami.task_definition);
     assert_eq!(definition.arn, umami.task_definition);
-    assert_eq!(revisions, [umami.task_definition.clone()]);
+    assert_eq!(revisions, std::slice::from_ref(&umami.task_definition));
     assert!(databases.iter().any(|d| d.id == umami.database));
     assert!(
         tasks

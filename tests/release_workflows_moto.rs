@@ -66,15 +66,13 @@ async fn describe(ecs: &aws_sdk_ecs::Client, arn: &str) -> aws_sdk_ecs::types::T
 }
 
 async fn revisions(ecs: &aws_sdk_ecs::Client) -> usize {
-    let active = ecs
-        .list_task_definitions()
+    ecs.list_task_definitions()
         .family_prefix("umami")
         .send()
         .await
         .unwrap()
         .task_definition_arns()
-        .len();
-    active
+        .len()
 }
 
 fn audit(home: &Path) -> Vec<serde_json::Value> {

@@ -5,11 +5,13 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::app::screens::bootstrap::Planned;
 use crate::app::screens::deploy::DeployChoices;
 use crate::model::{
     DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, TargetGroupHealth,
     Topology,
 };
+use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, Existing, TeardownOutcome};
 use crate::ops::release::{DeployPlan, Outcome, Progress, Revision, RollbackPlan};
 
 /// The five dashboard panes, in focus order (and number-key order).
@@ -119,6 +121,20 @@ pub enum Command {
     ToggleRollbackOnFailure,
     /// Deploy wizard: take an RDS snapshot before deploying (toggle).
     ToggleSnapshot,
+    /// Open the bootstrap wizard: a new stack from a few questions.
+    Bootstrap,
+    /// Delete the dashboard's stack (its name typed to confirm), followed to the end.
+    Teardown,
+    /// Bootstrap wizard: the next option of the selected choice.
+    NextChoice,
+    /// Bootstrap wizard: the previous option of the selected choice.
+    PrevChoice,
+    /// Bootstrap wizard: the next group of questions (the plan after the last).
+    NextGroup,
+    /// Bootstrap wizard: the previous group of questions.
+    PrevGroup,
+    /// Bootstrap wizard: check every answer and show the plan.
+    Plan,
 }
 
 impl Command {
@@ -162,6 +178,13 @@ impl Command {
         Command::Confirm,
         Command::ToggleRollbackOnFailure,
         Command::ToggleSnapshot,
+        Command::Bootstrap,
+        Command::Teardown,
+        Command::NextChoice,
+        Command::PrevChoice,
+        Command::NextGroup,
+        Command::PrevGroup,
+        Command::Plan,
     ];
 
     /// The name used in keymap files.
@@ -205,6 +228,13 @@ impl Command {
             Command::Confirm => "confirm",
             Command::ToggleRollbackOnFailure => "toggle-rollback-on-failure",
             Command::ToggleSnapshot => "toggle-snapshot",
+            Command::Bootstrap => "bootstrap",
+            Command::Teardown => "teardown",
+            Command::NextChoice => "next-choice",
+            Command::PrevChoice => "prev-choice",
+            Command::NextGroup => "next-group",
+            Command::PrevGroup => "prev-group",
+            Command::Plan => "plan",
         }
     }
 
@@ -327,4 +357,24 @@ pub enum Action {
     ReleaseDone(Box<Result<Outcome, String>>),
     /// A mutation that is not watched (scale, stop task) finished: what it did, or why not.
     MutationDone(Result<String, String>),
+    /// The ECS feed found no cluster or service of the stack's name: there is no stack here
+    /// (the feed's error, for the pane).
+    StackAbsent(String),
+    /// What the account has under the name typed into the bootstrap wizard, or why that
+    /// name cannot be used.
+    StackNameChecked {
+        name: String,
+        result: Box<Result<Existing, String>>,
+    },
+    /// The bootstrap wizard's plan, a stack CloudFormation is still working on, or why
+    /// neither could be had.
+    BootstrapPlanned(Box<Result<Planned, String>>),
+    /// A report from the bootstrap or teardown being followed.
+    ProvisionProgress(Box<ApplyProgress>),
+    /// The bootstrap (or the operation re-attached to) ended, or why it could not run.
+    BootstrapApplied(Box<Result<ApplyOutcome, String>>),
+    /// The teardown ended, or why it could not run.
+    TornDown(Box<Result<TeardownOutcome, String>>),
+    /// The bootstrapped stack was written to the config file (where), or why not.
+    StackRemembered(Result<String, String>),
 }

@@ -1,17 +1,20 @@
-//! Release work the TUI asks for: each request runs as its own task on the `ops::release`
-//! workflows (the same ones the CLI runs) and reports back as actions. Nothing here decides
-//! anything; the tasks end with the app.
+//! Release and bootstrap work the TUI asks for: each request runs as its own task on the
+//! `ops::release` and `ops::bootstrap::provision` workflows (the same ones the CLI runs) and
+//! reports back as actions. Nothing here decides anything; the tasks end with the app.
 
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 
 use crate::app::action::Action;
 use crate::app::screens::Job;
+use crate::app::screens::bootstrap::{PlanSummary, Planned};
 use crate::app::screens::deploy::DeployChoices;
 use crate::app::update::Effect;
 use crate::cloud::Cloud;
 use crate::model::StackRef;
 use crate::ops::audit::Audit;
+use crate::ops::bootstrap::Answers;
+use crate::ops::bootstrap::provision::{self, ApplyProgress, Existing, Refusal};
 use crate::ops::release::{self, Progress, ReleaseError};
 
 /// The release tasks of one session.
@@ -69,6 +72,45 @@ impl Jobs {
             Effect::Run(job) => self.tasks.spawn(async move {
                 run_job(&cloud, &stack, &audit, *job, &tx).await;
             }),
+            Effect::CheckStackName(name) => self.tasks.spawn(async move {
+                let result = provision::inspect(&cloud, &name).await.map_err(refused);
+                let _ = tx.send(Action::StackNameChecked {
+                    name,
+                    result: Box::new(result),
+                });
+            }),
+            Effect::PlanBootstrap(answers) => self.tasks.spawn(async move {
+                let result = plan_bootstrap(&cloud, &answers).await.map_err(refused);
+                let _ = tx.send(Action::BootstrapPlanned(Box::new(result)));
+            }),
+            Effect::DiscardBootstrapPlan(plan) => self.tasks.spawn(async move {
+                if let Err(error) = provision::discard(&cloud, &plan).await {
+                    let _ = tx.send(Action::MutationDone(Err(format!(
+                        "discarding the plan of {}: {error}",
+                        plan.stack
+                    ))));
+                }
+            }),
+            Effect::ApplyBootstrap { plan, region } => self.tasks.spawn(async move {
+                let sink = progress_sink(&tx);
+                let result = provision::apply(&cloud, &plan, &audit, &region, &sink)
+                    .await
+                    .map_err(refused);
+                let _ = tx.send(Action::BootstrapApplied(Box::new(result)));
+            }),
+            Effect::ReattachBootstrap(stack) => self.tasks.spawn(async move {
+                let sink = progress_sink(&tx);
+                let result = provision::reattach(&cloud, &stack, &sink)
+                    .await
+                    .map_err(refused);
+                let _ = tx.send(Action::BootstrapApplied(Box::new(result)));
+            }),
+            Effect::RememberStack { path, name, stack } => self.tasks.spawn_blocking(move || {
+                let result = crate::config::remember_stack(&path, &name, &stack)
+                    .map(|_| format!("remembered as [stacks.{name}] in {}", path.display()))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Action::StackRemembered(result));
+            }),
             Effect::RefreshAll | Effect::ExportLogs { .. } | Effect::OpenStack(_) => return,
         };
     }
@@ -83,6 +125,28 @@ impl Jobs {
     pub fn reap(&mut self) {
         while self.tasks.try_join_next().is_some() {}
     }
+}
+
+fn refused(refusal: Refusal) -> String {
+    refusal.to_string()
+}
+
+/// Progress reports of a bootstrap or teardown, sent on as actions.
+fn progress_sink(tx: &UnboundedSender<Action>) -> impl Fn(ApplyProgress) + Send + Sync + '_ {
+    move |progress| {
+        let _ = tx.send(Action::ProvisionProgress(Box::new(progress)));
+    }
+}
+
+/// The bootstrap wizard's plan step: the answers fitted to the account and their change
+/// set; a stack CloudFormation is busy with is handed back to be followed instead.
+async fn plan_bootstrap(cloud: &Cloud, answers: &Answers) -> Result<Planned, Refusal> {
+    let prepared = provision::prepare(cloud, answers).await?;
+    if let Existing::Busy { stack } = &prepared.existing {
+        return Ok(Planned::Busy(Box::new(stack.clone())));
+    }
+    let plan = provision::plan(cloud, &prepared).await?;
+    Ok(Planned::Ready(Box::new(PlanSummary::new(&prepared, plan))))
 }
 
 /// The wizard's first screen: the repository's images and the service's current revision.
@@ -126,6 +190,17 @@ async fn run_job(
                 })
                 .map_err(|e| format!("scale: {e}"));
             let _ = tx.send(Action::MutationDone(result));
+            None
+        }
+        Job::Teardown { stack, region } => {
+            let sink = progress_sink(tx);
+            let result = async {
+                let plan = provision::plan_teardown(cloud, &stack).await?;
+                provision::teardown(cloud, &plan, audit, &region, &sink).await
+            }
+            .await
+            .map_err(refused);
+            let _ = tx.send(Action::TornDown(Box::new(result)));
             None
         }
         Job::StopTask { task, reason } => {

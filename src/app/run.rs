@@ -93,6 +93,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     );
     update(&mut state, Action::Tick(wall_clock_ms()));
     state.production = production;
+    state.config_path = config.path.clone();
     let picking = !choices.is_empty();
     if picking {
         state.popup = Some(Popup::StackPicker {

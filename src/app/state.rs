@@ -162,6 +162,8 @@ pub enum InputKind {
     ScaleCount,
     /// Why a task is being stopped (ECS records it as the stopped reason).
     StopReason,
+    /// The answer to the bootstrap wizard's selected question, checked on Enter.
+    BootstrapAnswer,
 }
 
 /// Text being typed into the focused pane: a filter, or a time to jump to.
@@ -235,6 +237,14 @@ pub struct AppState {
     pub release: Option<crate::app::screens::ReleaseWatch>,
     /// The stack is marked `production = true`: confirmations want the service name typed.
     pub production: bool,
+    /// A bootstrap or teardown being (or last) followed; shown over the dashboard unless
+    /// hidden.
+    pub provision: Option<crate::app::screens::ProvisionView>,
+    /// The ECS feed says the stack's cluster or service is not there: the screen offers to
+    /// bootstrap one.
+    pub stack_absent: bool,
+    /// The config file a bootstrapped stack is remembered in.
+    pub config_path: Option<PathBuf>,
 
     /// Keys of an unfinished sequence, e.g. `g` while waiting for `gg`.
     pub pending_keys: String,
@@ -284,6 +294,9 @@ impl AppState {
             confirm: None,
             release: None,
             production: false,
+            provision: None,
+            stack_absent: false,
+            config_path: None,
             pending_keys: String::new(),
             last_error: None,
             notice: None,

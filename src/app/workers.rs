@@ -241,8 +241,13 @@ async fn reload_every<Load, Loading>(
     Loading: Future<Output = CloudResult<FeedData>>,
 {
     loop {
-        let result = load().await;
-        ctx.send(feed, result.map_err(|e| e.to_string()));
+        match load().await {
+            // The ECS feed is the one that asks for the stack's cluster and service.
+            Err(error) if feed == Feed::Ecs && discover::is_stack_absent(&error) => {
+                let _ = ctx.actions.send(Action::StackAbsent(error.to_string()));
+            }
+            result => ctx.send(feed, result.map_err(|e| e.to_string())),
+        }
         if !ctx.wait(interval).await {
             return;
         }

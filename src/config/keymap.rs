@@ -37,12 +37,14 @@ pub enum Layer {
     Wizard,
     /// A confirmation dialog.
     Confirm,
-    /// The live view of a release being watched.
+    /// The live view of a release being watched, and of a bootstrap or teardown.
     Watch,
+    /// The bootstrap wizard's questions and its plan.
+    Bootstrap,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 12] = [
+    pub const ALL: [Layer; 13] = [
         Layer::Global,
         Layer::Network,
         Layer::Ecs,
@@ -55,6 +57,7 @@ impl Layer {
         Layer::Wizard,
         Layer::Confirm,
         Layer::Watch,
+        Layer::Bootstrap,
     ];
 
     /// The table name in keymap files, e.g. `ecs` for `[ecs]`.
@@ -72,6 +75,7 @@ impl Layer {
             Layer::Wizard => "wizard",
             Layer::Confirm => "confirm",
             Layer::Watch => "watch",
+            Layer::Bootstrap => "bootstrap",
         }
     }
 

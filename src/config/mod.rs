@@ -63,6 +63,10 @@ pub struct Config {
     pub theme: String,
     pub log_buffer_lines: usize,
     pub read_only: bool,
+    /// The file this was read from (`--config`, or the default location even when there is
+    /// no file there yet): where the TUI remembers a stack it bootstrapped. `None` when
+    /// parsed from text or when there is no home directory.
+    pub path: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             theme: "default".into(),
             log_buffer_lines: 10_000,
             read_only: false,
+            path: None,
         }
     }
 }
@@ -124,7 +129,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|err| ConfigError::unreadable(path, &err))?;
-        Config::parse(&text, path)
+        Config::parse(&text, path).map(|config| config.read_from(path))
     }
 
     /// Reads [`default_config_path`]; no file there (or no home directory) means the defaults.
@@ -141,6 +146,14 @@ impl Config {
             Ok(text) => Config::parse(&text, path),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(Config::default()),
             Err(err) => Err(ConfigError::unreadable(path, &err)),
+        }
+        .map(|config| config.read_from(path))
+    }
+
+    fn read_from(self, path: &Path) -> Config {
+        Config {
+            path: Some(path.to_path_buf()),
+            ..self
         }
     }
 

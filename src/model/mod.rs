@@ -15,8 +15,8 @@ pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus}
 pub use site::{Invalidation, InvalidationStatus, ObjectHeaders, StoredObject};
 pub use stack::{
     Capability, CfnStack, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest,
-    ChangeSetStatus, Replacement, ResourceChange, StackEvent, StackResource, StackStatus,
-    TaggedResource,
+    ChangeSetStatus, Replacement, ResourceChange, STACK_RESOURCE_TYPE, StackEvent, StackResource,
+    StackStatus, TaggedResource,
 };
 
 use serde::Serialize;

@@ -303,6 +303,9 @@ impl ChangeSet {
 }
 
 /// One line of DescribeStackEvents: the stack's or a resource's status changed.
+/// The resource type of a stack's own events (as opposed to its resources').
+pub const STACK_RESOURCE_TYPE: &str = "AWS::CloudFormation::Stack";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackEvent {
     pub id: String,
@@ -319,7 +322,7 @@ pub struct StackEvent {
 impl StackEvent {
     /// The stack's own event (its logical id is the stack name), not a resource's.
     pub fn is_stack(&self) -> bool {
-        self.resource_type == "AWS::CloudFormation::Stack"
+        self.resource_type == STACK_RESOURCE_TYPE
     }
 }
 

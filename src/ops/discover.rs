@@ -90,6 +90,18 @@ pub async fn stack_service(cloud: &Cloud, stack: &StackRef) -> CloudResult<Servi
     }
 }
 
+/// Whether an error says the stack itself is not there: its cluster or service is not
+/// found (an empty account, or a stack not made yet), rather than something failing.
+pub fn is_stack_absent(error: &CloudError) -> bool {
+    matches!(
+        error,
+        CloudError::NotFound {
+            kind: "cluster" | "service",
+            ..
+        }
+    )
+}
+
 /// A cluster or service that is not found gets a hint naming the ones that exist, so the
 /// next command can be right. Any other error, or a failure to list, passes unchanged.
 pub async fn name_the_choices(cloud: &Cloud, cluster: &str, error: CloudError) -> CloudError {

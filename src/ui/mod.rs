@@ -1,5 +1,6 @@
 //! Drawing: the dashboard panes, popups and status bar. Render functions only draw.
 
+mod bootstrap;
 mod chrome;
 mod confirm;
 mod deploy;
@@ -7,6 +8,7 @@ mod ecs;
 mod logs;
 mod network;
 mod popup;
+mod provision;
 mod rds;
 mod rollback;
 mod screen;
@@ -26,28 +28,41 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use crate::app::action::PaneId;
+use crate::app::action::{Command, PaneId};
 use crate::app::state::{AppState, InputKind, Popup};
 use crate::config::keymap::{Binding, Keymap, Layer};
 pub use popup::help_popup;
 pub use theme::Theme;
 
-/// The key bindings the Help popup lists: the focused pane's layer, then the global one.
+/// The key bindings the Help popup lists: the focused pane's layer, then the global one
+/// (whose keys the screens also name: "press b to bootstrap one").
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HelpKeys<'a> {
     pub pane: &'a [Binding],
     pub global: &'a [Binding],
 }
 
+impl HelpKeys<'_> {
+    /// The global key that runs `command`, as a screen names it; its keymap name in
+    /// brackets when the user's keymap left it unbound.
+    fn key_for(&self, command: Command) -> String {
+        self.global
+            .iter()
+            .find(|b| b.run == command)
+            .map_or_else(|| format!("<{}>", command.name()), Binding::keys_label)
+    }
+}
+
 /// Draws the whole screen for `state`.
 pub fn render(frame: &mut Frame, state: &AppState, keymap: &Keymap, theme: &Theme) {
-    // Only the help popup needs the keymap; asking for it otherwise would be wasted work.
-    let keys = match state.popup {
-        Some(Popup::Help { .. }) => HelpKeys {
-            pane: keymap.bindings(screen_layer(state)),
-            global: keymap.bindings(Layer::Global),
-        },
-        _ => HelpKeys::default(),
+    // Only the help popup lists the screen's own layer; the global one is named in hints.
+    let pane = match state.popup {
+        Some(Popup::Help { .. }) => keymap.bindings(screen_layer(state)),
+        _ => &[],
+    };
+    let keys = HelpKeys {
+        pane,
+        global: keymap.bindings(Layer::Global),
     };
     render_with_keys(frame, state, keys, theme);
 }
@@ -68,14 +83,22 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
         draw_pane(buf, *rect, state, *pane, theme);
     }
     status::draw(buf, dashboard.status, state, theme);
+    let provision = state.provision.as_ref().filter(|p| p.shown);
+    if state.stack_absent && state.wizard.is_none() && provision.is_none() {
+        bootstrap::absent_notice(buf, area, state, &keys.key_for(Command::Bootstrap), theme);
+    }
     // The dashboard stays live behind the release screens; popups and the confirmation
     // go over them.
     if let Some(release) = state.release.as_ref().filter(|r| r.shown) {
         watch::draw(buf, area, state, release, theme);
     }
+    if let Some(view) = provision {
+        provision::draw(buf, area, view, &keys.key_for(Command::Teardown), theme);
+    }
     match &state.wizard {
         Some(Wizard::Deploy(wizard)) => deploy::draw(buf, area, state, wizard, theme),
         Some(Wizard::Rollback(picker)) => rollback::draw(buf, area, state, picker, theme),
+        Some(Wizard::Bootstrap(wizard)) => bootstrap::draw(buf, area, state, wizard, theme),
         None => {}
     }
     if let Some(confirm) = &state.confirm {
@@ -118,7 +141,7 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
                 " Stop task: reason ",
                 "ECS keeps it as the task's stopped reason · Enter go on · Esc cancel",
             )),
-            InputKind::Filter | InputKind::WizardFilter => None,
+            InputKind::Filter | InputKind::WizardFilter | InputKind::BootstrapAnswer => None,
         };
         if let Some((title, hint)) = prompt {
             popup::text_input(buf, area, title, hint, input, theme);
@@ -134,7 +157,11 @@ fn layer_title(state: &AppState) -> String {
             Some(Wizard::Rollback(_)) => "Rollback".into(),
             _ => "Deploy".into(),
         },
-        Layer::Watch => "Release".into(),
+        Layer::Bootstrap => "Bootstrap".into(),
+        Layer::Watch => match state.provision.as_ref().filter(|p| p.shown) {
+            Some(view) => view.kind.name().into(),
+            None => "Release".into(),
+        },
         _ => state.focus.title().into(),
     }
 }

@@ -1,5 +1,5 @@
 //! The confirmation every mutation asks for: y/n, or typing the service name when the stack
-//! is marked `production = true`.
+//! is marked `production = true` (and the stack's name for a teardown, always).
 
 use crate::ops::release::{DeployPlan, RollbackPlan, WatchOptions};
 
@@ -24,6 +24,11 @@ pub enum Job {
         task: String,
         reason: String,
     },
+    /// Delete the stack's CloudFormation stack, followed to the end.
+    Teardown {
+        stack: String,
+        region: String,
+    },
 }
 
 impl Job {
@@ -35,6 +40,7 @@ impl Job {
             Job::Restart { .. } => "restart",
             Job::Scale { .. } => "scale",
             Job::StopTask { .. } => "stop task",
+            Job::Teardown { .. } => "teardown",
         }
     }
 

@@ -1,14 +1,19 @@
 //! The screens that change the stack: the deploy wizard, the rollback picker, the
-//! confirmation every mutation asks for, and the live view of a release being watched.
-//! Each has its own state here, its own update in `app/update` and its own draw in `ui`.
+//! bootstrap wizard, the confirmation every mutation asks for, the live view of a release
+//! being watched and that of a bootstrap or teardown. Each has its own state here, its own
+//! update in `app/update` and its own draw in `ui`.
 
+pub mod bootstrap;
 pub mod confirm;
 pub mod deploy;
+pub mod provision;
 pub mod rollback;
 pub mod watch;
 
+pub use bootstrap::{BootstrapStep, BootstrapWizard};
 pub use confirm::{Confirm, Job};
 pub use deploy::{DeployStep, DeployWizard};
+pub use provision::{ProvisionEnd, ProvisionKind, ProvisionView};
 pub use rollback::RollbackPicker;
 pub use watch::{ReleaseKind, ReleaseWatch};
 
@@ -43,6 +48,8 @@ impl<T> From<Result<T, String>> for Loading<T> {
 /// The wizard open over the dashboard, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Wizard {
-    Deploy(DeployWizard),
+    // The two wizards are boxed: they are far larger than the picker.
+    Deploy(Box<DeployWizard>),
     Rollback(RollbackPicker),
+    Bootstrap(Box<BootstrapWizard>),
 }

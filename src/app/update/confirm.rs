@@ -3,7 +3,7 @@
 
 use super::Effect;
 use crate::app::action::Command;
-use crate::app::screens::{Confirm, Job, ReleaseKind, ReleaseWatch};
+use crate::app::screens::{Confirm, Job, ProvisionKind, ReleaseKind, ReleaseWatch};
 use crate::app::state::AppState;
 use crate::model::family_revision;
 use crate::ops::release::{DeployPlan, RollbackPlan, WatchOptions};
@@ -127,6 +127,27 @@ pub(super) fn stop_task(state: &AppState, task: String, reason: String) -> Confi
     )
 }
 
+/// `T`: deleting a stack always wants its name typed, production or not.
+pub(super) fn teardown(state: &AppState) -> Confirm {
+    let stack = &state.stack;
+    Confirm::new(
+        format!("Tear down stack {}?", stack.name),
+        vec![
+            format!(
+                "deletes CloudFormation stack {} in {} and every resource in it",
+                stack.name, stack.region
+            ),
+            "a database with deletion protection has it turned off first".into(),
+            "its final snapshot and retained resources are kept and listed at the end".into(),
+        ],
+        Job::Teardown {
+            stack: stack.name.clone(),
+            region: stack.region.clone(),
+        },
+        Some(stack.name.clone()),
+    )
+}
+
 pub(super) fn command(state: &mut AppState, command: Command) -> Option<Effect> {
     match command {
         Command::Back => {
@@ -160,6 +181,12 @@ pub(super) fn accept(state: &mut AppState) -> Option<Effect> {
         confirm.error = Some("a release is being watched: wait for its verdict first".into());
         return None;
     }
+    let teardown = matches!(job, Job::Teardown { .. });
+    if teardown && super::provision::running(state) {
+        let confirm = state.confirm.as_mut()?;
+        confirm.error = Some("a bootstrap or teardown is running: wait for its end".into());
+        return None;
+    }
     state.confirm = None;
     state.wizard = None;
     let kind = match &job {
@@ -172,10 +199,12 @@ pub(super) fn accept(state: &mut AppState) -> Option<Effect> {
             family_revision(&plan.to.arn).to_string(),
         )),
         Job::Restart { .. } => Some((ReleaseKind::Restart, state.stack.service.clone())),
-        Job::Scale { .. } | Job::StopTask { .. } => None,
+        Job::Scale { .. } | Job::StopTask { .. } | Job::Teardown { .. } => None,
     };
     if let Some((kind, subject)) = kind {
         state.release = Some(ReleaseWatch::new(kind, subject, state.now));
+    } else if teardown {
+        super::provision::start(state, ProvisionKind::Teardown);
     } else {
         state.notice = Some(format!("{}: asked ECS…", job.verb()));
     }

@@ -22,7 +22,7 @@ pub(super) fn open(state: &mut AppState) -> Option<Effect> {
         ));
         return None;
     }
-    state.wizard = Some(Wizard::Deploy(DeployWizard::default()));
+    state.wizard = Some(Wizard::Deploy(Box::default()));
     Some(Effect::LoadDeployChoices)
 }
 
@@ -158,7 +158,7 @@ fn step(wizard: &mut DeployWizard, by: usize, down: bool) {
 
 fn wizard_mut(state: &mut AppState) -> Option<&mut DeployWizard> {
     match &mut state.wizard {
-        Some(Wizard::Deploy(wizard)) => Some(wizard),
+        Some(Wizard::Deploy(wizard)) => Some(wizard.as_mut()),
         _ => None,
     }
 }

@@ -19,6 +19,13 @@ pub(super) fn failed(state: &mut AppState, feed: Feed, error: String) {
     state.last_error = Some(format!("{label}: {error}"));
 }
 
+/// The stack's cluster or service is not there: the ECS pane says why, and the screen
+/// offers to bootstrap one.
+pub(super) fn absent(state: &mut AppState, error: String) {
+    failed(state, Feed::Ecs, error);
+    state.stack_absent = true;
+}
+
 pub(super) fn loaded(state: &mut AppState, data: FeedData, at: i64) {
     match data {
         FeedData::Topology(topology) => {
@@ -27,6 +34,7 @@ pub(super) fn loaded(state: &mut AppState, data: FeedData, at: i64) {
             state.topology.error = None;
         }
         FeedData::Ecs(snapshot) => {
+            state.stack_absent = false;
             state.ecs.data = Some(snapshot);
             state.ecs.at = Some(at);
             state.ecs.error = None;

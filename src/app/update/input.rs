@@ -1,10 +1,10 @@
 //! Typed text: a pane's filter (applied as it is typed), a time for the logs to jump to, the
-//! deploy wizard's tag filter, a desired count, a reason to stop a task; and the service
-//! name a production confirmation wants.
+//! deploy wizard's tag filter, a desired count, a reason to stop a task, a bootstrap answer;
+//! and the name a production confirmation or a teardown wants.
 
 use super::logs::{jump_to_time, refresh_log_view};
 use super::selection::reset_selection;
-use super::{confirm, deploy, ecs};
+use super::{bootstrap, confirm, deploy, ecs};
 use crate::app::state::{AppState, FilterInput, InputKind};
 
 /// Keys go to the confirmation's text when it wants the service name typed.
@@ -28,7 +28,10 @@ pub(super) fn cancel(state: &mut AppState) {
             refresh_log_view(state);
         }
         InputKind::WizardFilter => deploy::filter_typed(state, ""),
-        InputKind::JumpToTime | InputKind::ScaleCount | InputKind::StopReason => {}
+        InputKind::JumpToTime
+        | InputKind::ScaleCount
+        | InputKind::StopReason
+        | InputKind::BootstrapAnswer => {}
     }
 }
 
@@ -53,7 +56,10 @@ pub(super) fn edit_input(state: &mut AppState, edit: impl FnOnce(&mut String)) {
             let text = input.text.clone();
             deploy::filter_typed(state, &text);
         }
-        InputKind::JumpToTime | InputKind::ScaleCount | InputKind::StopReason => {}
+        InputKind::JumpToTime
+        | InputKind::ScaleCount
+        | InputKind::StopReason
+        | InputKind::BootstrapAnswer => {}
     }
 }
 
@@ -91,6 +97,7 @@ pub(super) fn commit_input(state: &mut AppState) -> Option<super::Effect> {
             };
             ecs::stop_reason_typed(state, reason.to_string());
         }
+        InputKind::BootstrapAnswer => return bootstrap::answer_typed(state, input.text),
     }
     None
 }

@@ -2,6 +2,7 @@
 //! (work for the workers) it needs; it never does I/O itself. Each pane and popup has its
 //! own module; this one routes actions and commands to them.
 
+mod bootstrap;
 mod confirm;
 mod deploy;
 mod ecs;
@@ -9,6 +10,7 @@ mod feeds;
 mod input;
 mod logs;
 mod popup;
+mod provision;
 mod rollback;
 mod selection;
 mod watch;
@@ -19,7 +21,10 @@ use crate::app::action::{Action, Command, PaneId};
 use crate::app::screens::{Job, Wizard};
 use crate::app::state::{AppState, EcsLevel, FilterInput, Popup, VisibleLogs};
 use crate::app::view::{self, rows};
-use crate::model::StackRef;
+use crate::config::StackConfig;
+use crate::model::{CfnStack, StackRef};
+use crate::ops::bootstrap::Answers;
+use crate::ops::bootstrap::provision::Plan;
 use crate::ops::logs::Narrowing;
 use crate::ops::release::DeployRequest;
 
@@ -48,8 +53,25 @@ pub enum Effect {
     LoadRevisions,
     /// Check a rollback to this revision and work out its difference; nothing changes.
     PlanRollback(u32),
-    /// Run a confirmed mutation; a deploy, rollback or restart is watched to its verdict.
+    /// Run a confirmed mutation; a deploy, rollback or restart is watched to its verdict,
+    /// a teardown followed to its end.
     Run(Box<Job>),
+    /// Look the bootstrap wizard's stack name up in the account; nothing changes.
+    CheckStackName(String),
+    /// Fit the answers to the account and have CloudFormation compute their change set.
+    PlanBootstrap(Box<Answers>),
+    /// Delete a change set that will not be applied (and the empty stack it made).
+    DiscardBootstrapPlan(Box<Plan>),
+    /// Execute the confirmed change set and follow it to the end.
+    ApplyBootstrap { plan: Box<Plan>, region: String },
+    /// Follow an operation CloudFormation is already running on the stack.
+    ReattachBootstrap(Box<CfnStack>),
+    /// Write `[stacks.NAME]` into the config file at `path` (a file write: off the UI task).
+    RememberStack {
+        path: PathBuf,
+        name: String,
+        stack: StackConfig,
+    },
 }
 
 /// Lines the mouse wheel moves.
@@ -98,6 +120,15 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::ReleaseProgress(progress) => watch::progress(state, *progress),
         Action::ReleaseDone(result) => return watch::done(state, *result),
         Action::MutationDone(result) => return watch::mutation_done(state, result),
+        Action::StackAbsent(error) => feeds::absent(state, error),
+        Action::StackNameChecked { name, result } => {
+            bootstrap::name_checked(state, &name, *result);
+        }
+        Action::BootstrapPlanned(result) => return bootstrap::planned(state, *result),
+        Action::ProvisionProgress(progress) => provision::progress(state, *progress),
+        Action::BootstrapApplied(result) => return provision::applied(state, *result),
+        Action::TornDown(result) => return provision::torn_down(state, *result),
+        Action::StackRemembered(result) => return provision::remembered(state, result),
     }
     None
 }
@@ -112,7 +143,11 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         match &state.wizard {
             Some(Wizard::Deploy(_)) => return deploy::command(state, command),
             Some(Wizard::Rollback(_)) => return rollback::command(state, command),
+            Some(Wizard::Bootstrap(_)) => return bootstrap::command(state, command),
             None => {}
+        }
+        if state.provision.as_ref().is_some_and(|p| p.shown) {
+            return provision::command(state, command);
         }
         if state.release.as_ref().is_some_and(|r| r.shown) {
             return watch::command(state, command);
@@ -164,9 +199,22 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         Command::Scale => ecs::ask_scale(state),
         Command::Restart => state.confirm = Some(confirm::restart(state)),
         Command::StopTask => ecs::ask_stop_task(state),
-        Command::ShowRelease => watch::show(state),
+        Command::ShowRelease => {
+            if !provision::show(state) {
+                watch::show(state);
+            }
+        }
+        Command::Bootstrap => bootstrap::open(state),
+        Command::Teardown => state.confirm = Some(confirm::teardown(state)),
         // Only screens that are not open would take these.
-        Command::Confirm | Command::ToggleRollbackOnFailure | Command::ToggleSnapshot => {}
+        Command::Confirm
+        | Command::ToggleRollbackOnFailure
+        | Command::ToggleSnapshot
+        | Command::NextChoice
+        | Command::PrevChoice
+        | Command::NextGroup
+        | Command::PrevGroup
+        | Command::Plan => {}
     }
     None
 }

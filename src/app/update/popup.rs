@@ -33,6 +33,7 @@ pub(super) fn open_stack(state: &mut AppState, stack: StackRef) {
         height: state.height,
         now: state.now,
         identity: state.identity.take(),
+        config_path: state.config_path.take(),
         ..AppState::new(
             state.backend.clone(),
             stack,

@@ -9,6 +9,7 @@ pub mod text;
 use ratatui::layout::{Position, Rect};
 
 use crate::app::action::PaneId;
+use crate::app::screens::Wizard;
 use crate::app::state::{AppState, EcsLevel};
 use crate::config::keymap::Layer;
 
@@ -52,14 +53,19 @@ pub fn page_rows(state: &AppState, pane: PaneId) -> usize {
     rows.max(1)
 }
 
-/// The layer of the innermost screen under any popup: a confirmation, a wizard, the release
-/// view, else the focused pane. The help popup lists its keys.
+/// The layer of the innermost screen under any popup: a confirmation, a wizard, the
+/// progress of a bootstrap or release, else the focused pane. The help popup lists its keys.
 pub fn screen_layer(state: &AppState) -> Layer {
     if state.confirm.is_some() {
         Layer::Confirm
-    } else if state.wizard.is_some() {
-        Layer::Wizard
-    } else if state.release.as_ref().is_some_and(|r| r.shown) {
+    } else if let Some(wizard) = &state.wizard {
+        match wizard {
+            Wizard::Bootstrap(_) => Layer::Bootstrap,
+            Wizard::Deploy(_) | Wizard::Rollback(_) => Layer::Wizard,
+        }
+    } else if state.provision.as_ref().is_some_and(|p| p.shown)
+        || state.release.as_ref().is_some_and(|r| r.shown)
+    {
         Layer::Watch
     } else {
         layer_of(state.focus)

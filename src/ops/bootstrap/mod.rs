@@ -48,18 +48,12 @@ pub fn plan_text(model: &StackModel, cost: &CostEstimate, nat: &[(NatChoice, f64
         .max()
         .unwrap_or(0);
     for resource in &model.resources {
-        let mut settings: Vec<String> = resource
-            .settings
-            .iter()
-            .map(|(key, value)| format!("{key}={}", setting_text(value)))
-            .collect();
-        settings.sort();
         text.push_str(
             format!(
                 "  {:<type_width$}  {:<id_width$}  {}\n",
                 resource.kind,
                 resource.logical_id,
-                settings.join("  ")
+                settings_text(resource)
             )
             .trim_end(),
         );
@@ -92,6 +86,18 @@ pub fn plan_text(model: &StackModel, cost: &CostEstimate, nat: &[(NatChoice, f64
     text.push_str("\nMonthly cost estimate:\n");
     text.push_str(&cost.to_text());
     text
+}
+
+/// A resource's key settings on one line, `key=value` sorted by key: what the plan shows
+/// of it, in the CLI and in the TUI alike.
+pub fn settings_text(resource: &model::Resource) -> String {
+    let mut settings: Vec<String> = resource
+        .settings
+        .iter()
+        .map(|(key, value)| format!("{key}={}", setting_text(value)))
+        .collect();
+    settings.sort();
+    settings.join("  ")
 }
 
 fn setting_text(value: &Value) -> String {

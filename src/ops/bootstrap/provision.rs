@@ -16,7 +16,7 @@ use super::model::{
 use crate::cloud::{Cloud, CloudError};
 use crate::model::{
     Capability, CfnStack, ChangeSet, ChangeSetKind, ChangeSetRequest, Millis, ResourceChange,
-    StackEvent, StackStatus, TaggedResource,
+    STACK_RESOURCE_TYPE, StackEvent, StackStatus, TaggedResource,
 };
 use crate::ops::audit::{Audit, AuditEntry};
 
@@ -518,38 +518,49 @@ impl BoardRow {
 impl Board {
     /// Folds one event in; returns it as a line with its elapsed time.
     pub fn record(&mut self, event: &StackEvent) -> EventLine {
-        let mut line = EventLine::from(event);
+        self.fold(EventLine::from(event))
+    }
+
+    /// Folds in a line a follower reported (the TUI rebuilds the board from the progress it
+    /// is sent); returns it with its elapsed time.
+    pub fn fold(&mut self, mut line: EventLine) -> EventLine {
         if self.started_at.is_none() {
-            self.started_at = event.at;
+            self.started_at = line.at;
         }
-        line.elapsed_ms = match (event.at, self.started_at) {
+        line.elapsed_ms = match (line.at, self.started_at) {
             (Some(at), Some(start)) => Some((at - start).max(0)),
             _ => None,
         };
-        if event.is_stack() {
-            self.stack_status = Some(event.status.clone());
+        if line.resource_type == STACK_RESOURCE_TYPE {
+            self.stack_status = Some(line.status.clone());
             return line;
         }
         match self
             .rows
             .iter_mut()
-            .find(|row| row.logical_id == event.logical_id)
+            .find(|row| row.logical_id == line.logical_id)
         {
             Some(row) => {
-                row.status = event.status.clone();
-                row.reason = event.reason.clone().or(row.reason.take());
-                row.last_at = event.at;
+                row.status = line.status.clone();
+                row.reason = line.reason.clone().or(row.reason.take());
+                row.last_at = line.at;
             }
             None => self.rows.push(BoardRow {
-                logical_id: event.logical_id.clone(),
-                resource_type: event.resource_type.clone(),
-                status: event.status.clone(),
-                reason: event.reason.clone(),
-                first_at: event.at,
-                last_at: event.at,
+                logical_id: line.logical_id.clone(),
+                resource_type: line.resource_type.clone(),
+                status: line.status.clone(),
+                reason: line.reason.clone(),
+                first_at: line.at,
+                last_at: line.at,
             }),
         }
         line
+    }
+
+    /// The time of the newest event folded in: "now" for the rows still in progress, on
+    /// the backend's clock (the sandbox's is virtual) rather than the wall clock.
+    pub fn latest_at(&self) -> Option<Millis> {
+        self.rows.iter().filter_map(|row| row.last_at).max()
     }
 
     pub fn count(&self, done: impl Fn(&BoardRow) -> bool) -> usize {
