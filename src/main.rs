@@ -234,9 +234,11 @@ async fn account(
     let audit = opsdeck::ops::audit::Audit::default_location();
     let (cloud, context) = if global.use_sandbox() {
         let (cloud, _) = backend(global, config).await?;
+        // The simulated account lasts as long as this process: only a config file named
+        // with --config for the session is written, never the everyday one.
         let context = opsdeck::cli::bootstrap::Context {
             audit,
-            config_path: None,
+            config_path: global.config.clone(),
             profile: None,
             read_only: false,
         };

@@ -343,6 +343,30 @@ fn the_cli_plans_and_applies_in_the_empty_scenario() {
     assert_eq!(last["status"], "CREATE_COMPLETE");
     assert_eq!(last["url"], "https://analytics.example.com");
     assert_eq!(last["exit_code"], 0);
+    // The everyday config file is left alone in the sandbox...
+    assert!(!home.path().join("config/opsdeck/config.toml").exists());
+    // ... and one named with --config is written.
+    let named = home.path().join("session.toml");
+    std::fs::write(&named, "# mine\n").unwrap();
+    let named_arg = named.to_str().unwrap();
+    let (code, stdout, stderr) = opsdeck(
+        home.path(),
+        &with(&[
+            "--config",
+            named_arg,
+            "bootstrap",
+            "--apply",
+            "--yes",
+            "--file",
+            EXAMPLE,
+        ]),
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let written = std::fs::read_to_string(&named).unwrap();
+    assert!(
+        written.starts_with("# mine\n") && written.contains("[stacks.umami]"),
+        "{written}"
+    );
 
     // A bad answer file: file, line, field, exit 2, nothing made.
     let bad = home.path().join("bad.toml");

@@ -28,7 +28,8 @@ const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Debug, Clone)]
 pub struct Context {
     pub audit: Audit,
-    /// Where the new stack is remembered; `None` leaves the config file alone (the sandbox).
+    /// Where the new stack is remembered; `None` leaves the config file alone (the sandbox
+    /// without --config).
     pub config_path: Option<PathBuf>,
     /// The AWS profile the account was reached with, remembered with the stack.
     pub profile: Option<String>,
@@ -471,7 +472,7 @@ fn finish_apply(
             Some(line) => println!("{line}"),
             None if context.config_path.is_none() => println!(
                 "Sandbox: the simulated account lasts as long as this process, so the config \
-                 file is left alone (stack {}).",
+                 file is left alone (name one with --config to write stack {} there).",
                 outcome.stack
             ),
             None => {}

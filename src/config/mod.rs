@@ -187,6 +187,14 @@ pub fn state_dir() -> Option<PathBuf> {
         .map(|d| d.join("opsdeck"))
 }
 
+/// Whether a TOML text holds any key or table (not only comments and blank lines).
+fn has_items(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        !line.is_empty() && !line.starts_with('#')
+    })
+}
+
 /// What [`remember_stack`] did to the config file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remembered {
@@ -265,7 +273,21 @@ pub fn remember_stack(
     if !changed {
         return Ok(Remembered::Unchanged);
     }
-    let written = document.to_string();
+    // A file of comments alone keeps them on top, where the user wrote them (toml_edit
+    // would carry them as the document's trailing text, below the new table).
+    let written = if text.trim().is_empty() || !has_items(&text) {
+        let trailing = document.trailing().as_str().unwrap_or_default().to_string();
+        document.set_trailing("");
+        let table = document.to_string();
+        let head = if trailing.is_empty() || trailing.ends_with('\n') {
+            trailing
+        } else {
+            format!("{trailing}\n")
+        };
+        format!("{head}{table}")
+    } else {
+        document.to_string()
+    };
     Config::parse(&written, path)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|err| ConfigError::unwritable(path, &err))?;

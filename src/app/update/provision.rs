@@ -64,6 +64,18 @@ pub(super) fn applied(
     match &view.end {
         Some(ProvisionEnd::Applied(outcome)) if outcome.succeeded => {
             let stack = view.stack.clone();
+            // The simulated account lasts as long as this process: the everyday config file
+            // is left alone (an entry there would send `opsdeck --stack NAME` to AWS); a
+            // file named with --config for the session is written, as on AWS.
+            let everyday = state.config_path.is_some()
+                && state.config_path == crate::config::default_config_path();
+            if matches!(state.backend, BackendKind::Sandbox { .. }) && everyday {
+                view.remembered = Some(Ok(
+                    "sandbox: the config file is left alone (the simulated account lasts as long as this session)"
+                        .to_string(),
+                ));
+                return finish(state);
+            }
             let Some(path) = state.config_path.clone() else {
                 return finish(state);
             };
@@ -79,7 +91,7 @@ pub(super) fn applied(
                     region: Some(stack.region.clone()),
                     cluster: Some(stack.cluster.clone()),
                     service: Some(stack.service.clone()),
-                    production: false,
+                    ..StackConfig::default()
                 },
             })
         }
