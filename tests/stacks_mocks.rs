@@ -304,7 +304,7 @@ async fn a_failed_create_followed_through_the_sdk_names_its_first_failure_and_th
             Some("User Initiated"),
         ),
     ];
-    let late = vec![
+    let late = [
         resource_event(
             "e7",
             400,
