@@ -11,10 +11,7 @@
 #[path = "common/moto.rs"]
 mod moto;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-use moto::{Moto, REGION, binary_env};
+use moto::{Moto, REGION};
 use serde_json::Value;
 
 /// The Umami shape of the issue, with an image that exists (moto pulls nothing).
@@ -50,46 +47,6 @@ deletion_protection = true
 email = "ops@example.com"
 "#
     )
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn explain(&self) -> String {
-        format!(
-            "exit {}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    fn json_lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-}
-
-fn opsdeck(home: &Path, moto: &Moto, args: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
-    command
-        .args(["--endpoint-url", &moto.endpoint])
-        .args(args)
-        .envs(binary_env(home))
-        .stdin(Stdio::null());
-    for name in moto::SCRUBBED_ENV {
-        command.env_remove(name);
-    }
-    let output = command.output().expect("run opsdeck");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
 }
 
 async fn stack_names(moto: &Moto) -> Vec<(String, String)> {
@@ -153,9 +110,8 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     let before = counts(&moto).await;
 
     // The plan: a change set, shown, then deleted with the stack name it reserved.
-    let plan = opsdeck(
+    let plan = moto.opsdeck(
         home.path(),
-        &moto,
         &["bootstrap", "--plan", "--json", "--file", file],
     );
     assert_eq!(plan.code, 0, "{}", plan.explain());
@@ -179,19 +135,14 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     assert_eq!(counts(&moto).await, before);
 
     // Without a terminal, --apply needs --yes, and nothing is made.
-    let unasked = opsdeck(
-        home.path(),
-        &moto,
-        &["bootstrap", "--apply", "--file", file],
-    );
+    let unasked = moto.opsdeck(home.path(), &["bootstrap", "--apply", "--file", file]);
     assert_eq!(unasked.code, 2, "{}", unasked.explain());
     assert!(unasked.stderr.contains("--yes"), "{}", unasked.explain());
     assert_eq!(stack_names(&moto).await, vec![]);
 
     // The apply.
-    let applied = opsdeck(
+    let applied = moto.opsdeck(
         home.path(),
-        &moto,
         &["bootstrap", "--apply", "--yes", "--file", file],
     );
     assert_eq!(applied.code, 0, "{}", applied.explain());
@@ -216,11 +167,7 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     assert_eq!(after.3, before.3 + 1, "one database");
 
     // `opsdeck --stack umami` now finds it through the config file.
-    let status = opsdeck(
-        home.path(),
-        &moto,
-        &["--stack", "umami", "status", "--json"],
-    );
+    let status = moto.opsdeck(home.path(), &["--stack", "umami", "status", "--json"]);
     assert!(status.code == 0 || status.code == 1, "{}", status.explain());
     let report: Value = serde_json::from_str(&status.stdout).unwrap();
     let network = &report["network"];
@@ -272,9 +219,8 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     );
 
     // The same answers again: nothing new, and it says so.
-    let again = opsdeck(
+    let again = moto.opsdeck(
         home.path(),
-        &moto,
         &["bootstrap", "--apply", "--yes", "--file", file],
     );
     assert_eq!(again.code, 0, "{}", again.explain());
@@ -289,9 +235,8 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     // A changed answer: a change set of only that difference.
     let changed_file = home.path().join("stack-3.toml");
     std::fs::write(&changed_file, answers(3)).unwrap();
-    let changed = opsdeck(
+    let changed = moto.opsdeck(
         home.path(),
-        &moto,
         &[
             "bootstrap",
             "--plan",
@@ -317,9 +262,8 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     assert_eq!(changes, vec![("MODIFY", "Service")], "{shown:#}");
 
     // Teardown: DeleteStack, followed, then what still carries the tag.
-    let teardown = opsdeck(
+    let teardown = moto.opsdeck(
         home.path(),
-        &moto,
         &["--stack", "umami", "teardown", "--yes", "--json"],
     );
     println!("{}", teardown.explain());
@@ -368,9 +312,8 @@ async fn a_stack_name_taken_by_someone_else_is_refused_before_anything_changes()
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("stack.toml");
     std::fs::write(&file, answers(2)).unwrap();
-    let run = opsdeck(
+    let run = moto.opsdeck(
         home.path(),
-        &moto,
         &["bootstrap", "--plan", "--file", file.to_str().unwrap()],
     );
     assert_eq!(run.code, 2, "{}", run.explain());
@@ -380,11 +323,7 @@ async fn a_stack_name_taken_by_someone_else_is_refused_before_anything_changes()
         "{}",
         run.explain()
     );
-    let teardown = opsdeck(
-        home.path(),
-        &moto,
-        &["--stack", "umami", "teardown", "--yes"],
-    );
+    let teardown = moto.opsdeck(home.path(), &["--stack", "umami", "teardown", "--yes"]);
     assert_eq!(teardown.code, 2, "{}", teardown.explain());
     assert!(
         teardown.stderr.contains("was not made by opsdeck"),

@@ -7,68 +7,26 @@
 mod moto;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use aws_sdk_cloudfront::types as cf;
-use moto::{Moto, binary_env};
+use moto::{Moto, Run};
 use serde_json::Value;
 
 const BUCKET: &str = "umami-frontend";
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn explain(&self) -> String {
-        format!(
-            "exit {}\nstdout:\n{}\nstderr:\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-
-    fn outcome(&self) -> Value {
-        self.lines()
-            .into_iter()
-            .find(|l| l["event"] == "outcome")
-            .unwrap_or_else(|| panic!("no outcome: {}", self.explain()))
-    }
+fn outcome_of(run: &Run) -> Value {
+    run.json_lines()
+        .into_iter()
+        .find(|l| l["event"] == "outcome")
+        .unwrap_or_else(|| panic!("no outcome: {}", run.explain()))
 }
 
 fn site_deploy(home: &Path, moto: &Moto, dir: &Path, distribution: &str, extra: &[&str]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
-    command
-        .args(["--endpoint-url", &moto.endpoint, "site", "deploy"])
-        .arg(dir)
-        .args([
-            "--bucket",
-            BUCKET,
-            "--distribution",
-            distribution,
-            "--yes",
-            "--json",
-        ])
-        .args(extra)
-        .envs(binary_env(home))
-        .stdin(Stdio::null());
-    for name in moto::SCRUBBED_ENV {
-        command.env_remove(name);
-    }
-    let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    let dir = dir.to_str().unwrap();
+    let mut args = vec!["site", "deploy", dir, "--bucket", BUCKET];
+    args.extend(["--distribution", distribution, "--yes", "--json"]);
+    args.extend_from_slice(extra);
+    moto.opsdeck(home, &args)
 }
 
 async fn bucket_and_distribution(
@@ -154,7 +112,7 @@ async fn keys(s3: &aws_sdk_s3::Client) -> Vec<String> {
 
 fn uploaded(run: &Run) -> Vec<String> {
     let mut keys: Vec<String> = run
-        .lines()
+        .json_lines()
         .iter()
         .filter(|l| l["progress"] == "uploaded")
         .map(|l| l["key"].as_str().unwrap().to_string())
@@ -195,7 +153,7 @@ async fn a_site_deploy_sends_only_what_changed_and_invalidates_only_its_paths() 
         ]
     );
     let ups: Vec<String> = first
-        .lines()
+        .json_lines()
         .iter()
         .filter(|l| l["progress"] == "uploaded")
         .map(|l| l["key"].as_str().unwrap().to_string())
@@ -232,7 +190,7 @@ async fn a_site_deploy_sends_only_what_changed_and_invalidates_only_its_paths() 
     let second = site_deploy(home.path(), &moto, &build, &distribution, &[]);
     assert_eq!(second.code, 0, "{}", second.explain());
     assert_eq!(uploaded(&second), Vec::<String>::new());
-    let plan = &second.lines()[0];
+    let plan = &second.json_lines()[0];
     assert_eq!(plan["unchanged"], 4, "{plan:#}");
 
     // A new build: index.html changed, the bundle renamed, the logo unchanged.
@@ -253,7 +211,7 @@ async fn a_site_deploy_sends_only_what_changed_and_invalidates_only_its_paths() 
         uploaded(&third),
         vec!["assets/index-C7yL2mP4.js", "index.html"]
     );
-    let outcome = third.outcome();
+    let outcome = outcome_of(&third);
     let invalidation = &outcome["outcome"]["invalidation"];
     assert_eq!(
         invalidation["paths"],
@@ -296,7 +254,7 @@ async fn a_site_deploy_sends_only_what_changed_and_invalidates_only_its_paths() 
             "robots.txt"
         ]
     );
-    let deleted = fourth.outcome()["outcome"]["deleted"].clone();
+    let deleted = outcome_of(&fourth)["outcome"]["deleted"].clone();
     assert_eq!(deleted, 1);
 }
 

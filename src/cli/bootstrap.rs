@@ -443,12 +443,7 @@ fn finish_apply(
     } else {
         println!("FAILED: stack {} {}{took}.", outcome.stack, outcome.status);
         if let Some(line) = &outcome.first_failure {
-            println!(
-                "  First failure: {} {}: {}",
-                line.resource_type,
-                line.logical_id,
-                line.reason.as_deref().unwrap_or("no reason given")
-            );
+            println!("  First failure: {}", line.cause());
         }
         if !outcome.rolled_back.is_empty() {
             println!(
@@ -604,12 +599,7 @@ fn print_teardown(outcome: &TeardownOutcome, json: bool) -> u8 {
         println!("Stack {} {}.", outcome.stack, outcome.status);
     }
     if let Some(line) = &outcome.first_failure {
-        println!(
-            "  First failure: {} {}: {}",
-            line.resource_type,
-            line.logical_id,
-            line.reason.as_deref().unwrap_or("no reason given")
-        );
+        println!("  First failure: {}", line.cause());
     }
     if outcome.kept.is_empty() {
         println!("Kept on purpose: nothing.");

@@ -234,15 +234,7 @@ fn applied_lines(
         theme.failed,
     );
     if let Some(first) = &outcome.first_failure {
-        say(
-            &format!(
-                "first failure: {} {}: {}",
-                first.resource_type,
-                first.logical_id,
-                first.reason.as_deref().unwrap_or("no reason given")
-            ),
-            theme.failed,
-        );
+        say(&format!("first failure: {}", first.cause()), theme.failed);
     }
     if !outcome.rolled_back.is_empty() {
         say(
@@ -277,15 +269,7 @@ fn torn_down_lines(outcome: &TeardownOutcome, theme: &Theme, say: &mut impl FnMu
         style,
     );
     if let Some(first) = &outcome.first_failure {
-        say(
-            &format!(
-                "first failure: {} {}: {}",
-                first.resource_type,
-                first.logical_id,
-                first.reason.as_deref().unwrap_or("no reason given")
-            ),
-            theme.failed,
-        );
+        say(&format!("first failure: {}", first.cause()), theme.failed);
     }
     if let Some(why) = &outcome.lost_sight {
         say(why, theme.warning);

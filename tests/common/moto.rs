@@ -17,6 +17,31 @@ pub const REGION: &str = "eu-west-2";
 /// Every service reports this many running tasks (moto does not schedule tasks itself).
 pub const RUNNING_PER_SERVICE: u32 = 2;
 
+/// One run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Everything a failed assertion should show.
+    pub fn explain(&self) -> String {
+        format!(
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// stdout as JSON lines (`--json`).
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
 /// A running `moto_server`, killed when dropped.
 pub struct Moto {
     child: Child,
@@ -53,6 +78,30 @@ impl Moto {
         moto.wait_until_listening(port);
         hold_tasks_running(port);
         moto
+    }
+
+    /// The opsdeck binary against this moto, with stdin closed (as in CI): its exit code and
+    /// output.
+    pub fn opsdeck(&self, home: &Path, args: &[&str]) -> Run {
+        // Tests have the binary; the seed_moto example, which shares this file, does not.
+        let Some(binary) = option_env!("CARGO_BIN_EXE_opsdeck") else {
+            panic!("Moto::opsdeck runs the binary: call it from an integration test");
+        };
+        let mut command = Command::new(binary);
+        command
+            .args(["--endpoint-url", &self.endpoint])
+            .args(args)
+            .envs(binary_env(home))
+            .stdin(Stdio::null());
+        for name in SCRUBBED_ENV {
+            command.env_remove(name);
+        }
+        let output = command.output().expect("run opsdeck");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
     }
 
     fn wait_until_listening(&self, port: u16) {

@@ -8,7 +8,7 @@ use crate::app::screens::{ProvisionEnd, ProvisionKind, ProvisionView};
 use crate::app::state::AppState;
 use crate::cloud::BackendKind;
 use crate::config::StackConfig;
-use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, TeardownOutcome};
+use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, EventLine, TeardownOutcome};
 
 pub(super) fn command(state: &mut AppState, command: Command) -> Option<Effect> {
     let view = state.provision.as_mut()?;
@@ -99,16 +99,7 @@ pub(super) fn applied(
             let reason = outcome
                 .lost_sight
                 .clone()
-                .or_else(|| {
-                    outcome.first_failure.as_ref().map(|line| {
-                        format!(
-                            "{} {}: {}",
-                            line.resource_type,
-                            line.logical_id,
-                            line.reason.as_deref().unwrap_or("no reason given")
-                        )
-                    })
-                })
+                .or_else(|| outcome.first_failure.as_ref().map(EventLine::cause))
                 .unwrap_or_else(|| outcome.status.to_string());
             let error = format!("{what} FAILED: {reason}");
             let effect = finish(state);

@@ -121,12 +121,7 @@ fn is_ours(stack: &CfnStack) -> bool {
 /// What to tell the user about a stack that cannot be planned or applied as it is.
 pub fn stuck_advice(stack: &CfnStack, first_failure: Option<&EventLine>) -> String {
     let cause = first_failure.map_or_else(String::new, |line| {
-        format!(
-            " The first failure was {} {}: {}.",
-            line.resource_type,
-            line.logical_id,
-            line.reason.as_deref().unwrap_or("no reason given")
-        )
+        format!(" The first failure was {}.", line.cause())
     });
     let what = match stack.status {
         StackStatus::RollbackComplete => {
@@ -441,6 +436,19 @@ pub struct EventLine {
     pub elapsed_ms: Option<Millis>,
 }
 
+impl EventLine {
+    /// `AWS::RDS::DBInstance Database: <CloudFormation's reason>`, as every face shows a
+    /// failure.
+    pub fn cause(&self) -> String {
+        format!(
+            "{} {}: {}",
+            self.resource_type,
+            self.logical_id,
+            self.reason.as_deref().unwrap_or("no reason given")
+        )
+    }
+}
+
 impl From<&StackEvent> for EventLine {
     fn from(event: &StackEvent) -> Self {
         EventLine {
@@ -669,13 +677,7 @@ fn result_text(outcome: &ApplyOutcome) -> String {
     match (&outcome.lost_sight, &outcome.first_failure) {
         (Some(why), _) => format!("unknown: {why}"),
         _ if outcome.succeeded => format!("succeeded: {}", outcome.status),
-        (None, Some(line)) => format!(
-            "failed: {}: {} {}: {}",
-            outcome.status,
-            line.resource_type,
-            line.logical_id,
-            line.reason.as_deref().unwrap_or("no reason given")
-        ),
+        (None, Some(line)) => format!("failed: {}: {}", outcome.status, line.cause()),
         (None, None) => format!("failed: {}", outcome.status),
     }
 }
