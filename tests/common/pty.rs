@@ -15,6 +15,8 @@ pub struct PtyApp {
     child: Box<dyn Child + Send + Sync>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Says when the reader has read everything the program wrote.
+    reader_done: std::sync::mpsc::Receiver<()>,
     _home: tempfile::TempDir,
 }
 
@@ -68,8 +70,10 @@ impl PtyApp {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let (screen_in, raw_in) = (screen.clone(), raw.clone());
+        let (drained, reader_done) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
+            // Ends at EOF, or EIO once the program has exited and closed its side.
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
@@ -77,6 +81,7 @@ impl PtyApp {
                 screen_in.lock().unwrap().process(&buf[..n]);
                 raw_in.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            let _ = drained.send(());
         });
         PtyApp {
             master: pty.master,
@@ -84,6 +89,7 @@ impl PtyApp {
             child,
             screen,
             raw,
+            reader_done,
             _home: home,
         }
     }
@@ -143,6 +149,11 @@ impl PtyApp {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // What it wrote last (leaving the alternate screen) may still be in the pty:
+                // read to the end before anyone looks at `raw`.
+                let _ = self
+                    .reader_done
+                    .recv_timeout(deadline.saturating_duration_since(Instant::now()));
                 return status.exit_code();
             }
             if Instant::now() > deadline {
