@@ -56,11 +56,11 @@ struct PlanLine<'a> {
 fn plan_text(target: &SiteTarget, plan: &SitePlan) -> String {
     let (new, changed) = site::deploy::counts(plan);
     let mut text = format!(
-        "s3://{}: {new} new, {changed} changed, {} unchanged, {} to delete ({:.1} kB to send)\n",
+        "s3://{}: {new} new, {changed} changed, {} unchanged, {} to delete ({} to send)\n",
         target.bucket,
         plan.unchanged,
         plan.deletes.len(),
-        plan.upload_bytes() as f64 / 1000.0
+        size(plan.upload_bytes())
     );
     for upload in &plan.uploads {
         let why = match upload.why {
@@ -90,6 +90,15 @@ fn plan_text(target: &SiteTarget, plan: &SitePlan) -> String {
         (None, _) => text.push_str("No distribution given: nothing is invalidated.\n"),
     }
     text
+}
+
+/// `812 bytes`, `14.2 kB`, `3.1 MB`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
 }
 
 /// `opsdeck site deploy DIR`.

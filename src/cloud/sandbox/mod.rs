@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::cloud::{BackendKind, Cloud};
 use crate::model::Millis;
 
+pub use site::{EXAMPLE_BUCKET, EXAMPLE_DISTRIBUTION};
 pub use world::{EcrImage, ImageBehaviour};
 
 use world::World;

@@ -123,6 +123,7 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
     world.logs.create_group(LOG_GROUP);
     build_task_definitions(&mut world, start);
     build_service(&mut world, &wiring, start);
+    world.site = super::site::example_site(start - DAY);
     world.script = script(scenario, start);
     world
 }

@@ -169,3 +169,54 @@ impl SiteApi for Sandbox {
             })
     }
 }
+
+/// The example stack's static frontend: its bucket, and the distribution in front of it.
+pub const EXAMPLE_BUCKET: &str = "umami-frontend";
+pub const EXAMPLE_DISTRIBUTION: &str = "E2UMAMISANDBOX";
+
+/// A build deployed a day before the clock's start: an index page, a bundle and a logo.
+/// Drawn from no randomness, so the rest of the account is the same as without it.
+pub(crate) fn example_site(deployed_at: Millis) -> SiteStore {
+    let files: [(&str, &str, &str, &str); 3] = [
+        (
+            "index.html",
+            "<!doctype html><script src=/assets/index-Dx4kP9aQ.js></script>",
+            "text/html; charset=utf-8",
+            "no-cache",
+        ),
+        (
+            "assets/index-Dx4kP9aQ.js",
+            "console.log('umami')",
+            "text/javascript; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "assets/logo-7c1e2b9f.svg",
+            "<svg xmlns='http://www.w3.org/2000/svg'/>",
+            "image/svg+xml",
+            "public, max-age=31536000, immutable",
+        ),
+    ];
+    let objects = files
+        .iter()
+        .map(|(key, body, content_type, cache_control)| {
+            let object = SimObject {
+                stored: StoredObject {
+                    key: (*key).to_string(),
+                    size: body.len() as u64,
+                    etag: crate::ops::site::plan::md5_hex(body.as_bytes()),
+                    last_modified: Some(deployed_at),
+                },
+                headers: ObjectHeaders {
+                    content_type: (*content_type).to_string(),
+                    cache_control: (*cache_control).to_string(),
+                },
+            };
+            ((*key).to_string(), object)
+        })
+        .collect();
+    SiteStore {
+        buckets: BTreeMap::from([(EXAMPLE_BUCKET.to_string(), objects)]),
+        distributions: BTreeMap::from([(EXAMPLE_DISTRIBUTION.to_string(), Vec::new())]),
+    }
+}
