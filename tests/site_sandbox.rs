@@ -4,12 +4,14 @@
 
 use std::path::Path;
 
+use opsdeck::cloud::Cloud;
 use opsdeck::cloud::sandbox::{
     ClockMode, EXAMPLE_BUCKET, EXAMPLE_DISTRIBUTION, SANDBOX_EPOCH, Sandbox, Scenario,
 };
 use opsdeck::model::InvalidationStatus;
 use opsdeck::ops::audit::Audit;
-use opsdeck::ops::site::{self, SiteOptions, SiteTarget, SiteVerdict};
+use opsdeck::ops::site::deploy::SiteFailure;
+use opsdeck::ops::site::{self, SiteOptions, SiteOutcome, SitePlan, SiteTarget, SiteVerdict};
 
 fn write(dir: &Path, files: &[(&str, &str)]) {
     for (key, body) in files {
@@ -17,6 +19,24 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, body).unwrap();
     }
+}
+
+async fn deploy(
+    cloud: &Cloud,
+    target: &SiteTarget,
+    plan: &SitePlan,
+    options: &SiteOptions,
+) -> Result<SiteOutcome, SiteFailure> {
+    site::deploy::deploy(
+        cloud,
+        target,
+        plan,
+        options,
+        &Audit::disabled(),
+        "eu-west-2",
+        &|_| {},
+    )
+    .await
 }
 
 #[tokio::test]
@@ -66,17 +86,7 @@ async fn a_new_build_sends_what_changed_and_waits_for_its_invalidation() {
         wait: true,
         timeout_ms: 15 * 60_000,
     };
-    let outcome = site::deploy::deploy(
-        &cloud,
-        &target,
-        &plan,
-        &options,
-        &Audit::disabled(),
-        "eu-west-2",
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&cloud, &target, &plan, &options).await.unwrap();
     assert_eq!(outcome.verdict, SiteVerdict::Done);
     assert_eq!((outcome.uploaded, outcome.deleted), (2, 1));
     let invalidation = outcome.invalidation.unwrap();
@@ -102,17 +112,7 @@ async fn a_new_build_sends_what_changed_and_waits_for_its_invalidation() {
         wait: true,
         timeout_ms: 20_000,
     };
-    let outcome = site::deploy::deploy(
-        &cloud,
-        &target,
-        &plan,
-        &hurried,
-        &Audit::disabled(),
-        "eu-west-2",
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let outcome = deploy(&cloud, &target, &plan, &hurried).await.unwrap();
     assert_eq!(outcome.verdict, SiteVerdict::TimedOut);
     assert_eq!(outcome.verdict.exit_code(), 5);
 }
@@ -140,17 +140,7 @@ async fn read_only_refuses_the_upload_in_the_cloud_layer() {
         wait: false,
         timeout_ms: 60_000,
     };
-    let failure = site::deploy::deploy(
-        &cloud,
-        &target,
-        &plan,
-        &options,
-        &Audit::disabled(),
-        "eu-west-2",
-        &|_| {},
-    )
-    .await
-    .unwrap_err();
+    let failure = deploy(&cloud, &target, &plan, &options).await.unwrap_err();
     assert!(
         failure.to_string().contains("read-only: s3:PutObject"),
         "{failure}"

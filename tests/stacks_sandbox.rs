@@ -873,33 +873,8 @@ async fn deleting_the_bootstrapped_stack_leaves_only_the_final_snapshot() {
 
     let gone = ops::discover::topology(&cloud, &umami()).await.unwrap_err();
     assert!(matches!(gone, CloudError::NotFound { .. }), "{gone:?}");
-    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
-    assert!(
-        cloud
-            .elb
-            .describe_load_balancers(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        cloud
-            .elb
-            .describe_target_groups(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
+    assert_none_of_the_stack_is_served(&cloud).await;
     assert!(cloud.network.describe_vpc(&vpc).await.is_err());
-    assert!(
-        cloud
-            .edge
-            .describe_certificates(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
     // The task definition stays, deregistered; the image outside the stack stays too.
     let inactive = cloud.ecs.describe_task_definition("umami:1").await.unwrap();
     assert_eq!(inactive.status, TaskDefinitionStatus::Inactive);
@@ -940,32 +915,7 @@ async fn a_failed_database_rolls_the_bootstrap_back_and_nothing_of_it_remains() 
         .filter(|e| e.status == "CREATE_COMPLETE" && !e.is_stack())
         .collect();
     assert!(made.len() > 10, "the network and ALB were made first");
-    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
-    assert!(
-        cloud
-            .elb
-            .describe_load_balancers(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(
-        cloud
-            .elb
-            .describe_target_groups(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert!(cloud.rds.describe_db_instances().await.unwrap().is_empty());
-    assert!(
-        cloud
-            .edge
-            .describe_certificates(&[])
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_none_of_the_stack_is_served(&cloud).await;
     for e in events.iter().filter(|e| e.resource_type == "AWS::EC2::VPC") {
         let id = e.physical_id.as_deref().unwrap_or_default();
         assert!(
@@ -1152,4 +1102,18 @@ async fn a_failed_update_returns_the_service_to_the_revision_it_ran() {
         let definition = cloud.ecs.describe_task_definition(revision).await.unwrap();
         assert_eq!(definition.status, status, "{revision}");
     }
+}
+
+/// What a user would look for after the stack is gone: no cluster, load balancer, target
+/// group, database or certificate left in the account.
+async fn assert_none_of_the_stack_is_served(cloud: &Cloud) {
+    assert!(cloud.ecs.list_clusters().await.unwrap().is_empty());
+    let balancers = cloud.elb.describe_load_balancers(&[]).await.unwrap();
+    assert!(balancers.is_empty(), "{balancers:?}");
+    let groups = cloud.elb.describe_target_groups(&[]).await.unwrap();
+    assert!(groups.is_empty(), "{groups:?}");
+    let databases = cloud.rds.describe_db_instances().await.unwrap();
+    assert!(databases.is_empty(), "{databases:?}");
+    let certificates = cloud.edge.describe_certificates(&[]).await.unwrap();
+    assert!(certificates.is_empty(), "{certificates:?}");
 }

@@ -136,7 +136,7 @@ pub async fn run(cloud: &Cloud, answers: &Answers, args: &BootstrapArgs, context
         Ok(existing) => existing,
         Err(refusal) => return refused(refusal),
     };
-    if let Existing::Busy { stack } = &existing {
+    let existing = if let Existing::Busy { stack } = &existing {
         if !args.apply {
             return refused(format!(
                 "stack {} is {}: CloudFormation is still working on it; `opsdeck bootstrap \
@@ -164,8 +164,15 @@ pub async fn run(cloud: &Cloud, answers: &Answers, args: &BootstrapArgs, context
         if !outcome.succeeded {
             return finish_apply(&outcome, answers, args, context);
         }
-    }
-    let prepared = match provision::prepare(cloud, answers).await {
+        // What the operation left the stack as.
+        match provision::inspect(cloud, &answers.name).await {
+            Ok(now) => now,
+            Err(refusal) => return refused(refusal),
+        }
+    } else {
+        existing
+    };
+    let prepared = match provision::prepare_for(cloud, answers, existing).await {
         Ok(prepared) => prepared,
         Err(refusal) => return refused(refusal),
     };

@@ -172,6 +172,15 @@ impl Prepared {
 /// Checks the answers against the account and fits them to it; nothing is changed.
 pub async fn prepare(cloud: &Cloud, answers: &Answers) -> Result<Prepared, Refusal> {
     let existing = inspect(cloud, &answers.name).await?;
+    prepare_for(cloud, answers, existing).await
+}
+
+/// [`prepare`] for a caller that has just inspected the stack's name itself.
+pub async fn prepare_for(
+    cloud: &Cloud,
+    answers: &Answers,
+    existing: Existing,
+) -> Result<Prepared, Refusal> {
     // What the stack costs once it runs as asked, even if it starts with 0 tasks.
     let cost = estimate_answers(answers).map_err(|error| Refusal(error.to_string()))?;
     let mut answers = answers.clone();
