@@ -7,9 +7,9 @@ use async_trait::async_trait;
 
 use super::{CloudError, CloudResult, DesiredStatus, EcsApi, RdsApi, SiteApi, StacksApi};
 use crate::model::{
-    CfnStack, ChangeSet, ChangeSetRequest, DbInstance, DbSnapshot, Invalidation, NewTaskDefinition,
-    ObjectHeaders, Service, ServiceDeployment, ServiceUpdate, StackEvent, StackResource,
-    StoredObject, Task, TaskDefinition, TaskDefinitionStatus,
+    BucketAccess, CfnStack, ChangeSet, ChangeSetRequest, DbInstance, DbSnapshot, Distribution,
+    Invalidation, NewTaskDefinition, ObjectHeaders, Service, ServiceDeployment, ServiceUpdate,
+    StackEvent, StackResource, StoredObject, Task, TaskDefinition, TaskDefinitionStatus,
 };
 
 fn refuse<T>(action: &str, target: &str) -> CloudResult<T> {
@@ -197,5 +197,21 @@ impl SiteApi for ReadOnlySite {
     }
     async fn get_invalidation(&self, distribution: &str, id: &str) -> CloudResult<Invalidation> {
         self.0.get_invalidation(distribution, id).await
+    }
+    async fn list_distributions(&self) -> CloudResult<Vec<Distribution>> {
+        self.0.list_distributions().await
+    }
+    async fn distribution(&self, id: &str) -> CloudResult<Distribution> {
+        self.0.distribution(id).await
+    }
+    async fn list_invalidations(
+        &self,
+        distribution: &str,
+        max: usize,
+    ) -> CloudResult<Vec<Invalidation>> {
+        self.0.list_invalidations(distribution, max).await
+    }
+    async fn bucket_access(&self, bucket: &str) -> CloudResult<BucketAccess> {
+        self.0.bucket_access(bucket).await
     }
 }

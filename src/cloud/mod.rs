@@ -12,14 +12,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::model::{
+    BucketAccess, CfnStack, ChangeSet, ChangeSetRequest, Distribution, Invalidation, ObjectHeaders,
+    StackEvent, StackResource, StoredObject, TaggedResource,
+};
+use crate::model::{
     Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
     LogEvent, LogPage, LogQuery, LogStream, MetricQuery, MetricSeries, Millis, NatGateway,
     NewTaskDefinition, RouteTable, SecurityGroup, Service, ServiceDeployment, ServiceUpdate,
     Subnet, TargetGroup, TargetHealth, Task, TaskDefinition, TaskDefinitionStatus, Vpc,
-};
-use crate::model::{
-    CfnStack, ChangeSet, ChangeSetRequest, Invalidation, ObjectHeaders, StackEvent, StackResource,
-    StoredObject, TaggedResource,
 };
 
 /// A failure talking to the cloud, phrased for the person at the keyboard.
@@ -344,6 +344,21 @@ pub trait SiteApi: Send + Sync {
         reference: &str,
     ) -> CloudResult<Invalidation>;
     async fn get_invalidation(&self, distribution: &str, id: &str) -> CloudResult<Invalidation>;
+    /// Every distribution of the account (ListDistributions, all pages). The summaries do
+    /// not carry the default root object: it reads None here, and [`SiteApi::distribution`]
+    /// has it.
+    async fn list_distributions(&self) -> CloudResult<Vec<Distribution>>;
+    /// One distribution with its whole configuration (GetDistribution).
+    async fn distribution(&self, id: &str) -> CloudResult<Distribution>;
+    /// The newest invalidations of a distribution, newest first, at most `max` (their
+    /// summaries: no paths).
+    async fn list_invalidations(
+        &self,
+        distribution: &str,
+        max: usize,
+    ) -> CloudResult<Vec<Invalidation>>;
+    /// Who may read the bucket: its Block Public Access settings and its policy.
+    async fn bucket_access(&self, bucket: &str) -> CloudResult<BucketAccess>;
 }
 
 /// The backend's time: the wall clock on AWS, the virtual clock in the sandbox. Workflows

@@ -12,7 +12,10 @@ pub mod stack;
 pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
 pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
-pub use site::{Invalidation, InvalidationStatus, ObjectHeaders, StoredObject};
+pub use site::{
+    BucketAccess, Distribution, Invalidation, InvalidationStatus, ObjectHeaders, Origin,
+    OriginAccess, OriginKind, OriginProtocol, StoredObject, ViewerProtocol,
+};
 pub use stack::{
     Capability, CfnStack, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest,
     ChangeSetStatus, Replacement, ResourceChange, STACK_RESOURCE_TYPE, StackEvent, StackResource,

@@ -46,3 +46,146 @@ pub struct Invalidation {
     pub created_at: Option<Millis>,
     pub paths: Vec<String>,
 }
+
+/// How viewers may reach a distribution: its default cache behaviour's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ViewerProtocol {
+    AllowAll,
+    RedirectToHttps,
+    HttpsOnly,
+}
+
+impl ViewerProtocol {
+    /// CloudFront's words: `allow-all`, `redirect-to-https`, `https-only`.
+    pub fn parse(text: &str) -> ViewerProtocol {
+        match text {
+            "redirect-to-https" => ViewerProtocol::RedirectToHttps,
+            "https-only" => ViewerProtocol::HttpsOnly,
+            _ => ViewerProtocol::AllowAll,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewerProtocol::AllowAll => "allow-all",
+            ViewerProtocol::RedirectToHttps => "redirect-to-https",
+            ViewerProtocol::HttpsOnly => "https-only",
+        }
+    }
+}
+
+/// How CloudFront reaches a custom origin (an ALB, a server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OriginProtocol {
+    HttpOnly,
+    MatchViewer,
+    HttpsOnly,
+}
+
+impl OriginProtocol {
+    /// CloudFront's words: `http-only`, `match-viewer`, `https-only`.
+    pub fn parse(text: &str) -> OriginProtocol {
+        match text {
+            "http-only" => OriginProtocol::HttpOnly,
+            "match-viewer" => OriginProtocol::MatchViewer,
+            _ => OriginProtocol::HttpsOnly,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginProtocol::HttpOnly => "http-only",
+            OriginProtocol::MatchViewer => "match-viewer",
+            OriginProtocol::HttpsOnly => "https-only",
+        }
+    }
+}
+
+/// What lets CloudFront, and only CloudFront, read a bucket origin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum OriginAccess {
+    /// An Origin Access Control (the current way), by id.
+    Oac(String),
+    /// A legacy Origin Access Identity, as `origin-access-identity/cloudfront/<id>`.
+    Oai(String),
+    /// Neither: the bucket must be public for CloudFront to read it.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum OriginKind {
+    /// An S3 bucket's REST endpoint (`<bucket>.s3.<region>.amazonaws.com`).
+    Bucket {
+        bucket: String,
+        access: OriginAccess,
+    },
+    /// Anything else: an ALB, an S3 website endpoint, a server.
+    Custom { protocol: OriginProtocol },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub id: String,
+    pub domain_name: String,
+    pub kind: OriginKind,
+}
+
+impl Origin {
+    /// The bucket behind an S3 REST origin, by its domain name.
+    pub fn bucket_of(domain_name: &str) -> Option<String> {
+        let (bucket, rest) = domain_name.split_once(".s3.")?;
+        (!bucket.is_empty() && rest.ends_with("amazonaws.com")).then(|| bucket.to_string())
+    }
+}
+
+/// A CloudFront distribution, from ListDistributions (its summary holds all of this).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Distribution {
+    pub id: String,
+    pub arn: String,
+    /// `dxxxx.cloudfront.net`.
+    pub domain_name: String,
+    /// Alternate domain names (CNAMEs).
+    pub aliases: Vec<String>,
+    /// `Deployed`, or `InProgress` while a change reaches the edge locations.
+    pub status: String,
+    pub enabled: bool,
+    /// The ACM certificate (in us-east-1) when it serves aliases; none for the default
+    /// `*.cloudfront.net` certificate.
+    pub certificate: Option<String>,
+    /// None when unset (an empty string in CloudFront's answer).
+    pub default_root_object: Option<String>,
+    /// The default cache behaviour's viewer protocol policy.
+    pub viewer_protocol: ViewerProtocol,
+    pub origins: Vec<Origin>,
+    pub last_modified: Option<Millis>,
+    pub comment: Option<String>,
+}
+
+impl Distribution {
+    pub fn is_deployed(&self) -> bool {
+        self.status.eq_ignore_ascii_case("deployed")
+    }
+
+    /// The buckets this distribution serves from.
+    pub fn buckets(&self) -> impl Iterator<Item = &str> {
+        self.origins.iter().filter_map(|o| match &o.kind {
+            OriginKind::Bucket { bucket, .. } => Some(bucket.as_str()),
+            OriginKind::Custom { .. } => None,
+        })
+    }
+}
+
+/// Who may read a bucket: its Block Public Access settings and its policy, as S3 gives them.
+/// Whether that makes it public is for `ops::findings` to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BucketAccess {
+    /// All four Block Public Access settings are on for the bucket (GetPublicAccessBlock).
+    pub public_access_blocked: bool,
+    /// The bucket policy's JSON, if it has one (GetBucketPolicy).
+    pub policy: Option<String>,
+}

@@ -263,6 +263,11 @@ fn not_found_kind(code: &str) -> Option<&'static str> {
         "RepositoryNotFoundException" => "ECR repository",
         "DBSnapshotNotFound" | "DBSnapshotNotFoundFault" => "database snapshot",
         "ResourceNotFoundException" => "resource",
+        "NoSuchBucket" => "S3 bucket",
+        "NoSuchDistribution" => "CloudFront distribution",
+        "NoSuchInvalidation" => "invalidation",
+        "NoSuchBucketPolicy" => "bucket policy",
+        "NoSuchPublicAccessBlockConfiguration" => "public access block",
         _ => return None,
     })
 }

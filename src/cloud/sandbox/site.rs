@@ -10,8 +10,12 @@ use async_trait::async_trait;
 use super::Sandbox;
 use super::ids;
 use super::world::World;
+use super::world::{ACCOUNT_ID, REGION};
 use crate::cloud::{CloudError, CloudResult, SiteApi};
-use crate::model::{Invalidation, InvalidationStatus, Millis, ObjectHeaders, StoredObject};
+use crate::model::{
+    BucketAccess, Distribution, Invalidation, InvalidationStatus, Millis, ObjectHeaders, Origin,
+    OriginAccess, OriginKind, StoredObject, ViewerProtocol,
+};
 
 /// How long an invalidation takes to reach every edge location.
 const INVALIDATION_MS: Millis = 90_000;
@@ -30,12 +34,29 @@ pub(crate) struct SimInvalidation {
     pub ready_at: Millis,
 }
 
+/// A bucket: its objects by key, and who may read it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SimBucket {
+    pub objects: BTreeMap<String, SimObject>,
+    pub access: BucketAccess,
+}
+
+/// A distribution as ListDistributions would show it, and its invalidations.
+#[derive(Debug, Clone)]
+pub(crate) struct SimDistribution {
+    pub distribution: Distribution,
+    /// Oldest first.
+    pub invalidations: Vec<SimInvalidation>,
+    /// Until then the distribution reads `InProgress`: a change reaching the edge.
+    pub deployed_at: Millis,
+}
+
 /// Every bucket and distribution of the account.
 #[derive(Debug, Default)]
 pub(crate) struct SiteStore {
-    pub buckets: BTreeMap<String, BTreeMap<String, SimObject>>,
-    /// Distribution id -> its invalidations, oldest first.
-    pub distributions: BTreeMap<String, Vec<SimInvalidation>>,
+    pub buckets: BTreeMap<String, SimBucket>,
+    /// By distribution id.
+    pub distributions: BTreeMap<String, SimDistribution>,
 }
 
 fn no_bucket(bucket: &str) -> CloudError {
@@ -71,7 +92,7 @@ impl SiteApi for Sandbox {
             .buckets
             .get(bucket)
             .ok_or_else(|| no_bucket(bucket))?;
-        Ok(objects.values().map(|o| o.stored.clone()).collect())
+        Ok(objects.objects.values().map(|o| o.stored.clone()).collect())
     }
 
     async fn put_object(
@@ -92,7 +113,7 @@ impl SiteApi for Sandbox {
             .buckets
             .get_mut(bucket)
             .ok_or_else(|| no_bucket(bucket))?;
-        objects.insert(
+        objects.objects.insert(
             key.to_string(),
             SimObject {
                 stored: StoredObject {
@@ -115,7 +136,7 @@ impl SiteApi for Sandbox {
             .get_mut(bucket)
             .ok_or_else(|| no_bucket(bucket))?;
         for key in keys {
-            objects.remove(key);
+            objects.objects.remove(key);
         }
         Ok(())
     }
@@ -129,11 +150,12 @@ impl SiteApi for Sandbox {
         let mut world = self.current();
         let now = world.now;
         let id = format!("I{}", ids::alnum(&mut world.rng, 13).to_ascii_uppercase());
-        let list = world
+        let list = &mut world
             .site
             .distributions
             .get_mut(distribution)
-            .ok_or_else(|| no_distribution(distribution))?;
+            .ok_or_else(|| no_distribution(distribution))?
+            .invalidations;
         // The same caller reference is the same request: CloudFront answers the first one.
         if let Some(same) = list.iter().find(|i| i.reference == reference) {
             return Ok(same.invalidation.clone());
@@ -154,11 +176,12 @@ impl SiteApi for Sandbox {
 
     async fn get_invalidation(&self, distribution: &str, id: &str) -> CloudResult<Invalidation> {
         let world = self.current();
-        let list = world
+        let list = &world
             .site
             .distributions
             .get(distribution)
-            .ok_or_else(|| no_distribution(distribution))?;
+            .ok_or_else(|| no_distribution(distribution))?
+            .invalidations;
         list.iter()
             .find(|i| i.invalidation.id == id)
             .map(|i| status(&world, i))
@@ -168,6 +191,74 @@ impl SiteApi for Sandbox {
                 hint: None,
             })
     }
+
+    async fn list_distributions(&self) -> CloudResult<Vec<Distribution>> {
+        let world = self.current();
+        Ok(world
+            .site
+            .distributions
+            .values()
+            .map(|d| {
+                let mut summary = shown(&world, d);
+                summary.default_root_object = None;
+                summary
+            })
+            .collect())
+    }
+
+    async fn distribution(&self, id: &str) -> CloudResult<Distribution> {
+        let world = self.current();
+        let found = world
+            .site
+            .distributions
+            .get(id)
+            .ok_or_else(|| no_distribution(id))?;
+        Ok(shown(&world, found))
+    }
+
+    async fn list_invalidations(
+        &self,
+        distribution: &str,
+        max: usize,
+    ) -> CloudResult<Vec<Invalidation>> {
+        let world = self.current();
+        let found = world
+            .site
+            .distributions
+            .get(distribution)
+            .ok_or_else(|| no_distribution(distribution))?;
+        Ok(found
+            .invalidations
+            .iter()
+            .rev()
+            .take(max)
+            .map(|i| Invalidation {
+                paths: Vec::new(),
+                ..status(&world, i)
+            })
+            .collect())
+    }
+
+    async fn bucket_access(&self, bucket: &str) -> CloudResult<BucketAccess> {
+        let world = self.current();
+        let found = world
+            .site
+            .buckets
+            .get(bucket)
+            .ok_or_else(|| no_bucket(bucket))?;
+        Ok(found.access.clone())
+    }
+}
+
+/// A distribution as CloudFront shows it now: `InProgress` until its change has deployed.
+fn shown(world: &World, simulated: &SimDistribution) -> Distribution {
+    let mut distribution = simulated.distribution.clone();
+    distribution.status = if world.now >= simulated.deployed_at {
+        "Deployed".to_string()
+    } else {
+        "InProgress".to_string()
+    };
+    distribution
 }
 
 /// The example stack's static frontend: its bucket, and the distribution in front of it.
@@ -216,7 +307,73 @@ pub(crate) fn example_site(deployed_at: Millis) -> SiteStore {
         })
         .collect();
     SiteStore {
-        buckets: BTreeMap::from([(EXAMPLE_BUCKET.to_string(), objects)]),
-        distributions: BTreeMap::from([(EXAMPLE_DISTRIBUTION.to_string(), Vec::new())]),
+        buckets: BTreeMap::from([(
+            EXAMPLE_BUCKET.to_string(),
+            SimBucket {
+                objects,
+                access: BucketAccess {
+                    public_access_blocked: true,
+                    policy: Some(oac_policy(
+                        EXAMPLE_BUCKET,
+                        &format!(
+                            "arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{EXAMPLE_DISTRIBUTION}"
+                        ),
+                    )),
+                },
+            },
+        )]),
+        distributions: BTreeMap::from([(
+            EXAMPLE_DISTRIBUTION.to_string(),
+            SimDistribution {
+                distribution: example_distribution(deployed_at),
+                invalidations: Vec::new(),
+                deployed_at,
+            },
+        )]),
     }
+}
+
+/// The frontend's distribution: the bucket through an Origin Access Control, HTTPS only for
+/// viewers, `index.html` at the root, on its own name under the example zone.
+fn example_distribution(deployed_at: Millis) -> Distribution {
+    Distribution {
+        id: EXAMPLE_DISTRIBUTION.to_string(),
+        arn: format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{EXAMPLE_DISTRIBUTION}"),
+        domain_name: "d1umami4sandbox.cloudfront.net".to_string(),
+        aliases: vec!["app.example.com".to_string()],
+        status: "Deployed".to_string(),
+        enabled: true,
+        certificate: Some(format!(
+            "arn:aws:acm:us-east-1:{ACCOUNT_ID}:certificate/5a1e7c9d-0b3f-4e2a-9c6d-1f8e2b7a4c30"
+        )),
+        default_root_object: Some("index.html".to_string()),
+        viewer_protocol: ViewerProtocol::RedirectToHttps,
+        origins: vec![Origin {
+            id: "s3-umami-frontend".to_string(),
+            domain_name: format!("{EXAMPLE_BUCKET}.s3.{REGION}.amazonaws.com"),
+            kind: OriginKind::Bucket {
+                bucket: EXAMPLE_BUCKET.to_string(),
+                access: OriginAccess::Oac("E1UMAMIOAC0001".to_string()),
+            },
+        }],
+        last_modified: Some(deployed_at),
+        comment: Some("umami frontend".to_string()),
+    }
+}
+
+/// The bucket policy an Origin Access Control needs: CloudFront's service principal may read
+/// objects on behalf of that one distribution, and nobody else may.
+pub(crate) fn oac_policy(bucket: &str, distribution_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+            "Effect": "Allow",
+            "Principal": { "Service": "cloudfront.amazonaws.com" },
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": { "StringEquals": { "AWS:SourceArn": distribution_arn } }
+        }]
+    })
+    .to_string()
 }
