@@ -185,6 +185,7 @@ async fn workers_deliver_every_feed_and_stop_when_asked() {
     let workers = Workers::spawn(
         sandbox.cloud(),
         common::umami(),
+        None,
         RefreshIntervals::default(),
         tx,
     );

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use crate::app::screens::bootstrap::Planned;
 use crate::app::screens::deploy::DeployChoices;
 use crate::model::{
-    DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, TargetGroupHealth,
-    Topology,
+    DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, SiteSnapshot,
+    TargetGroupHealth, Topology,
 };
 use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, Existing, TeardownOutcome};
 use crate::ops::release::{DeployPlan, Outcome, Progress, Revision, RollbackPlan};
@@ -22,15 +22,18 @@ pub enum PaneId {
     Targets,
     Rds,
     Logs,
+    /// The static site and CloudFront, shown when the stack has them.
+    Site,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 5] = [
+    pub const ALL: [PaneId; 6] = [
         PaneId::Network,
         PaneId::Ecs,
         PaneId::Targets,
         PaneId::Rds,
         PaneId::Logs,
+        PaneId::Site,
     ];
 
     pub fn title(self) -> &'static str {
@@ -40,6 +43,7 @@ impl PaneId {
             PaneId::Targets => "Targets",
             PaneId::Rds => "RDS",
             PaneId::Logs => "Logs",
+            PaneId::Site => "Site",
         }
     }
 
@@ -75,6 +79,7 @@ pub enum Command {
     FocusTargets,
     FocusRds,
     FocusLogs,
+    FocusSite,
     Zoom,
     /// Start typing a filter for the focused list.
     Filter,
@@ -151,6 +156,7 @@ impl Command {
         Command::FocusTargets,
         Command::FocusRds,
         Command::FocusLogs,
+        Command::FocusSite,
         Command::Zoom,
         Command::Filter,
         Command::Refresh,
@@ -201,6 +207,7 @@ impl Command {
             Command::FocusTargets => "focus-targets",
             Command::FocusRds => "focus-rds",
             Command::FocusLogs => "focus-logs",
+            Command::FocusSite => "focus-site",
             Command::Zoom => "zoom",
             Command::Filter => "filter",
             Command::Refresh => "refresh",
@@ -254,16 +261,18 @@ pub enum Feed {
     Rds,
     Logs,
     Metrics,
+    Site,
 }
 
 impl Feed {
-    pub const ALL: [Feed; 6] = [
+    pub const ALL: [Feed; 7] = [
         Feed::Topology,
         Feed::Ecs,
         Feed::Targets,
         Feed::Rds,
         Feed::Logs,
         Feed::Metrics,
+        Feed::Site,
     ];
 }
 
@@ -278,6 +287,8 @@ pub enum FeedData {
     Logs(Vec<LogEvent>),
     /// The sparklines' series over the last hour.
     Metrics(MetricsSnapshot),
+    /// The site's invalidations and bucket contents.
+    Site(SiteSnapshot),
 }
 
 impl FeedData {
@@ -289,6 +300,7 @@ impl FeedData {
             FeedData::Rds(_) => Feed::Rds,
             FeedData::Logs(_) => Feed::Logs,
             FeedData::Metrics(_) => Feed::Metrics,
+            FeedData::Site(_) => Feed::Site,
         }
     }
 }

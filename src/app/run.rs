@@ -104,8 +104,16 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let spawn =
-        |stack: StackRef| Workers::spawn(cloud.clone(), stack, config.refresh.clone(), tx.clone());
+    let spawn = |stack: StackRef| {
+        let site = config.stacks.get(&stack.name).and_then(|s| s.site.clone());
+        Workers::spawn(
+            cloud.clone(),
+            stack,
+            site,
+            config.refresh.clone(),
+            tx.clone(),
+        )
+    };
     let mut workers = (!picking).then(|| spawn(stack));
     let mut jobs = Jobs::new(cloud.clone(), audit, tx.clone());
     // File writes asked for by the user; awaited at the end so an export is never cut short.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::app::action::{Feed, PaneId};
 use crate::cloud::BackendKind;
 use crate::model::{
-    DbInstance, EcsSnapshot, Identity, MetricsSnapshot, Millis, NetGraph, StackRef,
+    DbInstance, EcsSnapshot, Identity, MetricsSnapshot, Millis, NetGraph, SiteSnapshot, StackRef,
     TargetGroupHealth, Topology,
 };
 
@@ -207,6 +207,7 @@ pub struct AppState {
     pub ecs: Loaded<EcsSnapshot>,
     pub targets: Loaded<Vec<TargetGroupHealth>>,
     pub rds: Loaded<Vec<DbInstance>>,
+    pub site: Loaded<SiteSnapshot>,
     /// CloudWatch series for the sparklines; panes draw without them until they arrive.
     pub metrics: Loaded<MetricsSnapshot>,
     pub logs: LogBuffer,
@@ -227,6 +228,7 @@ pub struct AppState {
     pub ecs_pane: EcsPane,
     pub targets_selected: usize,
     pub rds_selected: usize,
+    pub site_selected: usize,
     pub logs_pane: LogsPane,
 
     /// The deploy wizard or rollback picker, over the dashboard.
@@ -274,6 +276,7 @@ impl AppState {
             ecs: Loaded::default(),
             targets: Loaded::default(),
             rds: Loaded::default(),
+            site: Loaded::default(),
             metrics: Loaded::default(),
             logs: LogBuffer::new(log_capacity),
             logs_at: None,
@@ -289,6 +292,7 @@ impl AppState {
             ecs_pane: EcsPane::default(),
             targets_selected: 0,
             rds_selected: 0,
+            site_selected: 0,
             logs_pane: LogsPane::default(),
             wizard: None,
             confirm: None,
@@ -316,7 +320,16 @@ impl AppState {
             Feed::Rds => self.rds.at,
             Feed::Logs => self.logs_at,
             Feed::Metrics => self.metrics.at,
+            Feed::Site => self.site.at,
         }
+    }
+
+    /// Whether the stack has an edge to show: CloudFront or a site bucket.
+    pub fn has_site(&self) -> bool {
+        self.topology
+            .data
+            .as_ref()
+            .is_some_and(|t| !t.edge.is_empty())
     }
 
     /// The filter applied to a pane: the one being typed, else the committed one.

@@ -13,10 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::action::{Action, Feed, FeedData};
 use crate::cloud::{Cloud, CloudResult};
-use crate::config::RefreshIntervals;
-use crate::model::{Millis, StackRef, Topology, wall_clock_ms};
+use crate::config::{RefreshIntervals, SiteConfig};
+use crate::model::{Millis, SiteSnapshot, StackRef, Topology, wall_clock_ms};
 use crate::ops::discover;
 use crate::ops::logs::{self, Narrowing, PollOptions, RateLimiter};
+use crate::ops::site::discover::{self as site_discover, SiteHint};
 
 /// The newest topology, shared by the feeds that hang off it.
 type TopologyWatch = watch::Receiver<Option<Arc<Topology>>>;
@@ -37,15 +38,21 @@ impl Workers {
     pub fn spawn(
         cloud: Cloud,
         stack: StackRef,
+        site: Option<SiteConfig>,
         intervals: RefreshIntervals,
         actions: mpsc::UnboundedSender<Action>,
     ) -> Workers {
         let cancel = CancellationToken::new();
         let (refresh, refresh_rx) = watch::channel(0u64);
         let (topology_tx, topology_rx) = watch::channel::<Option<Arc<Topology>>>(None);
+        let hint = SiteHint {
+            stack: stack.name.clone(),
+            site,
+        };
         let ctx = FeedContext {
             cloud,
             stack,
+            hint,
             actions,
             cancel: cancel.clone(),
             refresh: refresh_rx,
@@ -68,6 +75,11 @@ impl Workers {
         tasks.spawn(metrics(
             ctx.clone(),
             ms(intervals.metrics_ms),
+            topology_rx.clone(),
+        ));
+        tasks.spawn(site_feed(
+            ctx.clone(),
+            ms(intervals.site_ms),
             topology_rx.clone(),
         ));
         // One FilterLogEvents budget for every poller of this account and region.
@@ -103,6 +115,8 @@ impl Drop for Workers {
 struct FeedContext {
     cloud: Cloud,
     stack: StackRef,
+    /// The site the config names, for discovery.
+    hint: SiteHint,
     actions: mpsc::UnboundedSender<Action>,
     cancel: CancellationToken,
     refresh: watch::Receiver<u64>,
@@ -154,7 +168,7 @@ async fn topology(
     publish: watch::Sender<Option<Arc<Topology>>>,
 ) {
     loop {
-        let result = discover::topology(&ctx.cloud, &ctx.stack).await;
+        let result = discover::topology_with(&ctx.cloud, &ctx.stack, &ctx.hint).await;
         match result {
             Ok(topology) => {
                 let topology = Arc::new(topology);
@@ -224,6 +238,26 @@ async fn metrics(ctx: FeedContext, interval: Duration, topology: TopologyWatch) 
             discover::metrics(&cloud, &stack, &topology, wall_clock_ms())
                 .await
                 .map(FeedData::Metrics)
+        }
+    })
+    .await;
+}
+
+/// The site's invalidations and bucket contents; no call at all for a stack with no edge.
+async fn site_feed(ctx: FeedContext, interval: Duration, topology: TopologyWatch) {
+    let Some(latest) = latest_topology(&ctx, topology).await else {
+        return;
+    };
+    let cloud = ctx.cloud.clone();
+    reload_every(ctx, Feed::Site, interval, move || {
+        let (cloud, topology) = (cloud.clone(), latest());
+        async move {
+            if topology.edge.is_empty() {
+                return Ok(FeedData::Site(SiteSnapshot::default()));
+            }
+            site_discover::snapshot(&cloud, &topology.edge)
+                .await
+                .map(FeedData::Site)
         }
     })
     .await;

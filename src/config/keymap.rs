@@ -29,6 +29,7 @@ pub enum Layer {
     Targets,
     Rds,
     Logs,
+    Site,
     Help,
     Detail,
     /// The logs pane's task and container picker.
@@ -44,13 +45,14 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 13] = [
+    pub const ALL: [Layer; 14] = [
         Layer::Global,
         Layer::Network,
         Layer::Ecs,
         Layer::Targets,
         Layer::Rds,
         Layer::Logs,
+        Layer::Site,
         Layer::Help,
         Layer::Detail,
         Layer::Picker,
@@ -69,6 +71,7 @@ impl Layer {
             Layer::Targets => "targets",
             Layer::Rds => "rds",
             Layer::Logs => "logs",
+            Layer::Site => "site",
             Layer::Help => "help",
             Layer::Detail => "detail",
             Layer::Picker => "picker",

@@ -20,6 +20,8 @@ pub struct RefreshIntervals {
     pub logs_ms: u64,
     /// CloudWatch publishes one-minute datapoints: refreshing faster only costs requests.
     pub metrics_ms: u64,
+    /// The site's invalidations and bucket contents.
+    pub site_ms: u64,
 }
 
 impl Default for RefreshIntervals {
@@ -31,6 +33,7 @@ impl Default for RefreshIntervals {
             topology_ms: 60_000,
             logs_ms: 1_000,
             metrics_ms: 60_000,
+            site_ms: 15_000,
         }
     }
 }

@@ -23,7 +23,9 @@ const TOP_FIELDS: &[&str] = &[
     "refresh",
     "stacks",
 ];
-const REFRESH_FIELDS: &[&str] = &["ecs", "targets", "rds", "topology", "logs", "metrics"];
+const REFRESH_FIELDS: &[&str] = &[
+    "ecs", "targets", "rds", "topology", "logs", "metrics", "site",
+];
 const STACK_FIELDS: &[&str] = &[
     "profile",
     "region",
@@ -61,6 +63,7 @@ fn refresh(table: &DeTable<'_>) -> Result<RefreshIntervals, Located> {
             "topology" => &mut refresh.topology_ms,
             "logs" => &mut refresh.logs_ms,
             "metrics" => &mut refresh.metrics_ms,
+            "site" => &mut refresh.site_ms,
             _ => return Err(unknown_field(key, "refresh.", REFRESH_FIELDS)),
         };
         *slot = refresh_millis(&format!("refresh.{name}"), value)?;

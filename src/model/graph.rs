@@ -12,6 +12,10 @@ pub type NodeId = String;
 pub enum NodeKind {
     Internet,
     Dns,
+    /// A CloudFront distribution of the stack.
+    Cdn,
+    /// An S3 bucket a distribution serves.
+    Bucket,
     InternetGateway,
     LoadBalancer,
     TargetGroup,

@@ -13,8 +13,9 @@ pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
 pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
 pub use site::{
-    BucketAccess, Distribution, Invalidation, InvalidationStatus, ObjectHeaders, Origin,
-    OriginAccess, OriginKind, OriginProtocol, StoredObject, ViewerProtocol,
+    BucketAccess, BucketStats, Distribution, EdgeDistribution, FoundBy, Invalidation,
+    InvalidationStatus, ObjectHeaders, Origin, OriginAccess, OriginKind, OriginProtocol,
+    SiteBucket, SiteSnapshot, StackEdge, StoredObject, ViewerProtocol,
 };
 pub use stack::{
     Capability, CfnStack, ChangeAction, ChangeSet, ChangeSetKind, ChangeSetRequest,
@@ -513,7 +514,7 @@ pub struct Listener {
     pub default_action: ListenerAction,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LoadBalancer {
     pub arn: String,
     pub name: String,
@@ -803,6 +804,8 @@ pub struct Topology {
     /// Service security groups and subnets, from the service's network configuration.
     pub service_network: NetworkConfig,
     pub log_groups: Vec<AwsLogsConfig>,
+    /// CloudFront in front of the stack, and the static site's buckets.
+    pub edge: StackEdge,
 }
 
 impl Topology {

@@ -1,6 +1,8 @@
 //! A static site as opsdeck sees it: the objects of its bucket, the CloudFront distribution
 //! in front of it, and the distribution's invalidations.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::Millis;
@@ -188,4 +190,83 @@ pub struct BucketAccess {
     pub public_access_blocked: bool,
     /// The bucket policy's JSON, if it has one (GetBucketPolicy).
     pub policy: Option<String>,
+}
+
+/// Why a distribution or bucket counts as the stack's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FoundBy {
+    /// An origin is the stack's load balancer, or the bucket is an origin of such a
+    /// distribution.
+    Origin,
+    /// Named in the config file.
+    Config,
+    /// Tagged `opsdeck:stack = <stack>`.
+    Tag,
+}
+
+/// A distribution of the stack, with its whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdgeDistribution {
+    #[serde(flatten)]
+    pub distribution: Distribution,
+    pub found_by: FoundBy,
+    /// It serves the stack's load balancer (CloudFront in front of the backend).
+    pub fronts_load_balancer: bool,
+}
+
+/// A bucket of the stack, and who may read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteBucket {
+    pub name: String,
+    pub access: BucketAccess,
+    pub found_by: FoundBy,
+}
+
+/// The stack's edge, as discovery found it: it changes rarely, like the rest of the topology.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StackEdge {
+    pub distributions: Vec<EdgeDistribution>,
+    pub buckets: Vec<SiteBucket>,
+}
+
+impl StackEdge {
+    pub fn is_empty(&self) -> bool {
+        self.distributions.is_empty() && self.buckets.is_empty()
+    }
+
+    /// The distributions that serve `bucket`.
+    pub fn serving(&self, bucket: &str) -> impl Iterator<Item = &EdgeDistribution> {
+        self.distributions
+            .iter()
+            .filter(move |d| d.distribution.buckets().any(|b| b == bucket))
+    }
+
+    /// What `opsdeck site deploy` targets when nothing is given: the first bucket and a
+    /// distribution serving it.
+    pub fn site_target(&self) -> Option<(String, Option<String>)> {
+        let bucket = self.buckets.first()?;
+        let distribution = self
+            .serving(&bucket.name)
+            .next()
+            .map(|d| d.distribution.id.clone());
+        Some((bucket.name.clone(), distribution))
+    }
+}
+
+/// The live side of the site, polled: each distribution's latest invalidations and each
+/// bucket's contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SiteSnapshot {
+    /// By distribution id, newest first.
+    pub invalidations: BTreeMap<String, Vec<Invalidation>>,
+    pub buckets: Vec<BucketStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketStats {
+    pub name: String,
+    pub objects: u64,
+    pub bytes: u64,
+    pub last_upload: Option<Millis>,
 }

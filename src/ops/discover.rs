@@ -12,6 +12,7 @@ use crate::model::{
     DbInstance, EcsSnapshot, MetricQuery, MetricsSnapshot, Millis, Service, StackRef,
     TargetGroupHealth, Topology, arn_name,
 };
+use crate::ops::site::discover::{self as site, SiteHint};
 
 /// Fills in the cluster and service a user left out when the account leaves no doubt
 /// (exactly one cluster, exactly one service); otherwise names the choices.
@@ -157,8 +158,22 @@ pub async fn name_the_choices(cloud: &Cloud, cluster: &str, error: CloudError) -
     CloudError::NotFound { kind, name, hint }
 }
 
-/// Everything around the service that changes rarely: network, load balancing, DNS, database.
+/// Everything around the service that changes rarely: network, load balancing, DNS, database,
+/// and the CloudFront in front of it found by the wires and the `opsdeck:stack` tag.
 pub async fn topology(cloud: &Cloud, stack: &StackRef) -> CloudResult<Topology> {
+    let hint = SiteHint {
+        stack: stack.name.clone(),
+        site: None,
+    };
+    topology_with(cloud, stack, &hint).await
+}
+
+/// [`topology`], with the static site the config names (`site = { bucket, distribution }`).
+pub async fn topology_with(
+    cloud: &Cloud,
+    stack: &StackRef,
+    hint: &SiteHint,
+) -> CloudResult<Topology> {
     let service = stack_service(cloud, stack).await?;
     let tg_arns: Vec<String> = unique(service.load_balancers.iter().map(|l| &l.target_group_arn));
 
@@ -197,6 +212,7 @@ pub async fn topology(cloud: &Cloud, stack: &StackRef) -> CloudResult<Topology> 
         .iter()
         .map(|lb| lb.dns_name.clone())
         .collect();
+    topology.edge = site::edge(cloud, hint, &load_balancers).await?;
     topology.load_balancers = load_balancers;
     topology.certificates = cloud.edge.describe_certificates(&cert_arns).await?;
     for name in dns_names {

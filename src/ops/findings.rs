@@ -36,7 +36,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(severity: Severity, title: impl Into<String>, resource: impl Into<String>) -> Finding {
+    pub(crate) fn new(
+        severity: Severity,
+        title: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Finding {
         Finding {
             severity,
             title: title.into(),
@@ -72,6 +76,7 @@ pub fn findings(
         )
     }));
     found.extend(wide_rules(topology));
+    found.extend(crate::ops::site::findings::findings(&topology.edge));
     found.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -2,7 +2,8 @@
 
 use crate::model::{
     DbInstance, EcsSnapshot, Edge, Health, ListenerAction, LoadBalancer, NatGateway, NetGraph,
-    Node, NodeKind, RouteTarget, Service, TargetGroupHealth, Task, TaskStatus, Topology,
+    Node, NodeKind, OriginAccess, OriginKind, OriginProtocol, RouteTarget, Service,
+    TargetGroupHealth, Task, TaskStatus, Topology, ViewerProtocol,
 };
 
 /// Derives the graph: nodes in display order (Internet, DNS, IGW, the load balancers, the
@@ -41,6 +42,7 @@ pub fn build(
             Health::Ok,
         ));
     }
+    graph.nodes.extend(edge_nodes(topology));
     for igw in &topology.internet_gateways {
         graph.nodes.push(node(
             &igw.id,
@@ -107,7 +109,110 @@ pub fn build(
         ));
     }
     graph.edges = wiring.edges(&graph, databases);
+    graph.edges.extend(site_edges(topology));
     graph
+}
+
+/// CloudFront and its buckets: `CloudFront app.example.com` (Deployed or InProgress), then
+/// `S3 umami-frontend` and who may read it.
+fn edge_nodes(topology: &Topology) -> Vec<Node> {
+    let mut nodes = Vec::new();
+    for d in &topology.edge.distributions {
+        let d = &d.distribution;
+        let name = d.aliases.first().unwrap_or(&d.domain_name);
+        let health = if !d.enabled {
+            Health::Warning
+        } else if d.is_deployed() {
+            Health::Ok
+        } else {
+            Health::Pending
+        };
+        let viewer = match d.viewer_protocol {
+            ViewerProtocol::AllowAll => "http+https",
+            ViewerProtocol::RedirectToHttps => "http→https",
+            ViewerProtocol::HttpsOnly => "https only",
+        };
+        nodes.push(node(
+            &cdn_id(&d.id),
+            NodeKind::Cdn,
+            &format!("CloudFront {name}"),
+            &format!("{}  {}  {viewer}", d.id, d.status),
+            health,
+        ));
+    }
+    for bucket in &topology.edge.buckets {
+        let public = bucket
+            .access
+            .policy
+            .as_deref()
+            .is_some_and(crate::ops::site::findings::policy_is_public);
+        let (detail, health) = if public {
+            ("public policy", Health::Warning)
+        } else if bucket.access.public_access_blocked {
+            ("private", Health::Ok)
+        } else {
+            ("public access not blocked", Health::Warning)
+        };
+        nodes.push(node(
+            &bucket_id(&bucket.name),
+            NodeKind::Bucket,
+            &format!("S3 {}", bucket.name),
+            detail,
+            health,
+        ));
+    }
+    nodes
+}
+
+pub fn cdn_id(distribution: &str) -> String {
+    format!("cloudfront:{distribution}")
+}
+
+pub fn bucket_id(bucket: &str) -> String {
+    format!("s3:{bucket}")
+}
+
+/// Internet to each distribution (`https`, or `http` when it still serves plain HTTP), and
+/// each distribution to its origins: the stack's load balancer by its protocol, a bucket by
+/// how CloudFront is let in (`OAC`, `OAI`, or `public`, drawn as not allowed).
+fn site_edges(topology: &Topology) -> Vec<Edge> {
+    let mut edges = Vec::new();
+    for d in &topology.edge.distributions {
+        let d = &d.distribution;
+        let viewer = if d.viewer_protocol == ViewerProtocol::AllowAll {
+            "http"
+        } else {
+            "https"
+        };
+        let cdn = cdn_id(&d.id);
+        edges.push(edge("internet", &cdn, viewer, None));
+        for origin in &d.origins {
+            match &origin.kind {
+                OriginKind::Bucket { bucket, access } => {
+                    let (label, allowed) = match access {
+                        OriginAccess::Oac(_) => ("OAC", Some(true)),
+                        OriginAccess::Oai(_) => ("OAI", Some(true)),
+                        OriginAccess::None => ("public", Some(false)),
+                    };
+                    edges.push(edge(&cdn, &bucket_id(bucket), label, allowed));
+                }
+                OriginKind::Custom { protocol } => {
+                    let lb = topology.load_balancers.iter().find(|lb| {
+                        origin
+                            .domain_name
+                            .trim_start_matches("dualstack.")
+                            .eq_ignore_ascii_case(&lb.dns_name)
+                    });
+                    if let Some(lb) = lb {
+                        let plain = *protocol == OriginProtocol::HttpOnly;
+                        let label = if plain { "http" } else { "https" };
+                        edges.push(edge(&cdn, &lb.arn, label, Some(!plain)));
+                    }
+                }
+            }
+        }
+    }
+    edges
 }
 
 /// One target group the service registers with, and the container port behind it.

@@ -15,6 +15,7 @@ pub fn feed_of(pane: PaneId) -> Feed {
         PaneId::Targets => Feed::Targets,
         PaneId::Rds => Feed::Rds,
         PaneId::Logs => Feed::Logs,
+        PaneId::Site => Feed::Site,
     }
 }
 
@@ -26,6 +27,7 @@ pub fn feed_error(state: &AppState, feed: Feed) -> Option<&str> {
         Feed::Rds => state.rds.error.as_deref(),
         Feed::Logs => state.logs_error.as_deref(),
         Feed::Metrics => state.metrics.error.as_deref(),
+        Feed::Site => state.site.error.as_deref(),
     }
 }
 

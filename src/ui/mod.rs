@@ -12,6 +12,7 @@ mod provision;
 mod rds;
 mod rollback;
 mod screen;
+mod site;
 pub mod spark;
 mod status;
 mod table;
@@ -75,7 +76,9 @@ pub fn render_with_keys(frame: &mut Frame, state: &AppState, keys: HelpKeys, the
 
 /// Draws the whole screen into a buffer area.
 pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, theme: &Theme) {
-    let Some(dashboard) = layout::dashboard(area, crate::app::view::zoomed(state)) else {
+    let Some(dashboard) =
+        layout::dashboard(area, crate::app::view::zoomed(state), state.has_site())
+    else {
         too_small_notice(buf, area, theme);
         return;
     };
@@ -173,6 +176,7 @@ fn draw_pane(buf: &mut Buffer, area: Rect, state: &AppState, pane: PaneId, theme
         PaneId::Targets => targets::draw(buf, area, state, theme),
         PaneId::Rds => rds::draw(buf, area, state, theme),
         PaneId::Logs => logs::draw(buf, area, state, theme),
+        PaneId::Site => site::draw(buf, area, state, theme),
     }
 }
 

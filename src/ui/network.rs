@@ -296,6 +296,27 @@ fn lanes(graph: &NetGraph) -> Vec<Vec<Item<'_>>> {
         ]);
     }
 
+    // The edge: each distribution, from the Internet to its origins (buckets drawn as boxes,
+    // the load balancer above named).
+    for cdn in graph.nodes_of(NodeKind::Cdn) {
+        let mut lane = vec![
+            Item::Text("Internet".into()),
+            arrow_for(edge(internet, Some(cdn))),
+            Item::Box(plain_box(cdn)),
+        ];
+        for out in graph.edges.iter().filter(|e| e.from == cdn.id) {
+            let Some(to) = graph.node(&out.to) else {
+                continue;
+            };
+            lane.push(Item::Arrow(out.label.clone(), out.allowed));
+            match to.kind {
+                NodeKind::Bucket => lane.push(Item::Box(plain_box(to))),
+                _ => lane.push(Item::Text(to.label.clone())),
+            }
+        }
+        lanes.push(lane);
+    }
+
     let mut egress = Vec::new();
     let nats: Vec<&Node> = graph.nodes_of(NodeKind::NatGateway).collect();
     let nat = nats.first().copied();

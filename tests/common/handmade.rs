@@ -236,6 +236,7 @@ pub fn topology() -> Topology {
             region: REGION.into(),
             stream_prefix: "ecs".into(),
         }],
+        edge: Default::default(),
     }
 }
 

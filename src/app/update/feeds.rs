@@ -15,6 +15,7 @@ pub(super) fn failed(state: &mut AppState, feed: Feed, error: String) {
         Feed::Rds => state.rds.error = Some(error.clone()),
         Feed::Logs => state.logs_error = Some(error.clone()),
         Feed::Metrics => state.metrics.error = Some(error.clone()),
+        Feed::Site => state.site.error = Some(error.clone()),
     }
     state.last_error = Some(format!("{label}: {error}"));
 }
@@ -66,6 +67,11 @@ pub(super) fn loaded(state: &mut AppState, data: FeedData, at: i64) {
             state.logs_error = None;
             return;
         }
+        FeedData::Site(site) => {
+            state.site.data = Some(site);
+            state.site.at = Some(at);
+            state.site.error = None;
+        }
         FeedData::Metrics(metrics) => {
             state.metrics.data = Some(metrics);
             state.metrics.at = Some(at);
@@ -104,5 +110,6 @@ fn feed_label(feed: Feed) -> &'static str {
         Feed::Rds => "rds",
         Feed::Logs => "logs",
         Feed::Metrics => "metrics",
+        Feed::Site => "site",
     }
 }

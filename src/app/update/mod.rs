@@ -163,13 +163,17 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         }
         Command::Back => back(state),
         Command::Enter => return enter(state),
-        Command::FocusNext => focus(state, state.focus.next()),
-        Command::FocusPrev => focus(state, state.focus.prev()),
+        Command::FocusNext => focus(state, shown_pane(state, PaneId::next)),
+        Command::FocusPrev => focus(state, shown_pane(state, PaneId::prev)),
         Command::FocusNetwork => focus(state, PaneId::Network),
         Command::FocusEcs => focus(state, PaneId::Ecs),
         Command::FocusTargets => focus(state, PaneId::Targets),
         Command::FocusRds => focus(state, PaneId::Rds),
         Command::FocusLogs => focus(state, PaneId::Logs),
+        Command::FocusSite if state.has_site() => focus(state, PaneId::Site),
+        Command::FocusSite => {
+            state.notice = Some("this stack has no static site or CloudFront".into());
+        }
         Command::Zoom => state.zoomed = !state.zoomed,
         Command::Filter => {
             let text = state.filters.get(&state.focus).cloned().unwrap_or_default();
@@ -282,3 +286,13 @@ fn step(state: &mut AppState, by: usize, down: bool) {
 
 #[cfg(test)]
 mod tests;
+
+/// The next pane in focus order that is on the screen: the site pane only with a site.
+fn shown_pane(state: &AppState, step: fn(PaneId) -> PaneId) -> PaneId {
+    let next = step(state.focus);
+    if next == PaneId::Site && !state.has_site() {
+        step(next)
+    } else {
+        next
+    }
+}

@@ -36,6 +36,7 @@ pub(super) fn selection_mut(state: &mut AppState, pane: PaneId) -> &mut usize {
         PaneId::Targets => &mut state.targets_selected,
         PaneId::Rds => &mut state.rds_selected,
         PaneId::Logs => &mut state.logs_pane.scroll,
+        PaneId::Site => &mut state.site_selected,
     }
 }
 
@@ -45,7 +46,13 @@ pub(super) fn reset_selection(state: &mut AppState, pane: PaneId) {
 
 /// Keeps every selection inside its (possibly shrunk) list.
 pub(super) fn clamp_selections(state: &mut AppState) {
-    for pane in [PaneId::Network, PaneId::Ecs, PaneId::Targets, PaneId::Rds] {
+    for pane in [
+        PaneId::Network,
+        PaneId::Ecs,
+        PaneId::Targets,
+        PaneId::Rds,
+        PaneId::Site,
+    ] {
         let len = rows::list_len(state, pane);
         let selected = selection_mut(state, pane);
         *selected = (*selected).min(len.saturating_sub(1));

@@ -29,8 +29,9 @@ pub fn too_small(area: Rect) -> bool {
 }
 
 /// The dashboard's panes inside `area`, or `None` when the terminal is too small.
-/// `zoomed` draws that one pane over the whole body.
-pub fn dashboard(area: Rect, zoomed: Option<PaneId>) -> Option<Dashboard> {
+/// `zoomed` draws that one pane over the whole body; `site` shares the middle row with the
+/// site pane.
+pub fn dashboard(area: Rect, zoomed: Option<PaneId>, site: bool) -> Option<Dashboard> {
     if too_small(area) {
         return None;
     }
@@ -49,17 +50,25 @@ pub fn dashboard(area: Rect, zoomed: Option<PaneId>) -> Option<Dashboard> {
     .areas(body);
     let columns = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]);
     let [network, ecs] = columns.areas(top);
-    let [targets, rds] = columns.areas(middle);
-    Some(Dashboard {
-        panes: vec![
-            (PaneId::Network, network),
-            (PaneId::Ecs, ecs),
+    let mut panes = vec![(PaneId::Network, network), (PaneId::Ecs, ecs)];
+    if site {
+        let [targets, rds, site] = Layout::horizontal([
+            Constraint::Percentage(38),
+            Constraint::Percentage(30),
+            Constraint::Fill(1),
+        ])
+        .areas(middle);
+        panes.extend([
             (PaneId::Targets, targets),
             (PaneId::Rds, rds),
-            (PaneId::Logs, bottom),
-        ],
-        status,
-    })
+            (PaneId::Site, site),
+        ]);
+    } else {
+        let [targets, rds] = columns.areas(middle);
+        panes.extend([(PaneId::Targets, targets), (PaneId::Rds, rds)]);
+    }
+    panes.push((PaneId::Logs, bottom));
+    Some(Dashboard { panes, status })
 }
 
 /// The first `rows` items to show so that `selected` stays in view.
@@ -161,7 +170,7 @@ mod tests {
 
     #[test]
     fn panes_tile_the_body_at_the_reference_size() {
-        let layout = dashboard(Rect::new(0, 0, 120, 40), None).unwrap();
+        let layout = dashboard(Rect::new(0, 0, 120, 40), None, false).unwrap();
         assert_eq!(layout.status, Rect::new(0, 39, 120, 1));
         assert_eq!(layout.pane(PaneId::Network).unwrap().width, 66);
         assert_eq!(layout.panes.len(), 5);

@@ -15,7 +15,7 @@ use crate::config::keymap::Layer;
 
 /// Which pane is drawn at a screen cell, for mouse clicks and wheel scrolls.
 pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<PaneId> {
-    let dashboard = layout::dashboard(screen(state), zoomed(state))?;
+    let dashboard = layout::dashboard(screen(state), zoomed(state), state.has_site())?;
     let cell = Position::new(column, row);
     dashboard
         .panes
@@ -27,13 +27,15 @@ pub fn pane_at(state: &AppState, column: u16, row: u16) -> Option<PaneId> {
 /// How many list rows the pane shows at the current size (for page up/down).
 pub fn page_rows(state: &AppState, pane: PaneId) -> usize {
     let zoom = zoomed(state).filter(|z| *z == pane);
-    let Some(rect) = layout::dashboard(screen(state), zoom).and_then(|d| d.pane(pane)) else {
+    let Some(rect) =
+        layout::dashboard(screen(state), zoom, state.has_site()).and_then(|d| d.pane(pane))
+    else {
         return 1;
     };
     // Every pane has a one-cell border; what is inside depends on the pane.
     let inner = rect.height.saturating_sub(2);
     let rows = match pane {
-        PaneId::Network | PaneId::Rds | PaneId::Logs => inner as usize,
+        PaneId::Network | PaneId::Rds | PaneId::Logs | PaneId::Site => inner as usize,
         PaneId::Ecs => {
             let services = rows::services(state).len();
             let tasks = rows::tasks(state);
@@ -80,6 +82,7 @@ pub fn layer_of(pane: PaneId) -> Layer {
         PaneId::Targets => Layer::Targets,
         PaneId::Rds => Layer::Rds,
         PaneId::Logs => Layer::Logs,
+        PaneId::Site => Layer::Site,
     }
 }
 

@@ -9,8 +9,8 @@
 use crate::app::action::PaneId;
 use crate::app::state::{AppState, EcsLevel, LogLine};
 use crate::model::{
-    DbInstance, MetricSeries, Node, Service, TargetGroupHealth, TargetHealth, Task, TaskStatus,
-    family_revision,
+    DbInstance, EdgeDistribution, MetricSeries, Node, OriginAccess, OriginKind, Service,
+    SiteBucket, TargetGroupHealth, TargetHealth, Task, TaskStatus, family_revision,
 };
 
 use super::text;
@@ -26,6 +26,7 @@ pub fn list_len(state: &AppState, pane: PaneId) -> usize {
         PaneId::Targets => targets(state).len(),
         PaneId::Rds => databases(state).len(),
         PaneId::Logs => state.log_view_len(),
+        PaneId::Site => site_rows(state).len(),
     }
 }
 
@@ -50,6 +51,9 @@ pub fn detail(state: &AppState, pane: PaneId) -> Option<(String, Vec<String>)> {
             .get(state.rds_selected)
             .map(|db| database_detail(db)),
         PaneId::Logs => bottom_log_line(state).map(|line| log_detail(&line)),
+        PaneId::Site => site_rows(state)
+            .get(state.site_selected)
+            .map(|row| site_detail(state, *row)),
     }
 }
 
@@ -484,6 +488,182 @@ fn database_detail(db: &DbInstance) -> (String, Vec<String>) {
         lines.push(format!("latest restorable: {}", text::date_time(t)));
     }
     (format!("RDS {}", db.id), lines)
+}
+
+// --- site ------------------------------------------------------------------------------
+
+/// A row of the site pane: a distribution or a bucket.
+#[derive(Debug, Clone, Copy)]
+pub enum SiteRow<'a> {
+    Distribution(&'a EdgeDistribution),
+    Bucket(&'a SiteBucket),
+}
+
+impl SiteRow<'_> {
+    pub fn title(&self) -> String {
+        match self {
+            SiteRow::Distribution(d) => {
+                let d = &d.distribution;
+                format!("CloudFront {}", d.aliases.first().unwrap_or(&d.domain_name))
+            }
+            SiteRow::Bucket(b) => format!("S3 {}", b.name),
+        }
+    }
+}
+
+/// Distributions first (the site's, then the one before the load balancer), then buckets;
+/// the filter applied to their titles and ids.
+pub fn site_rows(state: &AppState) -> Vec<SiteRow<'_>> {
+    let Some(edge) = state.topology.data.as_ref().map(|t| &t.edge) else {
+        return Vec::new();
+    };
+    let mut distributions: Vec<&EdgeDistribution> = edge.distributions.iter().collect();
+    distributions.sort_by_key(|d| d.fronts_load_balancer);
+    distributions
+        .into_iter()
+        .map(SiteRow::Distribution)
+        .chain(edge.buckets.iter().map(SiteRow::Bucket))
+        .filter(|row| {
+            let id = match row {
+                SiteRow::Distribution(d) => d.distribution.id.as_str(),
+                SiteRow::Bucket(b) => b.name.as_str(),
+            };
+            keep(state, PaneId::Site, &format!("{} {id}", row.title()))
+        })
+        .collect()
+}
+
+/// What the pane and the popup say of a row, most useful first.
+pub fn site_facts(state: &AppState, row: SiteRow<'_>) -> Vec<(&'static str, String)> {
+    let snapshot = state.site.data.as_ref();
+    match row {
+        SiteRow::Distribution(edge) => {
+            let d = &edge.distribution;
+            let mut facts = vec![(
+                "status",
+                if d.enabled {
+                    d.status.clone()
+                } else {
+                    format!("{} (disabled)", d.status)
+                },
+            )];
+            facts.push(("domain", d.domain_name.clone()));
+            if d.aliases.len() > 1 {
+                facts.push(("aliases", d.aliases.join(", ")));
+            }
+            facts.push((
+                "certificate",
+                d.certificate
+                    .as_deref()
+                    .map_or("CloudFront default (*.cloudfront.net)".into(), |arn| {
+                        arn.rsplit('/').next().unwrap_or(arn).to_string()
+                    }),
+            ));
+            facts.push(("viewers", d.viewer_protocol.as_str().to_string()));
+            for origin in &d.origins {
+                let how = match &origin.kind {
+                    OriginKind::Bucket { bucket, access } => match access {
+                        OriginAccess::Oac(id) => format!("S3 {bucket} via OAC {id}"),
+                        OriginAccess::Oai(_) => format!("S3 {bucket} via legacy OAI"),
+                        OriginAccess::None => format!("S3 {bucket}, no access control"),
+                    },
+                    OriginKind::Custom { protocol } => {
+                        format!("{} ({})", origin.domain_name, protocol.as_str())
+                    }
+                };
+                facts.push(("origin", how));
+            }
+            if d.buckets().next().is_some() {
+                facts.push((
+                    "root object",
+                    d.default_root_object
+                        .clone()
+                        .unwrap_or_else(|| "none".into()),
+                ));
+            }
+            let invalidations = snapshot
+                .and_then(|s| s.invalidations.get(&d.id))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if invalidations.is_empty() && snapshot.is_some() {
+                facts.push(("invalidation", "none yet".into()));
+            }
+            for i in invalidations {
+                let when = i.created_at.map_or(String::new(), |at| {
+                    format!(" {} ago", text::age(state.now, at))
+                });
+                facts.push(("invalidation", format!("{} {:?}{when}", i.id, i.status)));
+            }
+            facts.push(("id", d.id.clone()));
+            facts
+        }
+        SiteRow::Bucket(bucket) => {
+            let mut facts = Vec::new();
+            let public = bucket
+                .access
+                .policy
+                .as_deref()
+                .is_some_and(crate::ops::site::findings::policy_is_public);
+            facts.push((
+                "access",
+                if public {
+                    "PUBLIC: its policy lets anyone read".to_string()
+                } else if bucket.access.public_access_blocked {
+                    "private (Block Public Access on)".to_string()
+                } else {
+                    "Block Public Access off".to_string()
+                },
+            ));
+            match snapshot.and_then(|s| s.buckets.iter().find(|b| b.name == bucket.name)) {
+                Some(stats) => {
+                    facts.push((
+                        "objects",
+                        format!(
+                            "{} ({})",
+                            text::count(stats.objects as usize),
+                            text::bytes(stats.bytes as usize)
+                        ),
+                    ));
+                    facts.push((
+                        "last upload",
+                        stats.last_upload.map_or("never".into(), |at| {
+                            format!("{} ({} ago)", text::date_time(at), text::age(state.now, at))
+                        }),
+                    ));
+                }
+                None => facts.push(("objects", "…".into())),
+            }
+            facts
+        }
+    }
+}
+
+fn site_detail(state: &AppState, row: SiteRow<'_>) -> (String, Vec<String>) {
+    let mut lines: Vec<String> = site_facts(state, row)
+        .into_iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    match row {
+        SiteRow::Distribution(d) => {
+            lines.push(format!("arn: {}", d.distribution.arn));
+            if let Some(comment) = &d.distribution.comment {
+                lines.push(format!("comment: {comment}"));
+            }
+            lines.push(format!("found by: {:?}", d.found_by).to_lowercase());
+        }
+        SiteRow::Bucket(b) => {
+            lines.push(format!("found by: {:?}", b.found_by).to_lowercase());
+            if let Some(policy) = &b.access.policy {
+                lines.push("policy:".into());
+                let pretty = serde_json::from_str::<serde_json::Value>(policy)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or_else(|| policy.clone());
+                lines.extend(pretty.lines().map(|l| format!("  {l}")));
+            }
+        }
+    }
+    (row.title(), lines)
 }
 
 // --- logs ------------------------------------------------------------------------------

@@ -25,7 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::cloud::{BackendKind, Cloud};
 use crate::model::Millis;
 
-pub use site::{EXAMPLE_BUCKET, EXAMPLE_DISTRIBUTION};
+#[cfg(test)]
+pub(crate) use site::oac_policy;
+pub use site::{EXAMPLE_API_DISTRIBUTION, EXAMPLE_BUCKET, EXAMPLE_DISTRIBUTION};
 pub use world::{EcrImage, ImageBehaviour};
 
 use world::World;

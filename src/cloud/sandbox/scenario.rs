@@ -123,7 +123,22 @@ pub(crate) fn build(scenario: Scenario, seed: u64, clock: Clock) -> World {
     world.logs.create_group(LOG_GROUP);
     build_task_definitions(&mut world, start);
     build_service(&mut world, &wiring, start);
-    world.site = super::site::example_site(start - DAY);
+    let load_balancer_dns = world
+        .elb
+        .load_balancers
+        .first()
+        .map(|lb| lb.dns_name.clone())
+        .unwrap_or_default();
+    world.site = super::site::example_site(start - DAY, &load_balancer_dns);
+    for arn in super::site::example_site_arns() {
+        world.stacks.extra_tags.insert(
+            arn,
+            vec![
+                ("opsdeck:stack".to_string(), STACK.to_string()),
+                ("opsdeck:component".to_string(), "site".to_string()),
+            ],
+        );
+    }
     world.script = script(scenario, start);
     world
 }

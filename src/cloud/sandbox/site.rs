@@ -267,7 +267,7 @@ pub const EXAMPLE_DISTRIBUTION: &str = "E2UMAMISANDBOX";
 
 /// A build deployed a day before the clock's start: an index page, a bundle and a logo.
 /// Drawn from no randomness, so the rest of the account is the same as without it.
-pub(crate) fn example_site(deployed_at: Millis) -> SiteStore {
+pub(crate) fn example_site(deployed_at: Millis, load_balancer_dns: &str) -> SiteStore {
     let files: [(&str, &str, &str, &str); 3] = [
         (
             "index.html",
@@ -322,14 +322,20 @@ pub(crate) fn example_site(deployed_at: Millis) -> SiteStore {
                 },
             },
         )]),
-        distributions: BTreeMap::from([(
-            EXAMPLE_DISTRIBUTION.to_string(),
-            SimDistribution {
-                distribution: example_distribution(deployed_at),
+        distributions: [
+            example_distribution(deployed_at),
+            api_distribution(deployed_at, load_balancer_dns),
+        ]
+        .into_iter()
+        .map(|distribution| {
+            let simulated = SimDistribution {
+                distribution,
                 invalidations: Vec::new(),
                 deployed_at,
-            },
-        )]),
+            };
+            (simulated.distribution.id.clone(), simulated)
+        })
+        .collect(),
     }
 }
 
@@ -359,6 +365,44 @@ fn example_distribution(deployed_at: Millis) -> Distribution {
         last_modified: Some(deployed_at),
         comment: Some("umami frontend".to_string()),
     }
+}
+
+/// The example stack's second distribution, in front of its load balancer (HTTPS to the
+/// origin): found by the wire, with no tag or config.
+pub const EXAMPLE_API_DISTRIBUTION: &str = "E1UMAMIAPIEDGE";
+
+fn api_distribution(deployed_at: Millis, load_balancer_dns: &str) -> Distribution {
+    Distribution {
+        id: EXAMPLE_API_DISTRIBUTION.to_string(),
+        arn: format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{EXAMPLE_API_DISTRIBUTION}"),
+        domain_name: "d2umamiapi7edge.cloudfront.net".to_string(),
+        aliases: vec!["api.example.com".to_string()],
+        status: "Deployed".to_string(),
+        enabled: true,
+        certificate: Some(format!(
+            "arn:aws:acm:us-east-1:{ACCOUNT_ID}:certificate/0c4d2e8a-7b1f-4f3e-a5d9-6e2c8b1a9f47"
+        )),
+        default_root_object: None,
+        viewer_protocol: ViewerProtocol::RedirectToHttps,
+        origins: vec![Origin {
+            id: "alb-umami".to_string(),
+            domain_name: load_balancer_dns.to_string(),
+            kind: OriginKind::Custom {
+                protocol: crate::model::OriginProtocol::HttpsOnly,
+            },
+        }],
+        last_modified: Some(deployed_at),
+        comment: Some("umami API".to_string()),
+    }
+}
+
+/// The ARNs the example site's bucket and frontend distribution are tagged under
+/// (`opsdeck:stack`): how discovery finds a site with no wire to the load balancer.
+pub(crate) fn example_site_arns() -> [String; 2] {
+    [
+        format!("arn:aws:s3:::{EXAMPLE_BUCKET}"),
+        format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{EXAMPLE_DISTRIBUTION}"),
+    ]
 }
 
 /// The bucket policy an Origin Access Control needs: CloudFront's service principal may read

@@ -2,6 +2,8 @@
 //! invalidates; `deploy` carries it out through the cloud layer.
 
 pub mod deploy;
+pub mod discover;
+pub mod findings;
 pub mod plan;
 
 pub use deploy::{SiteOptions, SiteOutcome, SiteProgress, SiteTarget, SiteVerdict};
