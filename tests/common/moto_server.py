@@ -16,6 +16,8 @@ LaunchType (`# TODO: LoadBalancers` in moto/ecs/models.py), so a service made by
 has no wires for discovery to follow. The harness copies them onto the service in the
 shape CreateService would have stored.
 
+4. moto's CloudFront origins drop OriginAccessControlId; the harness keeps it.
+
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
 """
@@ -99,6 +101,21 @@ def create_service(cls, resource_name, cloudformation_json, account_id, region_n
 
 
 Service.create_from_cloudformation_json = classmethod(create_service)
+
+# 4. moto's CloudFront Origin drops OriginAccessControlId, so every distribution it returns
+# reads as one with no Origin Access Control. The harness keeps the id on the origin, where
+# moto's serializer finds it by name.
+from moto.cloudfront.models import Origin as CloudFrontOrigin
+
+_origin_init = CloudFrontOrigin.__init__
+
+
+def origin_init(self, origin):
+    _origin_init(self, origin)
+    self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+
+
+CloudFrontOrigin.__init__ = origin_init
 
 if __name__ == "__main__":
     from moto.server import main
