@@ -427,7 +427,11 @@ async fn status_command(
     args: &StatusArgs,
 ) -> color_eyre::Result<ExitCode> {
     let (cloud, stack) = backend(global, config).await?;
-    let report = status::collect(&cloud, &stack).await?;
+    let hint = opsdeck::ops::site::discover::SiteHint {
+        stack: stack.name.clone(),
+        site: config.stacks.get(&stack.name).and_then(|s| s.site.clone()),
+    };
+    let report = status::collect_with(&cloud, &stack, &hint).await?;
     if args.json {
         print!("{}", report.to_json());
     } else {

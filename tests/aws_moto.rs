@@ -249,10 +249,15 @@ async fn status_json_reports_a_healthy_stack_then_a_degraded_one() {
             "health",
             "network",
             "services",
+            "site",
             "stack",
             "target_groups",
             "tasks"
         ]
+    );
+    assert_eq!(
+        json["site"],
+        serde_json::json!({"distributions": [], "buckets": []})
     );
 
     let (code, text, _) = run_status(

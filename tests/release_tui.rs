@@ -505,3 +505,83 @@ async fn restart_and_stop_task_from_the_ecs_pane() {
         .collect();
     assert_eq!(actions, ["stop-task", "restart"]);
 }
+
+#[tokio::test]
+async fn the_site_pane_shows_the_frontend_and_deploys_a_build_with_its_invalidation() {
+    let size = (120, 40);
+    let mut s = Session::start(size, false).await;
+    let dashboard = s.screen();
+    assert!(dashboard.contains("[6] Site"), "{dashboard}");
+    assert!(
+        dashboard.contains("CloudFront app.example.com"),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains("S3 umami-frontend"), "{dashboard}");
+    // The graph: the frontend behind its OAC, and CloudFront before the ALB.
+    assert!(dashboard.contains("─OAC─▶"), "{dashboard}");
+    assert!(dashboard.contains("─https─▶ALB umami"), "{dashboard}");
+
+    s.press(Command::FocusSite);
+    let pane = s.screen();
+    assert!(pane.contains("root object  index.html"), "{pane}");
+    assert!(pane.contains("redirect-to-https"), "{pane}");
+    snapshot("site_pane", size, &pane);
+
+    // A new build: the page changes, the bundle is new.
+    let build = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(build.path().join("assets")).unwrap();
+    std::fs::write(
+        build.path().join("index.html"),
+        "<!doctype html><script src=/assets/index-N3wBu1ld.js></script>",
+    )
+    .unwrap();
+    std::fs::write(
+        build.path().join("assets/index-N3wBu1ld.js"),
+        "console.log(2)",
+    )
+    .unwrap();
+
+    s.press(Command::SiteDeploy);
+    let prompt = s.screen();
+    assert!(prompt.contains("Site deploy: build directory"), "{prompt}");
+    // The offered directory is replaced by the one typed.
+    for _ in 0.."dist".len() {
+        s.act(Action::InputBackspace);
+    }
+    s.type_text(build.path().to_str().unwrap());
+    s.act(Action::InputCommit);
+    s.until("the site plan", |st| st.confirm.is_some()).await;
+    let confirm = s.screen();
+    assert!(
+        confirm.contains("Deploy the site to s3://umami-frontend?"),
+        "{confirm}"
+    );
+    assert!(confirm.contains("2 files"), "{confirm}");
+    assert!(
+        confirm.contains("invalidate / /index.html on E2UMAMISANDBOX"),
+        "{confirm}"
+    );
+    assert!(s.audit_lines().is_empty(), "nothing is done before the yes");
+
+    s.press(Command::Confirm);
+    s.until("the site deploy", |st| {
+        st.notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("site deployed"))
+            || st.last_error.is_some()
+    })
+    .await;
+    let done = s.state.notice.clone().unwrap_or_default();
+    assert!(
+        done.contains("2 files"),
+        "{done} / {:?}",
+        s.state.last_error
+    );
+    assert!(
+        done.contains("Completed"),
+        "followed until Completed: {done}"
+    );
+    let audit = s.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["action"], "site-deploy");
+}

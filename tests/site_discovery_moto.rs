@@ -220,7 +220,13 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
     let mut found: Vec<(&str, FoundBy, bool)> = edge
         .distributions
         .iter()
-        .map(|d| (d.distribution.id.as_str(), d.found_by, d.fronts_load_balancer))
+        .map(|d| {
+            (
+                d.distribution.id.as_str(),
+                d.found_by,
+                d.fronts_load_balancer,
+            )
+        })
         .collect();
     found.sort();
     let mut expected = vec![
@@ -249,8 +255,14 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
         .iter()
         .map(|b| (b.name.as_str(), b.found_by, b.access.public_access_blocked))
         .collect();
-    assert!(buckets.contains(&(SITE_BUCKET, FoundBy::Config, false)), "{buckets:?}");
-    assert!(buckets.contains(&(TAGGED_BUCKET, FoundBy::Tag, true)), "{buckets:?}");
+    assert!(
+        buckets.contains(&(SITE_BUCKET, FoundBy::Config, false)),
+        "{buckets:?}"
+    );
+    assert!(
+        buckets.contains(&(TAGGED_BUCKET, FoundBy::Tag, true)),
+        "{buckets:?}"
+    );
     assert!(!buckets.iter().any(|b| b.0 == OTHER_BUCKET), "{buckets:?}");
 
     let titles: Vec<(Severity, String, String)> = findings(&topology, &[], &[])
@@ -271,7 +283,9 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
     has(Severity::Medium, &site, "no default root object");
     has(Severity::Medium, &api, "plain HTTP (http-only)");
     assert!(
-        !titles.iter().any(|(_, r, _)| r == &other || r == TAGGED_BUCKET),
+        !titles
+            .iter()
+            .any(|(_, r, _)| r == &other || r == TAGGED_BUCKET),
         "{titles:#?}"
     );
 
@@ -287,7 +301,10 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
             .find(|e| e.from == from && e.to == to)
             .map(|e| (e.label.clone(), e.allowed))
     };
-    assert_eq!(edge_to("internet", &cdn(&site)), Some(("http".into(), None)));
+    assert_eq!(
+        edge_to("internet", &cdn(&site)),
+        Some(("http".into(), None))
+    );
     assert_eq!(
         edge_to(&cdn(&site), &graph::bucket_id(SITE_BUCKET)),
         Some(("public".into(), Some(false)))

@@ -13,6 +13,15 @@ use crate::model::{
 };
 use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, Existing, TeardownOutcome};
 use crate::ops::release::{DeployPlan, Outcome, Progress, Revision, RollbackPlan};
+use crate::ops::site::{SitePlan, SiteTarget};
+
+/// A site deploy worked out for the confirmation: where, from which directory, and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitePlanned {
+    pub target: SiteTarget,
+    pub dir: PathBuf,
+    pub plan: SitePlan,
+}
 
 /// The five dashboard panes, in focus order (and number-key order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -118,6 +127,8 @@ pub enum Command {
     Restart,
     /// ECS: stop the selected task.
     StopTask,
+    /// Site: deploy a build directory to the site's bucket and invalidate what changed.
+    SiteDeploy,
     /// Show the release being watched again (after Esc hid it).
     ShowRelease,
     /// A confirmation dialog: go ahead.
@@ -180,6 +191,7 @@ impl Command {
         Command::Scale,
         Command::Restart,
         Command::StopTask,
+        Command::SiteDeploy,
         Command::ShowRelease,
         Command::Confirm,
         Command::ToggleRollbackOnFailure,
@@ -231,6 +243,7 @@ impl Command {
             Command::Scale => "scale",
             Command::Restart => "restart",
             Command::StopTask => "stop-task",
+            Command::SiteDeploy => "site-deploy",
             Command::ShowRelease => "show-release",
             Command::Confirm => "confirm",
             Command::ToggleRollbackOnFailure => "toggle-rollback-on-failure",
@@ -369,6 +382,10 @@ pub enum Action {
     ReleaseDone(Box<Result<Outcome, String>>),
     /// A mutation that is not watched (scale, stop task) finished: what it did, or why not.
     MutationDone(Result<String, String>),
+    /// A site deploy's plan: what the build would send, or why it cannot.
+    SitePlanned(Box<Result<SitePlanned, String>>),
+    /// A site deploy's progress, for the status bar.
+    SiteProgress(String),
     /// The ECS feed found no cluster or service of the stack's name: there is no stack here
     /// (the feed's error, for the pane).
     StackAbsent(String),

@@ -5,7 +5,7 @@
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 
-use crate::app::action::Action;
+use crate::app::action::{Action, SitePlanned};
 use crate::app::screens::Job;
 use crate::app::screens::bootstrap::{PlanSummary, Planned};
 use crate::app::screens::deploy::DeployChoices;
@@ -16,6 +16,7 @@ use crate::ops::audit::Audit;
 use crate::ops::bootstrap::Answers;
 use crate::ops::bootstrap::provision::{self, ApplyProgress, Existing, Refusal};
 use crate::ops::release::{self, Progress, ReleaseError};
+use crate::ops::site::{SiteOptions, SitePlan, SiteProgress, SiteTarget, SiteVerdict};
 
 /// The release tasks of one session.
 pub struct Jobs {
@@ -68,6 +69,13 @@ impl Jobs {
                     revision,
                     result: Box::new(result),
                 });
+            }),
+            Effect::PlanSite { target, dir } => self.tasks.spawn(async move {
+                let result = crate::ops::site::plan_deploy(&cloud, &target, &dir, false)
+                    .await
+                    .map(|plan| SitePlanned { target, dir, plan })
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(Action::SitePlanned(Box::new(result)));
             }),
             Effect::Run(job) => self.tasks.spawn(async move {
                 run_job(&cloud, &stack, &audit, *job, &tx).await;
@@ -203,6 +211,11 @@ async fn run_job(
             let _ = tx.send(Action::TornDown(Box::new(result)));
             None
         }
+        Job::SiteDeploy { target, plan, .. } => {
+            let result = site_deploy(cloud, stack, audit, &target, &plan, tx).await;
+            let _ = tx.send(Action::MutationDone(result));
+            None
+        }
         Job::StopTask { task, reason } => {
             let result = release::stop_task(cloud, stack, &task, &reason, audit)
                 .await
@@ -223,3 +236,72 @@ async fn run_job(
         )));
     }
 }
+
+/// Uploads, invalidates and follows the invalidation, reporting each step in the status bar;
+/// the verdict says whether CloudFront finished.
+async fn site_deploy(
+    cloud: &Cloud,
+    stack: &StackRef,
+    audit: &Audit,
+    target: &SiteTarget,
+    plan: &SitePlan,
+    tx: &UnboundedSender<Action>,
+) -> Result<String, String> {
+    let options = SiteOptions {
+        wait: true,
+        timeout_ms: SITE_WAIT_MS,
+    };
+    let sink = |progress: SiteProgress| {
+        let text = match progress {
+            SiteProgress::Uploaded {
+                key,
+                files_done,
+                files_total,
+                ..
+            } => format!("site: uploaded {files_done}/{files_total} {key}"),
+            SiteProgress::Deleted { keys } => format!("site: deleted {keys} old files"),
+            SiteProgress::Invalidating { id, paths } => {
+                format!(
+                    "site: invalidating {} ({id}), waiting for CloudFront…",
+                    paths.join(" ")
+                )
+            }
+            SiteProgress::Invalidated { id, status } => {
+                format!("site: invalidation {id} {status:?}")
+            }
+        };
+        let _ = tx.send(Action::SiteProgress(text));
+    };
+    let outcome = crate::ops::site::deploy::deploy(
+        cloud,
+        target,
+        plan,
+        &options,
+        audit,
+        &stack.region,
+        &sink,
+    )
+    .await
+    .map_err(|failure| {
+        format!(
+            "site deploy failed after {} of {} uploads: {}",
+            failure.uploaded, failure.total, failure.error
+        )
+    })?;
+    let invalidation = outcome.invalidation.as_ref().map_or(String::new(), |i| {
+        format!("; invalidation {} {:?}", i.id, i.status)
+    });
+    match outcome.verdict {
+        SiteVerdict::TimedOut => Err(format!(
+            "site: {} files sent, but CloudFront had not finished invalidating{invalidation}",
+            outcome.uploaded
+        )),
+        _ => Ok(format!(
+            "site deployed to s3://{}: {} files ({} bytes){invalidation}",
+            target.bucket, outcome.uploaded, outcome.bytes
+        )),
+    }
+}
+
+/// How long the TUI follows an invalidation (CloudFront's take minutes).
+const SITE_WAIT_MS: crate::model::Millis = 15 * 60 * 1000;

@@ -22,11 +22,12 @@ pub async fn load_dashboard(
     update(&mut state, Action::Identity(cloud.identity.caller().await?));
 
     let topology = discover::topology(cloud, stack).await?;
-    let (ecs, targets, databases, metrics) = tokio::try_join!(
+    let (ecs, targets, databases, metrics, site) = tokio::try_join!(
         discover::ecs(cloud, stack),
         discover::target_health(cloud, &topology),
         discover::databases(cloud, &topology),
         discover::metrics(cloud, stack, &topology, now),
+        crate::ops::site::discover::snapshot(cloud, &topology.edge),
     )?;
     let logs = match logs::stack_streams(cloud, stack, &Narrowing::default()).await {
         Ok(selection) => logs::read_once(cloud, selection, now - log_history_ms).await?,
@@ -41,6 +42,7 @@ pub async fn load_dashboard(
         FeedData::Rds(databases),
         FeedData::Logs(logs),
         FeedData::Metrics(metrics),
+        FeedData::Site(site),
     ] {
         update(&mut state, Action::Loaded { data, at: now });
     }

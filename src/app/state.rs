@@ -164,6 +164,8 @@ pub enum InputKind {
     StopReason,
     /// The answer to the bootstrap wizard's selected question, checked on Enter.
     BootstrapAnswer,
+    /// The build directory to deploy to the site, checked on Enter.
+    SiteDir,
 }
 
 /// Text being typed into the focused pane: a filter, or a time to jump to.
@@ -253,6 +255,8 @@ pub struct AppState {
     pub last_error: Option<String>,
     /// The outcome of the last thing the user asked for, e.g. where logs were exported.
     pub notice: Option<String>,
+    /// The build directory the last site deploy came from, offered again.
+    pub site_dir: Option<std::path::PathBuf>,
     /// Wall-clock now, from the last tick.
     pub now: Millis,
     pub width: u16,
@@ -303,6 +307,7 @@ impl AppState {
             config_path: None,
             pending_keys: String::new(),
             last_error: None,
+            site_dir: None,
             notice: None,
             now: 0,
             width: 0,

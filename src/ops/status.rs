@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudResult};
 use crate::model::{
-    DbInstance, Health, Service, StackRef, TargetGroupHealth, Task, TaskStatus, Topology,
-    family_revision,
+    DbInstance, Health, Service, StackEdge, StackRef, TargetGroupHealth, Task, TaskStatus,
+    Topology, family_revision,
 };
 use crate::ops::discover;
 use crate::ops::findings::{Finding, findings};
+use crate::ops::site::discover::SiteHint;
 
 pub mod network;
 
@@ -25,7 +26,8 @@ pub const EXIT_DEGRADED: u8 = 1;
 /// The summary. Field names and shapes are stable: scripts read `--json`.
 ///
 /// Top-level keys, in this order: `stack`, `backend`, `health`, `services`, `tasks`,
-/// `target_groups`, `databases`, `findings`, and `network` (its keys: [`NetworkStatus`]).
+/// `target_groups`, `databases`, `findings`, `network` (its keys: [`NetworkStatus`]) and
+/// `site` (`distributions`, `buckets`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
     pub stack: StackRef,
@@ -39,6 +41,9 @@ pub struct StatusReport {
     pub findings: Vec<Finding>,
     /// What the network pane draws, from the same discovery: no AWS call of its own.
     pub network: NetworkStatus,
+    /// CloudFront in front of the stack and the static site's buckets (both lists empty
+    /// when it has none).
+    pub site: StackEdge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,7 +120,20 @@ const STOPPED_REASONS_SHOWN: usize = 5;
 
 /// Loads what the dashboard loads, once, and summarises it.
 pub async fn collect(cloud: &Cloud, stack: &StackRef) -> CloudResult<StatusReport> {
-    let topology = discover::topology(cloud, stack).await?;
+    let hint = SiteHint {
+        stack: stack.name.clone(),
+        site: None,
+    };
+    collect_with(cloud, stack, &hint).await
+}
+
+/// [`collect`], with the static site the config names.
+pub async fn collect_with(
+    cloud: &Cloud,
+    stack: &StackRef,
+    hint: &SiteHint,
+) -> CloudResult<StatusReport> {
+    let topology = discover::topology_with(cloud, stack, hint).await?;
     let (ecs, targets, databases) = tokio::try_join!(
         discover::ecs(cloud, stack),
         discover::target_health(cloud, &topology),
@@ -162,6 +180,7 @@ impl StatusReport {
             databases: databases.iter().map(database_status).collect(),
             findings: findings(topology, targets, tasks),
             network: NetworkStatus::new(topology, databases),
+            site: topology.edge.clone(),
         }
     }
 
@@ -195,8 +214,47 @@ impl StatusReport {
         self.write_targets(&mut out);
         self.write_databases(&mut out);
         self.network.write_text(&mut out);
+        self.write_site(&mut out);
         self.write_findings(&mut out);
         out
+    }
+
+    /// `site`: each distribution with its status and names, each bucket with its access.
+    fn write_site(&self, out: &mut String) {
+        if self.site.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "site");
+        for d in &self.site.distributions {
+            let d = &d.distribution;
+            let names = if d.aliases.is_empty() {
+                d.domain_name.clone()
+            } else {
+                format!("{} ({})", d.aliases.join(", "), d.domain_name)
+            };
+            let _ = writeln!(
+                out,
+                "  cloudfront {}  {}  {names}  {}",
+                d.id,
+                d.status,
+                d.viewer_protocol.as_str()
+            );
+        }
+        for b in &self.site.buckets {
+            let access = if b
+                .access
+                .policy
+                .as_deref()
+                .is_some_and(crate::ops::site::findings::policy_is_public)
+            {
+                "public policy"
+            } else if b.access.public_access_blocked {
+                "private"
+            } else {
+                "public access not blocked"
+            };
+            let _ = writeln!(out, "  s3 {}  {access}", b.name);
+        }
     }
 
     fn write_services(&self, out: &mut String) {

@@ -144,6 +144,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
                 " Stop task: reason ",
                 "ECS keeps it as the task's stopped reason · Enter go on · Esc cancel",
             )),
+            InputKind::SiteDir => Some((
+                " Site deploy: build directory ",
+                "the directory with index.html (e.g. dist) · Enter see the plan · Esc cancel",
+            )),
             InputKind::Filter | InputKind::WizardFilter | InputKind::BootstrapAnswer => None,
         };
         if let Some((title, hint)) = prompt {

@@ -2,6 +2,7 @@
 //! is marked `production = true` (and the stack's name for a teardown, always).
 
 use crate::ops::release::{DeployPlan, RollbackPlan, WatchOptions};
+use crate::ops::site::{SitePlan, SiteTarget};
 
 /// A mutation waiting for the user's yes.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,13 @@ pub enum Job {
         stack: String,
         region: String,
     },
+    /// Upload a build to the site's bucket and invalidate what changed, followed until
+    /// CloudFront says Completed.
+    SiteDeploy {
+        target: SiteTarget,
+        dir: std::path::PathBuf,
+        plan: Box<SitePlan>,
+    },
 }
 
 impl Job {
@@ -41,6 +49,7 @@ impl Job {
             Job::Scale { .. } => "scale",
             Job::StopTask { .. } => "stop task",
             Job::Teardown { .. } => "teardown",
+            Job::SiteDeploy { .. } => "site deploy",
         }
     }
 

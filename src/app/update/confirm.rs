@@ -9,7 +9,7 @@ use crate::model::family_revision;
 use crate::ops::release::{DeployPlan, RollbackPlan, WatchOptions};
 
 /// The text a production stack wants typed: its service name.
-fn required(production: bool, service: &str) -> Option<String> {
+pub(super) fn required(production: bool, service: &str) -> Option<String> {
     production.then(|| service.to_string())
 }
 
@@ -199,7 +199,10 @@ pub(super) fn accept(state: &mut AppState) -> Option<Effect> {
             family_revision(&plan.to.arn).to_string(),
         )),
         Job::Restart { .. } => Some((ReleaseKind::Restart, state.stack.service.clone())),
-        Job::Scale { .. } | Job::StopTask { .. } | Job::Teardown { .. } => None,
+        Job::Scale { .. }
+        | Job::StopTask { .. }
+        | Job::Teardown { .. }
+        | Job::SiteDeploy { .. } => None,
     };
     if let Some((kind, subject)) = kind {
         state.release = Some(ReleaseWatch::new(kind, subject, state.now));

@@ -4,6 +4,7 @@
 
 use super::logs::{jump_to_time, refresh_log_view};
 use super::selection::reset_selection;
+use super::site;
 use super::{bootstrap, confirm, deploy, ecs};
 use crate::app::state::{AppState, FilterInput, InputKind};
 
@@ -31,7 +32,8 @@ pub(super) fn cancel(state: &mut AppState) {
         InputKind::JumpToTime
         | InputKind::ScaleCount
         | InputKind::StopReason
-        | InputKind::BootstrapAnswer => {}
+        | InputKind::BootstrapAnswer
+        | InputKind::SiteDir => {}
     }
 }
 
@@ -59,7 +61,8 @@ pub(super) fn edit_input(state: &mut AppState, edit: impl FnOnce(&mut String)) {
         InputKind::JumpToTime
         | InputKind::ScaleCount
         | InputKind::StopReason
-        | InputKind::BootstrapAnswer => {}
+        | InputKind::BootstrapAnswer
+        | InputKind::SiteDir => {}
     }
 }
 
@@ -98,6 +101,7 @@ pub(super) fn commit_input(state: &mut AppState) -> Option<super::Effect> {
             ecs::stop_reason_typed(state, reason.to_string());
         }
         InputKind::BootstrapAnswer => return bootstrap::answer_typed(state, input.text),
+        InputKind::SiteDir => return site::dir_typed(state, input),
     }
     None
 }

@@ -13,6 +13,7 @@ mod popup;
 mod provision;
 mod rollback;
 mod selection;
+mod site;
 mod watch;
 
 use std::path::PathBuf;
@@ -53,6 +54,11 @@ pub enum Effect {
     LoadRevisions,
     /// Check a rollback to this revision and work out its difference; nothing changes.
     PlanRollback(u32),
+    /// Work out what a site deploy of `dir` would send; nothing changes.
+    PlanSite {
+        target: crate::ops::site::SiteTarget,
+        dir: PathBuf,
+    },
     /// Run a confirmed mutation; a deploy, rollback or restart is watched to its verdict,
     /// a teardown followed to its end.
     Run(Box<Job>),
@@ -120,6 +126,8 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::ReleaseProgress(progress) => watch::progress(state, *progress),
         Action::ReleaseDone(result) => return watch::done(state, *result),
         Action::MutationDone(result) => return watch::mutation_done(state, result),
+        Action::SitePlanned(result) => site::planned(state, *result),
+        Action::SiteProgress(text) => state.notice = Some(text),
         Action::StackAbsent(error) => feeds::absent(state, error),
         Action::StackNameChecked { name, result } => {
             bootstrap::name_checked(state, &name, *result);
@@ -203,6 +211,7 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
         Command::Scale => ecs::ask_scale(state),
         Command::Restart => state.confirm = Some(confirm::restart(state)),
         Command::StopTask => ecs::ask_stop_task(state),
+        Command::SiteDeploy => site::ask_dir(state),
         Command::ShowRelease => {
             if !provision::show(state) {
                 watch::show(state);
