@@ -15,6 +15,10 @@ DeletionProtection: the harness gives the engine's port and keeps the protection
 LaunchType (`# TODO: LoadBalancers` in moto/ecs/models.py), so a service made by a stack
 has no wires for discovery to follow. The harness copies them onto the service in the
 shape CreateService would have stored.
+4. moto's CloudFormation has no AWS::IAM::OIDCProvider: it skips the resource with a warning,
+so a stack that declares GitHub's OIDC provider completes without one in IAM. The harness
+adds the type: it calls the same IAM backend as CreateOpenIDConnectProvider, answers Ref
+and Fn::GetAtt Arn with the provider's ARN, and deletes it with the stack.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -99,6 +103,62 @@ def create_service(cls, resource_name, cloudformation_json, account_id, region_n
 
 
 Service.create_from_cloudformation_json = classmethod(create_service)
+
+
+from moto.core.common_models import CloudFormationModel
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+
+class OIDCProvider(CloudFormationModel):
+    def __init__(self, arn, account_id, region_name):
+        self.arn = arn
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::IAM::OIDCProvider"
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        backend = iam_backends[account_id][get_partition(region_name)]
+        provider = backend.create_open_id_connect_provider(
+            properties["Url"],
+            properties.get("ThumbprintList", []),
+            properties.get("ClientIdList", []),
+            properties.get("Tags", []),
+        )
+        return cls(provider.arn, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return original_resource
+
+    def delete(self, account_id, region_name):
+        backend = iam_backends[account_id][get_partition(region_name)]
+        backend.delete_open_id_connect_provider(self.arn)
+
 
 if __name__ == "__main__":
     from moto.server import main

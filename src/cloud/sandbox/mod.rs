@@ -111,6 +111,7 @@ impl Sandbox {
             stacks: self.clone(),
             tagging: self.clone(),
             site: self.clone(),
+            iam: self.clone(),
             clock: self.clone(),
         }
     }
