@@ -12,13 +12,13 @@ mod moto;
 
 use std::path::Path;
 
-use moto::{Moto, REGION, build_umami, register_rich_task_definition};
+use moto::{Moto, REGION, build_umami, image_manifest, push_image, register_rich_task_definition};
 use serde_json::Value;
 
 const IMAGE: &str = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/umami:v2.13.2";
 const SUBJECT: &str = "repo:acme/shop:ref:refs/heads/main";
 
-fn answers() -> String {
+fn answers(desired: u32) -> String {
     format!(
         r#"name = "umami"
 region = "{REGION}"
@@ -34,7 +34,7 @@ port = 3000
 health_check = "/api/heartbeat"
 cpu = 512
 memory = 1024
-desired = 1
+desired = {desired}
 
 [database]
 kind = "postgres"
@@ -179,16 +179,18 @@ async fn on_a_bootstrapped_stack_the_role_joins_it_and_a_later_bootstrap_keeps_i
     let moto = Moto::start();
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("stack.toml");
-    std::fs::write(&file, answers()).unwrap();
+    std::fs::write(&file, answers(1)).unwrap();
     let file = file.to_str().unwrap();
     let applied = moto.opsdeck(
         home.path(),
         &["bootstrap", "--apply", "--yes", "--file", file],
     );
     assert_eq!(applied.code, 0, "{}", applied.explain());
-    // The stack's repository gets an image and the service runs it (a bootstrap on an
-    // empty repository starts at 0 tasks).
+    // The stack's repository gets an image (as a first `docker push` would) and the
+    // service runs it (a bootstrap on an empty repository starts at 0 tasks).
     let config = moto.sdk_config().await;
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    push_image(&ecr, "umami", &image_manifest(7, 1000), "v2.13.2").await;
     let ecs = aws_sdk_ecs::Client::new(&config);
     let revision = register_rich_task_definition(&ecs, "umami", IMAGE).await;
     ecs.update_service()
@@ -280,10 +282,33 @@ async fn on_a_bootstrapped_stack_the_role_joins_it_and_a_later_bootstrap_keeps_i
     assert_eq!(end["workflow"]["file"], "unchanged");
     assert_eq!(providers(&moto).await.len(), 1);
 
-    // A later bootstrap of the same answers keeps the role: nothing to change.
+    // A later bootstrap with a changed answer changes only that: the role stays. (The same
+    // answers again would be refused by moto 5.2.5 itself, "No updates are to be
+    // performed", where AWS gives an empty change set.)
+    let changed = home.path().join("stack-2.toml");
+    std::fs::write(&changed, answers(2)).unwrap();
+    let changed = changed.to_str().unwrap();
+    let plan = moto.opsdeck(
+        home.path(),
+        &["bootstrap", "--plan", "--json", "--file", changed],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.explain());
+    let shown = &plan.json_lines()[0];
+    assert_eq!(shown["kind"], "UPDATE", "{shown:#}");
+    let touched: Vec<&str> = shown["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["logical_id"].as_str().unwrap())
+        .collect();
+    assert!(!touched.is_empty(), "{shown:#}");
+    assert!(
+        touched.iter().all(|id| !id.starts_with("Ci")),
+        "{touched:?}"
+    );
     let rerun = moto.opsdeck(
         home.path(),
-        &["bootstrap", "--apply", "--yes", "--file", file],
+        &["bootstrap", "--apply", "--yes", "--file", changed],
     );
     assert_eq!(rerun.code, 0, "{}", rerun.explain());
     let ids = logical_ids(&moto, "umami").await;

@@ -19,6 +19,9 @@ shape CreateService would have stored.
 so a stack that declares GitHub's OIDC provider completes without one in IAM. The harness
 adds the type: it calls the same IAM backend as CreateOpenIDConnectProvider, answers Ref
 and Fn::GetAtt Arn with the provider's ARN, and deletes it with the stack.
+5. moto's ExecuteChangeSet applies the resources but keeps the stack's outputs as they were
+(none for a stack a CREATE change set made). AWS evaluates the new template's outputs; the
+harness does too, once the change set is applied.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -111,6 +114,9 @@ from moto.utilities.utils import get_partition
 
 
 class OIDCProvider(CloudFormationModel):
+    # moto files every model under the service its module names.
+    __module__ = "moto.iam.models"
+
     def __init__(self, arn, account_id, region_name):
         self.arn = arn
         self.account_id = account_id
@@ -158,6 +164,25 @@ class OIDCProvider(CloudFormationModel):
     def delete(self, account_id, region_name):
         backend = iam_backends[account_id][get_partition(region_name)]
         backend.delete_open_id_connect_provider(self.arn)
+
+
+from moto.cloudformation.models import CloudFormationBackend
+
+_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+    )
+    if change_set is not None and change_set.stack_id in self.stacks:
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+
+
+CloudFormationBackend.execute_change_set = execute_change_set
 
 
 if __name__ == "__main__":

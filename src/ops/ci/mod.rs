@@ -488,6 +488,7 @@ pub async fn plan(
             });
         }
     }
+    changes.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     let role_arn = home.stack().and_then(|s| {
         s.outputs
             .iter()
