@@ -434,7 +434,8 @@ mod tests {
             "Outputs": { "AppUrl": { "Value": "x" } },
         });
         carry_ci_resources(&deployed.to_string(), &mut next);
-        let ids: Vec<&String> = next["Resources"].as_object().unwrap().keys().collect();
+        let mut ids: Vec<&String> = next["Resources"].as_object().unwrap().keys().collect();
+        ids.sort();
         assert_eq!(
             ids,
             vec!["CiDeployRole", "CiGithubOidcProvider", "Cluster", "Vpc"]
