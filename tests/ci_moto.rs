@@ -215,6 +215,7 @@ async fn on_a_bootstrapped_stack_the_role_joins_it_and_a_later_bootstrap_keeps_i
     let shown = &plan.json_lines()[0];
     assert_eq!(shown["stack"], "umami", "{shown:#}");
     assert_eq!(shown["home"]["kind"], "bootstrap", "{shown:#}");
+    assert_eq!(shown["workflow_file"], "absent", "{shown:#}");
     assert_eq!(shown["creates_provider"], true);
     assert_eq!(
         shown["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"],

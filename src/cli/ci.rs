@@ -214,6 +214,8 @@ struct PlanLine<'a> {
     stack: &'a str,
     kind: ChangeSetKind,
     workflow: String,
+    /// The workflow file as it stands: `absent`, `same` (up to date) or `different`.
+    workflow_file: FileState,
     #[serde(flatten)]
     plan: &'a CiPlan,
 }
@@ -231,23 +233,24 @@ pub async fn github(
         Ok(plan) => plan,
         Err(refusal) => return refused(refusal),
     };
-    if args.json {
-        print_json(&PlanLine {
-            event: "plan",
-            stack: plan.home.name(),
-            kind: plan.home.kind(),
-            workflow: path.display().to_string(),
-            plan: &plan,
-        });
-    } else {
-        print!("{}", plan_text(&plan, &path));
-    }
     // The workflow as it will be, when the role's ARN is known already.
     let known = plan
         .role_arn
         .as_ref()
         .map(|arn| workflow::render(&spec(&plan, arn, &args.site_dir)));
     let state = file_state(&path, known.as_deref());
+    if args.json {
+        print_json(&PlanLine {
+            event: "plan",
+            stack: plan.home.name(),
+            kind: plan.home.kind(),
+            workflow: path.display().to_string(),
+            workflow_file: state,
+            plan: &plan,
+        });
+    } else {
+        print!("{}", plan_text(&plan, &path));
+    }
     if args.plan {
         let said = match state {
             FileState::Absent => "would be written",
