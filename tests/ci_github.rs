@@ -368,6 +368,15 @@ fn no_terminal_without_yes_and_read_only_change_nothing_and_write_nothing() {
     assert!(String::from_utf8_lossy(&unasked.stderr).contains("--yes"));
     assert!(!Path::new(out).exists());
 
+    // A workflow of the user's own is never replaced without being asked (or --yes).
+    std::fs::write(out, "name: mine\n").unwrap();
+    let mine = opsdeck(home.path(), &base);
+    assert_eq!(mine.status.code(), Some(2), "{}", explain(&mine));
+    let said = String::from_utf8_lossy(&mine.stdout);
+    assert!(said.contains("Workflow:"), "{said}");
+    assert_eq!(std::fs::read_to_string(out).unwrap(), "name: mine\n");
+    std::fs::remove_file(out).unwrap();
+
     let mut args = vec!["--read-only"];
     args.extend(base);
     args.push("--yes");
