@@ -103,6 +103,9 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Site(opsdeck::cli::SiteCommand::Deploy(args))) => {
             site_deploy_command(&cli.global, &config, &args).await
         }
+        Some(Command::Ci(opsdeck::cli::CiCommand::Github(args))) => {
+            ci_github_command(&cli.global, &config, &args).await
+        }
         Some(Command::Completions(args)) => {
             completions(args.shell);
             Ok(ExitCode::SUCCESS)
@@ -203,6 +206,38 @@ async fn site_deploy_command(
     };
     Ok(ExitCode::from(
         opsdeck::cli::site::deploy(&cloud, &target, args, &context.audit, &region).await,
+    ))
+}
+
+/// `opsdeck ci github`: the flags checked before any AWS call, then the stack found as
+/// every release command finds it. Read-only refuses in the cloud layer.
+async fn ci_github_command(
+    global: &GlobalArgs,
+    config: &Config,
+    args: &opsdeck::cli::CiGithubArgs,
+) -> color_eyre::Result<ExitCode> {
+    let repo = opsdeck::cli::ci::check_args(args).map_err(|message| eyre!(message))?;
+    let (cloud, stack) = backend(global, config).await?;
+    let cloud = if global.read_only || config.read_only {
+        cloud.read_only()
+    } else {
+        cloud
+    };
+    let site = global
+        .stack
+        .as_ref()
+        .and_then(|n| config.stacks.get(n))
+        .and_then(|n| n.site.as_ref())
+        .map(|site| opsdeck::ops::ci::SiteTarget {
+            bucket: site.bucket.clone(),
+            distribution: site.distribution.clone(),
+        });
+    let context = opsdeck::cli::ci::Context {
+        audit: opsdeck::ops::audit::Audit::default_location(),
+        site,
+    };
+    Ok(ExitCode::from(
+        opsdeck::cli::ci::github(&cloud, &stack, &repo, args, &context).await,
     ))
 }
 

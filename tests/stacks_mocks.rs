@@ -175,6 +175,7 @@ async fn missing_capabilities_say_what_to_acknowledge() {
         kind: ChangeSetKind::Create,
         capabilities: vec![],
         parameters: vec![("DbPassword".into(), "hunter2".into())],
+        previous_parameters: vec![],
         tags: vec![],
     };
     let err = stacks.create_change_set(&request).await.unwrap_err();

@@ -33,6 +33,7 @@ fn request(name: &str, kind: ChangeSetKind, template: &Value) -> ChangeSetReques
         kind,
         capabilities: vec![],
         parameters: vec![],
+        previous_parameters: vec![],
         tags: vec![("opsdeck:stack".into(), STACK.into())],
     }
 }

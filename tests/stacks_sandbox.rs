@@ -67,6 +67,7 @@ fn request(name: &str, kind: ChangeSetKind, template: &Value) -> ChangeSetReques
         kind,
         capabilities: vec![],
         parameters: vec![("DbPassword".into(), "s3cret-value".into())],
+        previous_parameters: vec![],
         tags: vec![("opsdeck:stack".into(), STACK.into())],
     }
 }
@@ -658,6 +659,7 @@ async fn submit(
         kind,
         capabilities: vec![Capability::Iam],
         parameters,
+        previous_parameters: vec![],
         tags: vec![("opsdeck:stack".into(), STACK.into())],
     };
     cloud.stacks.create_change_set(&request).await.unwrap();

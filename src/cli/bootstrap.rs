@@ -348,12 +348,12 @@ fn plan_report(prepared: &Prepared, plan: &Plan) -> String {
 
 /// Prints each stack event as one line: time since the start, status, type, logical id
 /// and CloudFormation's reason.
-struct Printer {
-    json: bool,
+pub(super) struct Printer {
+    pub(super) json: bool,
 }
 
 impl Printer {
-    fn progress(&self, progress: ApplyProgress) {
+    pub(super) fn progress(&self, progress: ApplyProgress) {
         if self.json {
             print_json(&progress);
             return;

@@ -2,6 +2,7 @@
 //! faces of the release subcommands (`release`).
 
 pub mod bootstrap;
+pub mod ci;
 pub mod release;
 pub mod site;
 
@@ -116,6 +117,9 @@ pub enum Command {
     /// The stack's static site: a bucket behind CloudFront.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Continuous delivery: a CI workflow and the cloud role it deploys with.
+    #[command(subcommand)]
+    Ci(CiCommand),
     /// Print a shell completion script: `opsdeck completions bash > /etc/bash_completion.d/opsdeck`.
     Completions(CompletionsArgs),
 }
@@ -346,4 +350,45 @@ pub struct TeardownArgs {
     /// One JSON object per stack event, then the outcome.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CiCommand {
+    /// Write a GitHub Actions workflow (.github/workflows/deploy.yml) that builds the image,
+    /// pushes it to ECR and runs `opsdeck deploy --wait --rollback-on-failure` (and `opsdeck
+    /// site deploy` for a stack with a site), and add, through CloudFormation, GitHub's OIDC
+    /// provider (when the account has none) and a role only that repository's branch can
+    /// assume, allowed only what the workflow does. --plan shows the role and changes
+    /// nothing. Exit 0 done or nothing to change, 2 refused before any change, 3 failed.
+    Github(CiGithubArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CiGithubArgs {
+    /// The GitHub repository, OWNER/NAME [default: from `git remote get-url origin`].
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The branch whose pushes deploy; the only one the role trusts.
+    #[arg(long, default_value = "main", value_name = "NAME")]
+    pub branch: String,
+    /// Show the role's trust and permissions, whether the OIDC provider is created, and
+    /// the workflow; change nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Do not ask (also replaces a different workflow file); required when stdin is not a
+    /// terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// One JSON object per line: the plan, the stack events, then the outcome.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the workflow [default: .github/workflows/deploy.yml at the top of the
+    /// git repository, or of the current directory].
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// The frontend's build output, relative to the repository root, for a stack with a site
+    /// (site = { bucket, distribution } in its [stacks.NAME] table); the workflow runs
+    /// `npm ci` and `npm run build` in its parent directory.
+    #[arg(long, default_value = "frontend/dist", value_name = "DIR")]
+    pub site_dir: String,
 }

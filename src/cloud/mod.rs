@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::model::{
     BucketAccess, CfnStack, ChangeSet, ChangeSetRequest, Distribution, Invalidation, ObjectHeaders,
-    StackEvent, StackResource, StoredObject, TaggedResource,
+    OidcProvider, StackEvent, StackResource, StoredObject, TaggedResource,
 };
 use crate::model::{
     Certificate, DbInstance, DbSnapshot, DnsRecord, Identity, Image, InternetGateway, LoadBalancer,
@@ -313,6 +313,15 @@ pub trait StacksApi: Send + Sync {
     async fn get_template(&self, stack: &str) -> CloudResult<String>;
 }
 
+/// IAM, read only: what the account trusts already. opsdeck changes IAM only through
+/// CloudFormation, so there is nothing here to refuse in read-only mode.
+#[async_trait]
+pub trait IamApi: Send + Sync {
+    /// The account's OpenID Connect identity providers, with their audiences
+    /// (ListOpenIDConnectProviders, then GetOpenIDConnectProvider for each).
+    async fn oidc_providers(&self) -> CloudResult<Vec<OidcProvider>>;
+}
+
 /// The Resource Groups Tagging API: resources of every service, found by tag.
 #[async_trait]
 pub trait TaggingApi: Send + Sync {
@@ -428,6 +437,7 @@ pub struct Cloud {
     pub stacks: Arc<dyn StacksApi>,
     pub tagging: Arc<dyn TaggingApi>,
     pub site: Arc<dyn SiteApi>,
+    pub iam: Arc<dyn IamApi>,
     pub clock: Arc<dyn Clock>,
 }
 

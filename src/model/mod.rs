@@ -3,12 +3,14 @@
 //! Times are milliseconds since the Unix epoch (`Millis`). The sandbox runs them on a
 //! virtual clock; the AWS backend converts the SDK's timestamps at its boundary.
 
+pub mod ci;
 pub mod graph;
 pub mod metrics;
 pub mod release;
 pub mod site;
 pub mod stack;
 
+pub use ci::OidcProvider;
 pub use graph::{Edge, NetGraph, Node, NodeId, NodeKind};
 pub use metrics::{MetricQuery, MetricSeries, MetricUnit, MetricsSnapshot};
 pub use release::{DbSnapshot, Image, ServiceDeployment, ServiceDeploymentStatus};
@@ -361,6 +363,12 @@ pub struct TaskDefinition {
     pub registered_at: Millis,
     /// Resource tags (DescribeTaskDefinition returns them only when asked with `include=TAGS`).
     pub tags: Vec<(String, String)>,
+    /// The role the task's containers run as; a new revision passes it on (`iam:PassRole`).
+    #[serde(skip)]
+    pub task_role_arn: Option<String>,
+    /// The role ECS pulls the image and reads the secrets with; passed on like the task role.
+    #[serde(skip)]
+    pub execution_role_arn: Option<String>,
 }
 
 /// What a caller asks to register; ECS assigns the ARN and revision.

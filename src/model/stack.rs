@@ -185,6 +185,10 @@ pub struct ChangeSetRequest {
     pub capabilities: Vec<Capability>,
     /// A NoEcho parameter may carry a secret: `Debug` prints only the keys.
     pub parameters: Vec<(String, String)>,
+    /// Parameters of an existing stack that keep their current value (UsePreviousValue):
+    /// a change that is not the bootstrap's own (`opsdeck ci github`) leaves them alone,
+    /// NoEcho ones included, without ever reading them.
+    pub previous_parameters: Vec<String>,
     pub tags: Vec<(String, String)>,
 }
 
@@ -198,6 +202,7 @@ impl std::fmt::Debug for ChangeSetRequest {
             .field("kind", &self.kind)
             .field("capabilities", &self.capabilities)
             .field("parameter_keys", &keys)
+            .field("previous_parameters", &self.previous_parameters)
             .field("tags", &self.tags)
             .finish()
     }
@@ -408,6 +413,7 @@ mod tests {
             kind: ChangeSetKind::Create,
             capabilities: vec![],
             parameters: vec![("DbPassword".into(), "hunter2".into())],
+            previous_parameters: vec![],
             tags: vec![],
         };
         let text = format!("{req:?}");

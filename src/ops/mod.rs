@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod ci;
 pub mod discover;
 pub mod findings;
 pub mod graph;

@@ -15,8 +15,14 @@ DeletionProtection: the harness gives the engine's port and keeps the protection
 LaunchType (`# TODO: LoadBalancers` in moto/ecs/models.py), so a service made by a stack
 has no wires for discovery to follow. The harness copies them onto the service in the
 shape CreateService would have stored.
-
-4. moto's CloudFront origins drop OriginAccessControlId; the harness keeps it.
+4. moto's CloudFormation has no AWS::IAM::OIDCProvider: it skips the resource with a warning,
+so a stack that declares GitHub's OIDC provider completes without one in IAM. The harness
+adds the type: it calls the same IAM backend as CreateOpenIDConnectProvider, answers Ref
+and Fn::GetAtt Arn with the provider's ARN, and deletes it with the stack.
+5. moto's ExecuteChangeSet applies the resources but keeps the stack's outputs as they were
+(none for a stack a CREATE change set made). AWS evaluates the new template's outputs; the
+harness does too, once the change set is applied.
+6. moto's CloudFront origins drop OriginAccessControlId; the harness keeps it.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -102,7 +108,85 @@ def create_service(cls, resource_name, cloudformation_json, account_id, region_n
 
 Service.create_from_cloudformation_json = classmethod(create_service)
 
-# 4. moto's CloudFront Origin drops OriginAccessControlId, so every distribution it returns
+
+from moto.core.common_models import CloudFormationModel
+from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
+
+
+class OIDCProvider(CloudFormationModel):
+    # moto files every model under the service its module names.
+    __module__ = "moto.iam.models"
+
+    def __init__(self, arn, account_id, region_name):
+        self.arn = arn
+        self.account_id = account_id
+        self.region_name = region_name
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::IAM::OIDCProvider"
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json.get("Properties", {})
+        backend = iam_backends[account_id][get_partition(region_name)]
+        provider = backend.create_open_id_connect_provider(
+            properties["Url"],
+            properties.get("ThumbprintList", []),
+            properties.get("ClientIdList", []),
+            properties.get("Tags", []),
+        )
+        return cls(provider.arn, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        return original_resource
+
+    def delete(self, account_id, region_name):
+        backend = iam_backends[account_id][get_partition(region_name)]
+        backend.delete_open_id_connect_provider(self.arn)
+
+
+from moto.cloudformation.models import CloudFormationBackend
+
+_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    _execute_change_set(self, change_set_name, stack_name)
+    change_set = self.change_sets.get(change_set_name) or next(
+        (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
+    )
+    if change_set is not None and change_set.stack_id in self.stacks:
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+
+
+CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# 6. moto's CloudFront Origin drops OriginAccessControlId, so every distribution it returns
 # reads as one with no Origin Access Control. The harness keeps the id on the origin, where
 # moto's serializer finds it by name.
 from moto.cloudfront.models import Origin as CloudFrontOrigin

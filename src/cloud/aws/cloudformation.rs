@@ -144,6 +144,14 @@ impl StacksApi for AwsStacks {
                     .build(),
             );
         }
+        for key in &request.previous_parameters {
+            call = call.parameters(
+                sdk::Parameter::builder()
+                    .parameter_key(key)
+                    .use_previous_value(true)
+                    .build(),
+            );
+        }
         for (key, value) in &request.tags {
             call = call.tags(sdk::Tag::builder().key(key).value(value).build());
         }

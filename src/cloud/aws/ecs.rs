@@ -844,6 +844,8 @@ pub(crate) fn task_definition_from_sdk(
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), text(t.value()))))
             .collect(),
+        task_role_arn: owned(d.task_role_arn()),
+        execution_role_arn: owned(d.execution_role_arn()),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ecs;
 pub mod edge;
 pub mod elb;
 pub mod errors;
+pub mod iam;
 pub mod logs;
 pub mod metrics;
 pub mod rds;
@@ -152,6 +153,10 @@ pub fn from_sdk_config(
                 aws_sdk_s3::Client::from_conf(builder.build())
             },
             client!(aws_sdk_cloudfront, config, calls),
+            context.clone(),
+        )),
+        iam: Arc::new(iam::AwsIam::new(
+            client!(aws_sdk_iam, config, calls),
             context,
         )),
         clock: Arc::new(crate::cloud::WallClock),

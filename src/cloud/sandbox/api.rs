@@ -6,7 +6,7 @@ use super::world::{ACCOUNT_ID, World, service_deployment_arn};
 use super::{ClockMode, Sandbox};
 use super::{cfn, ecs, rds};
 use crate::cloud::{
-    Clock, CloudError, CloudResult, DesiredStatus, EcrApi, EcsApi, EdgeApi, IdentityApi,
+    Clock, CloudError, CloudResult, DesiredStatus, EcrApi, EcsApi, EdgeApi, IamApi, IdentityApi,
     LoadBalancingApi, LogsApi, NetworkApi, RdsApi, StacksApi, TaggingApi,
 };
 use crate::model::{
@@ -529,5 +529,12 @@ impl StacksApi for Sandbox {
 impl TaggingApi for Sandbox {
     async fn resources_tagged(&self, key: &str, value: &str) -> CloudResult<Vec<TaggedResource>> {
         Ok(cfn::resources_tagged(&self.current(), key, value))
+    }
+}
+
+#[async_trait]
+impl IamApi for Sandbox {
+    async fn oidc_providers(&self) -> CloudResult<Vec<crate::model::OidcProvider>> {
+        Ok(cfn::oidc_providers(&self.current()))
     }
 }

@@ -410,6 +410,14 @@ fn physical_id(stack: &SimStack, logical: &str, definition: &Value, world: &mut 
             .map_or_else(|| generated(rng).to_lowercase(), |id| id.to_lowercase()),
         "AWS::ECS::Cluster" => prop("ClusterName").unwrap_or_else(|| generated(rng)),
         "AWS::IAM::Role" => prop("RoleName").unwrap_or_else(|| generated(rng)),
+        // IAM names a provider by its issuer, so an account has one per issuer.
+        "AWS::IAM::OIDCProvider" => format!(
+            "arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{}",
+            prop("Url")
+                .unwrap_or_default()
+                .trim_start_matches("https://")
+                .trim_end_matches('/')
+        ),
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
             let name = prop("Name").unwrap_or_else(|| format!("{stack}-alb"));
             elb_arn(&format!("loadbalancer/app/{name}/{}", ids::hex(rng, 16)))
@@ -1083,6 +1091,11 @@ pub(crate) fn create_change_set(
     };
     // CloudFormation records every parameter, a defaulted one with its default.
     let mut parameters = request.parameters.clone();
+    for name in &request.previous_parameters {
+        if let Some(kept) = stack.parameters.iter().find(|(n, _)| n == name) {
+            parameters.push(kept.clone());
+        }
+    }
     for (name, default) in &template.defaults {
         if !parameters.iter().any(|(n, _)| n == name) {
             parameters.push((name.clone(), default.clone()));
@@ -1850,4 +1863,40 @@ fn next_phase(world: &mut World, stack: &mut SimStack, op: &mut Operation) -> bo
             false
         }
     }
+}
+
+/// The OpenID Connect providers the account's stacks made (the sandbox has no others).
+pub(crate) fn oidc_providers(world: &World) -> Vec<crate::model::OidcProvider> {
+    world
+        .stacks
+        .live
+        .values()
+        .flat_map(|stack| stack.resources.values())
+        .filter(|r| r.resource_type == "AWS::IAM::OIDCProvider" && r.materialised)
+        .filter_map(|r| {
+            let arn = r.physical_id.clone()?;
+            let properties = r.definition.get("Properties");
+            let url = properties
+                .and_then(|p| p.get("Url"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim_start_matches("https://")
+                .to_string();
+            let client_ids = properties
+                .and_then(|p| p.get("ClientIdList"))
+                .and_then(Value::as_array)
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(crate::model::OidcProvider {
+                arn,
+                url,
+                client_ids,
+            })
+        })
+        .collect()
 }

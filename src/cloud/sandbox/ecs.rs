@@ -42,6 +42,8 @@ pub(crate) fn register_task_definition(
             containers: new.containers,
             registered_at: 0,
             tags: Vec::new(),
+            task_role_arn: None,
+            execution_role_arn: None,
         },
     )
 }

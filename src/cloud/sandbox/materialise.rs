@@ -1022,6 +1022,8 @@ fn task_definition(physical: &str, p: Props<'_>) -> TaskDefinition {
         containers: p.items("ContainerDefinitions").map(container).collect(),
         registered_at: 0,
         tags: p.tags(),
+        task_role_arn: p.text("TaskRoleArn"),
+        execution_role_arn: p.text("ExecutionRoleArn"),
     }
 }
 

@@ -113,6 +113,7 @@ impl Sandbox {
             stacks: self.clone(),
             tagging: self.clone(),
             site: self.clone(),
+            iam: self.clone(),
             clock: self.clone(),
         }
     }

@@ -468,6 +468,8 @@ fn build_task_definitions(world: &mut World, start: Millis) {
             }],
             registered_at: start - days_ago * DAY - 16 * MINUTE,
             tags: vec![("opsdeck:stack".to_string(), STACK.to_string())],
+            task_role_arn: None,
+            execution_role_arn: Some(format!("arn:aws:iam::{ACCOUNT_ID}:role/{STACK}-execution")),
         });
     }
 }

@@ -337,13 +337,20 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
         } => return Err(Refusal(stuck_advice(stack, first_failure.as_ref()))),
     };
     let change_set_name = format!("opsdeck-{}", compact_time(cloud.clock.now()));
+    let mut template = prepared.model.template();
+    if kind == ChangeSetKind::Update {
+        // What `opsdeck ci github` added to the stack stays through a bootstrap update.
+        let deployed = cloud.stacks.get_template(name).await?;
+        crate::ops::ci::carry_ci_resources(&deployed, &mut template);
+    }
     let request = ChangeSetRequest {
         stack: name.clone(),
         change_set_name: change_set_name.clone(),
-        template_body: prepared.model.template_text(),
+        template_body: format!("{template:#}\n"),
         kind,
         capabilities: vec![Capability::Iam],
         parameters: prepared.parameters.clone(),
+        previous_parameters: Vec::new(),
         tags: vec![(STACK_TAG.to_string(), name.clone())],
     };
     let (change_set_id, stack_id) = cloud.stacks.create_change_set(&request).await?;

@@ -248,6 +248,8 @@ mod tests {
             containers,
             registered_at: 0,
             tags: Vec::new(),
+            task_role_arn: None,
+            execution_role_arn: None,
         }
     }
 

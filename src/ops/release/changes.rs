@@ -147,6 +147,8 @@ mod tests {
             }],
             registered_at: 0,
             tags: Vec::new(),
+            task_role_arn: None,
+            execution_role_arn: None,
         }
     }
 

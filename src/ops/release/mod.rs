@@ -21,6 +21,7 @@ mod watch;
 
 pub use changes::changes;
 pub use list::{REVISIONS_LISTED, images, images_with_definition, revisions};
+pub(crate) use plan::{EcrRef, pick_container};
 pub use plan::{plan_deploy, plan_rollback};
 pub use rollout::{
     deploy, record_refusal, restart, rollback, scale, start_deploy, start_restart, start_rollback,

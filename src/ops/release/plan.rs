@@ -13,7 +13,7 @@ const TAGS_NAMED: usize = 5;
 
 /// An image reference in an ECR registry: `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO[:TAG][@DIGEST]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct EcrRef {
+pub(crate) struct EcrRef {
     pub registry: String,
     pub repository: String,
     pub tag: Option<String>,
@@ -21,7 +21,7 @@ pub(super) struct EcrRef {
 }
 
 impl EcrRef {
-    pub(super) fn parse(image: &str) -> Option<EcrRef> {
+    pub(crate) fn parse(image: &str) -> Option<EcrRef> {
         let (registry, path) = image.split_once('/')?;
         let labels: Vec<&str> = registry.split('.').collect();
         let is_ecr = labels.len() >= 6
@@ -61,7 +61,7 @@ impl EcrRef {
 
 /// The container whose image a deploy changes: the one asked for, else the one the load
 /// balancer targets, else the only essential one.
-pub(super) fn pick_container(
+pub(crate) fn pick_container(
     service: &Service,
     definition: &TaskDefinition,
     asked: Option<&str>,
