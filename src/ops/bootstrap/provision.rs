@@ -14,6 +14,7 @@ use super::model::{
     CONNECTION_STRING_PARAMETER, HOSTED_ZONE_PARAMETER, IMAGE_TAG_PARAMETER, STACK_TAG, StackModel,
 };
 use crate::cloud::{Cloud, CloudError};
+use crate::config::SiteConfig;
 use crate::model::{
     Capability, CfnStack, ChangeSet, ChangeSetKind, ChangeSetRequest, Millis, ResourceChange,
     STACK_RESOURCE_TYPE, StackEvent, StackStatus, TaggedResource,
@@ -612,6 +613,20 @@ impl ApplyOutcome {
         self.outputs.get("AppUrl").map(String::as_str)
     }
 
+    /// Where the static site answers, when the stack has one.
+    pub fn site_url(&self) -> Option<&str> {
+        self.outputs.get("SiteUrl").map(String::as_str)
+    }
+
+    /// The stack's site as the config file remembers it, from the stack's outputs: what
+    /// `opsdeck site deploy` uploads to and invalidates.
+    pub fn site_config(&self) -> Option<SiteConfig> {
+        Some(SiteConfig {
+            bucket: self.outputs.get("SiteBucketName")?.clone(),
+            distribution: self.outputs.get("SiteDistributionId").cloned(),
+        })
+    }
+
     fn unchanged(stack: &CfnStack) -> ApplyOutcome {
         ApplyOutcome {
             stack: stack.name.clone(),
@@ -909,6 +924,30 @@ pub struct TeardownPlan {
     pub protected_databases: Vec<String>,
     /// Resources the template keeps (`DeletionPolicy: Retain`) or snapshots.
     pub keeps: Vec<String>,
+    /// The site's buckets and how many objects each holds: DeleteStack cannot delete a
+    /// bucket that is not empty, so teardown empties them first.
+    pub site_buckets: Vec<(String, usize)>,
+}
+
+impl TeardownPlan {
+    /// What teardown does before DeleteStack, one sentence each, for the confirmation.
+    pub fn first_steps(&self) -> Vec<String> {
+        let databases = self.protected_databases.iter().map(|db| {
+            format!("the database {db} has deletion protection: teardown turns it off first")
+        });
+        let buckets = self
+            .site_buckets
+            .iter()
+            .filter(|(_, objects)| *objects > 0)
+            .map(|(bucket, objects)| {
+                format!(
+                    "the site bucket {bucket} holds {objects} object{}: teardown deletes them \
+                     first (CloudFormation cannot delete a bucket that is not empty)",
+                    if *objects == 1 { "" } else { "s" }
+                )
+            });
+        databases.chain(buckets).collect()
+    }
 }
 
 /// Reads what a teardown of `name` would delete. Refuses a stack opsdeck did not make.
@@ -943,7 +982,19 @@ pub async fn plan_teardown(cloud: &Cloud, name: &str) -> Result<TeardownPlan, Re
     };
     let mut keeps = Vec::new();
     let mut instances = Vec::new();
+    let mut site_buckets = Vec::new();
     for resource in &resources {
+        if resource.resource_type == "AWS::S3::Bucket"
+            && policy(&resource.logical_id).as_deref() != Some("Retain")
+            && let Some(bucket) = &resource.physical_id
+        {
+            match cloud.site.list_objects(bucket).await {
+                Ok(objects) => site_buckets.push((bucket.clone(), objects.len())),
+                // Gone already (a delete got that far): nothing to empty.
+                Err(CloudError::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
         match policy(&resource.logical_id).as_deref() {
             Some("Retain") => keeps.push(format!(
                 "{} {} (DeletionPolicy: Retain)",
@@ -980,6 +1031,7 @@ pub async fn plan_teardown(cloud: &Cloud, name: &str) -> Result<TeardownPlan, Re
         stack,
         protected_databases,
         keeps,
+        site_buckets,
     })
 }
 
@@ -996,6 +1048,23 @@ pub async fn teardown(
     for instance in &plan.protected_databases {
         cloud.rds.disable_deletion_protection(instance).await?;
         steps.push(format!("turned deletion protection off on {instance}"));
+    }
+    for (bucket, _) in &plan.site_buckets {
+        // Listed again: a deploy may have added files since the plan was read.
+        let keys: Vec<String> = match cloud.site.list_objects(bucket).await {
+            Ok(objects) => objects.into_iter().map(|o| o.key).collect(),
+            Err(CloudError::NotFound { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        };
+        if keys.is_empty() {
+            continue;
+        }
+        cloud.site.delete_objects(bucket, &keys).await?;
+        steps.push(format!(
+            "emptied the site bucket {bucket} ({} object{})",
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" }
+        ));
     }
     let outcome = if stack.status == StackStatus::DeleteInProgress {
         reattach(cloud, stack, sink).await?

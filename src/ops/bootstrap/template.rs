@@ -29,6 +29,8 @@ pub const TAGGABLE: &[&str] = &[
     "AWS::SecretsManager::Secret",
     "AWS::SNS::Topic",
     "AWS::CloudWatch::Alarm",
+    "AWS::S3::Bucket",
+    "AWS::CloudFront::Distribution",
 ];
 
 /// The template's `Tags` of one resource: the stack tag, and a `Name` for the console.
@@ -68,11 +70,16 @@ impl StackModel {
         template.insert(
             "Description".into(),
             json!(format!(
-                "opsdeck stack {stack}: VPC, load balancer, ECS Fargate service{} (written by \
+                "opsdeck stack {stack}: VPC, load balancer, ECS Fargate service{}{} (written by \
                  opsdeck bootstrap; re-run it rather than editing)",
                 match &self.answers.database {
                     super::answers::Database::Postgres(_) => ", RDS PostgreSQL",
                     _ => "",
+                },
+                if self.answers.site.is_some() {
+                    ", static site (S3 + CloudFront)"
+                } else {
+                    ""
                 }
             )),
         );
