@@ -410,7 +410,7 @@ impl SiteApi for AwsSite {
             })
             .collect();
         // CloudFront lists newest first; moto, in the order made. Say newest first here.
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.sort_by_key(|b| std::cmp::Reverse(b.created_at));
         found.truncate(max);
         Ok(found)
     }

@@ -16,7 +16,7 @@ use super::ids;
 use super::resources::{
     db_arn, distribution_arn, distribution_domain, issued_certificate, route_table, service_arn,
 };
-use super::site::{SimBucket, SimDistribution};
+use super::site::SimDistribution;
 use super::world::{Cluster, REGION, SimService, StopCause, World};
 use crate::model::{
     AwsLogsConfig, CircuitBreaker, ContainerDefinition, ContainerHealthCheck, DbInstance,
@@ -660,11 +660,7 @@ fn make(
             .iter()
             .all(|setting| blocks.flag(setting) == Some(true));
             // An update keeps the objects and the policy another resource set.
-            let bucket = world
-                .site
-                .buckets
-                .entry(id)
-                .or_insert_with(SimBucket::default);
+            let bucket = world.site.buckets.entry(id).or_default();
             bucket.access.public_access_blocked = blocked;
         }
         Kind::BucketPolicy => {
@@ -672,7 +668,7 @@ fn make(
             let policy = p.at("PolicyDocument").0.to_string();
             let Some(bucket) = world.site.buckets.get_mut(&name) else {
                 return Err(format!(
-                    "Resource handler returned message: \"The specified bucket does not exist (Service: S3, Status Code: 404)\" (HandlerErrorCode: NotFound)"
+                    "Resource handler returned message: \"The specified bucket {name} does not exist (Service: S3, Status Code: 404)\" (HandlerErrorCode: NotFound)"
                 ));
             };
             bucket.access.policy = Some(policy);
