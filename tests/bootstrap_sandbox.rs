@@ -556,3 +556,107 @@ async fn a_site_is_made_deployed_to_from_the_outputs_and_torn_down_with_its_file
     assert!(cloud.site.distribution(&distribution_id).await.is_err());
     let _ = sandbox;
 }
+
+#[tokio::test]
+async fn a_site_name_outside_us_east_1_gets_its_certificate_from_a_companion_stack_first() {
+    let (sandbox, cloud) = start();
+    let text = std::fs::read_to_string(EXAMPLE).unwrap();
+    let answers = Answers::parse(
+        &format!("{text}\n[site]\ndomain = \"www.example.com\"\n"),
+        Path::new("stack.toml"),
+    )
+    .unwrap();
+
+    // A plan alone makes nothing in us-east-1, and says what the apply will do.
+    let prepared = provision::prepare(&cloud, &answers).await.unwrap();
+    assert!(
+        prepared
+            .notes
+            .iter()
+            .any(|n| n.contains("umami-edge") && n.contains("us-east-1")),
+        "{:?}",
+        prepared.notes
+    );
+    let plan = provision::plan(&cloud, &prepared).await.unwrap();
+    assert_eq!(plan.edge.as_ref().unwrap().stack, "umami-edge");
+    provision::discard(&cloud, &plan).await.unwrap();
+    assert_eq!(
+        cloud
+            .edge_stacks
+            .describe_stack("umami-edge")
+            .await
+            .unwrap(),
+        None
+    );
+    // The reserved name goes in a moment.
+    sandbox.advance(60_000);
+
+    let seen = Seen::default();
+    let outcome = apply(&cloud, &answers, &seen).await;
+    assert!(outcome.succeeded, "{outcome:#?}");
+    assert_eq!(outcome.site_url(), Some("https://www.example.com"));
+    let edge = cloud
+        .edge_stacks
+        .describe_stack("umami-edge")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(edge.status, StackStatus::CreateComplete);
+    let certificate = edge
+        .outputs
+        .iter()
+        .find(|(k, _)| k == "CertificateArn")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    // The certificate was issued before the stack that uses it started.
+    let events = seen.events();
+    let issued = events
+        .iter()
+        .position(|(id, s)| id == "SiteCertificate" && s == "CREATE_COMPLETE")
+        .unwrap();
+    let first_main = events.iter().position(|(id, _)| id == "Vpc").unwrap();
+    assert!(issued < first_main, "{events:?}");
+    let distribution = cloud
+        .site
+        .distribution(&outcome.site_config().unwrap().distribution.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(distribution.aliases, vec!["www.example.com".to_string()]);
+    assert_eq!(
+        distribution.certificate.as_deref(),
+        Some(certificate.as_str())
+    );
+
+    // The same answers again: the companion's certificate is used, nothing changes.
+    let prepared = provision::prepare(&cloud, &answers).await.unwrap();
+    assert!(prepared.edge.is_none());
+    let again = provision::plan(&cloud, &prepared).await.unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+
+    // Teardown deletes the companion after the stack.
+    let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
+    assert!(
+        plan.first_steps().iter().any(|s| s.contains("umami-edge")),
+        "{:?}",
+        plan.first_steps()
+    );
+    let gone = provision::teardown(&cloud, &plan, &Audit::disabled(), "eu-west-2", &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(gone.exit_code(), 0, "{gone:#?}");
+    assert!(
+        gone.steps
+            .iter()
+            .any(|s| s.starts_with("deleted the stack umami-edge")),
+        "{:?}",
+        gone.steps
+    );
+    assert_eq!(
+        cloud
+            .edge_stacks
+            .describe_stack("umami-edge")
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use opsdeck::ops::bootstrap::answers::Answers;
-use opsdeck::ops::bootstrap::model::STACK_TAG;
+use opsdeck::ops::bootstrap::model::{STACK_TAG, edge_model};
 use opsdeck::ops::bootstrap::template::TAGGABLE;
 use opsdeck::ops::bootstrap::{NatChoice, StackModel, estimate_answers, nat_choices};
 use serde_json::Value;
@@ -128,6 +128,18 @@ domain = "app.example.com"
 price_class = "PriceClass_200"
 "#;
 
+/// Elsewhere without a certificate: a companion stack in us-east-1 makes it first.
+const SITE_WITH_DOMAIN_AND_EDGE_STACK: &str = r#"name = "umami"
+region = "eu-west-2"
+[service]
+image = "umami"
+[domain]
+name = "analytics.example.com"
+hosted_zone = "example.com"
+[site]
+domain = "www.example.com"
+"#;
+
 /// Elsewhere the certificate comes from us-east-1, made beforehand.
 const SITE_CERTIFICATE: &str =
     "arn:aws:acm:us-east-1:123456789012:certificate/5a1e7c9d-0b3f-4e2a-9c6d-1f8e2b7a4c30";
@@ -150,6 +162,10 @@ const ANSWER_SETS: &[(&str, &str)] = &[
     ("site_without_domain", SITE_WITHOUT_DOMAIN),
     ("site_with_domain_us_east_1", SITE_WITH_DOMAIN_US_EAST_1),
     ("site_with_domain_elsewhere", SITE_WITH_DOMAIN_ELSEWHERE),
+    (
+        "site_with_domain_and_edge_stack",
+        SITE_WITH_DOMAIN_AND_EDGE_STACK,
+    ),
     ("umami", UMAMI),
     ("three_azs_nat_per_az", THREE_AZS_NAT_PER_AZ),
     ("https_with_domain", HTTPS_WITH_DOMAIN),
@@ -186,6 +202,9 @@ fn templates_are_kept_as_snapshots() {
     for (name, text) in ANSWER_SETS {
         let model = StackModel::build(&answers(text));
         insta::assert_snapshot!(*name, model.template_text());
+        if let Some(edge) = edge_model(&answers(text)) {
+            insta::assert_snapshot!(format!("{name}_edge"), edge.template_text());
+        }
     }
 }
 
@@ -214,9 +233,19 @@ fn templates_pass_cfn_lint() {
     let lint = cfn_lint();
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
+    let mut templates: Vec<(String, String)> = Vec::new();
     for (name, text) in ANSWER_SETS {
+        templates.push((
+            name.to_string(),
+            StackModel::build(&answers(text)).template_text(),
+        ));
+        if let Some(edge) = edge_model(&answers(text)) {
+            templates.push((format!("{name}_edge"), edge.template_text()));
+        }
+    }
+    for (name, template) in &templates {
         let path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&path, StackModel::build(&answers(text)).template_text()).unwrap();
+        std::fs::write(&path, template).unwrap();
         let output = Command::new(&lint)
             .arg("--format")
             .arg("json")
@@ -610,6 +639,44 @@ fn a_site_name_gets_a_cloudfront_certificate_in_us_east_1_and_alias_records() {
         assert_eq!(error["ResponsePagePath"], "/index.html");
     }
 
+    // Elsewhere without one: the certificate is the companion stack's, passed in.
+    let answers_edge = answers(SITE_WITH_DOMAIN_AND_EDGE_STACK);
+    let template = template_of(SITE_WITH_DOMAIN_AND_EDGE_STACK);
+    assert!(template["Resources"].get("SiteCertificate").is_none());
+    assert_eq!(
+        template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["ViewerCertificate"]
+            ["AcmCertificateArn"]["Ref"],
+        "SiteCertificateArn"
+    );
+    assert_eq!(
+        template["Parameters"]["SiteCertificateArn"]["Type"],
+        "String"
+    );
+    let edge = edge_model(&answers_edge).unwrap();
+    assert_eq!(edge.answers.name, "umami-edge");
+    assert_eq!(edge.answers.region, "us-east-1");
+    let edge = edge.template();
+    let certificate = &edge["Resources"]["SiteCertificate"]["Properties"];
+    assert_eq!(certificate["DomainName"], "www.example.com");
+    assert_eq!(
+        certificate["DomainValidationOptions"][0]["HostedZoneId"]["Ref"],
+        "HostedZoneId"
+    );
+    assert!(
+        certificate["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == STACK_TAG && t["Value"] == "umami-edge")
+    );
+    assert_eq!(
+        edge["Outputs"]["CertificateArn"]["Value"]["Ref"],
+        "SiteCertificate"
+    );
+    assert_eq!(edge["Resources"].as_object().unwrap().len(), 1);
+    assert!(edge_model(&answers(SITE_WITH_DOMAIN_US_EAST_1)).is_none());
+    assert!(edge_model(&answers(SITE_WITH_DOMAIN_ELSEWHERE)).is_none());
+
     // Without a name of its own: no aliases, CloudFront's certificate, the *.cloudfront.net URL.
     let template = template_of(SITE_WITHOUT_DOMAIN);
     let config = &template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"];
@@ -889,12 +956,6 @@ fn bad_files() -> Vec<Bad> {
         with_domain("domain = \"analytics.example.com\"\n"),
         "domain = \"analytics.example.com\"",
         &["site.domain", "the app's name", "www.example.com"],
-    );
-    add(
-        "a site name outside us-east-1 without a certificate",
-        with_domain("domain = \"www.example.com\"\n"),
-        "www.example.com",
-        &["site.certificate_arn", "missing", "us-east-1", "eu-west-2"],
     );
     add(
         "a site certificate in the wrong region",

@@ -28,9 +28,6 @@ const STAND_IN_URL: &str = "postgres://stand-in";
 /// autoscaling table brings out its defaults too (the wizard starts with it off).
 const DEFAULTS_PROBE: &str =
     "name = \"stand-in\"\n[service]\nimage = \"stand-in\"\nautoscaling = {}\n";
-/// Stands in for the us-east-1 certificate a site name needs outside us-east-1, not typed
-/// yet (the name comes first).
-const STAND_IN_CERTIFICATE: &str = "arn:aws:acm:us-east-1:000000000000:certificate/stand-in";
 /// Fargate's cpu units; the memory each takes is `fargate_pair`'s to say.
 const FARGATE_CPUS: [u32; 7] = [256, 512, 1024, 2048, 4096, 8192, 16384];
 
@@ -188,7 +185,7 @@ impl Field {
             Field::SitePriceClass => "100: North America and Europe (cheapest); All: everywhere",
             Field::SiteSpa => "403/404 answer /index.html, for an app that routes itself",
             Field::SiteCertificate => {
-                "an ACM certificate ARN in us-east-1 for the site name (made beforehand)"
+                "blank: a companion stack in us-east-1 makes it; or an ACM ARN there"
             }
         }
     }
@@ -751,13 +748,10 @@ fn answer_file(values: &BTreeMap<Field, String>, stand_ins: bool) -> Result<Stri
         file.key("price_class", quoted(value(Field::SitePriceClass)));
         file.key("spa", boolean(value(Field::SiteSpa)).into());
         let certificate = value(Field::SiteCertificate);
-        let needed =
+        let asked =
             !site_domain.is_empty() && value(Field::Region) != CLOUDFRONT_CERTIFICATE_REGION;
-        if needed && !certificate.is_empty() {
+        if asked && !certificate.is_empty() {
             file.key("certificate_arn", quoted(certificate));
-        } else if needed && stand_ins {
-            // The name is typed before the certificate that covers it.
-            file.key("certificate_arn", quoted(STAND_IN_CERTIFICATE));
         }
     }
     Ok(file.0)
@@ -948,10 +942,17 @@ mod tests {
                 .shown_fields(Group::Site)
                 .contains(&Field::SiteCertificate)
         );
-        assert!(matches!(
-            wizard.checked(),
-            Err((Some(Field::SiteCertificate), ref e)) if e.contains("us-east-1")
-        ));
+        // Blank: the companion stack in us-east-1 makes it.
+        let answers = wizard.checked().unwrap();
+        assert_eq!(
+            answers.site.unwrap().certificate(&answers.region),
+            crate::ops::bootstrap::answers::SiteCertificate::EdgeStack
+        );
+        assert!(
+            wizard
+                .answer(Field::SiteCertificate, "arn:aws:acm:eu-west-2:1:x".into())
+                .is_err()
+        );
         let arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc-1";
         wizard.answer(Field::SiteCertificate, arn.into()).unwrap();
         let site = wizard.checked().unwrap().site.unwrap();

@@ -194,19 +194,45 @@ pub struct Site {
     pub price_class: String,
     /// A single-page app: 403 and 404 answer `/index.html` with 200, so the app routes.
     pub spa: bool,
-    /// An ACM certificate in us-east-1 that covers `domain`: needed when the stack is in
-    /// another region (a stack cannot make a certificate outside its own region); in
-    /// us-east-1 the stack makes one when this is not given.
+    /// An ACM certificate in us-east-1 that covers `domain`, made beforehand. Without it
+    /// the certificate is made: by the stack in us-east-1, elsewhere by a companion stack
+    /// in us-east-1 (a stack cannot make a resource outside its own region).
     pub certificate_arn: Option<String>,
 }
 
+/// Where the certificate of a site's name comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteCertificate {
+    /// No name of its own: CloudFront's `*.cloudfront.net` certificate.
+    CloudFront,
+    /// `site.certificate_arn`.
+    Given(String),
+    /// The stack makes it (the stack is in us-east-1).
+    InStack,
+    /// The companion stack `<name>-edge` in us-east-1 makes it first.
+    EdgeStack,
+}
+
 impl Site {
+    pub fn certificate(&self, region: &str) -> SiteCertificate {
+        match (&self.domain, &self.certificate_arn) {
+            (None, _) => SiteCertificate::CloudFront,
+            (Some(_), Some(arn)) => SiteCertificate::Given(arn.clone()),
+            (Some(_), None) if region == CLOUDFRONT_CERTIFICATE_REGION => SiteCertificate::InStack,
+            (Some(_), None) => SiteCertificate::EdgeStack,
+        }
+    }
+
     /// The certificate the stack itself makes: a site name in us-east-1 with none given.
     pub fn makes_certificate(&self, region: &str) -> bool {
-        self.domain.is_some()
-            && self.certificate_arn.is_none()
-            && region == CLOUDFRONT_CERTIFICATE_REGION
+        self.certificate(region) == SiteCertificate::InStack
     }
+}
+
+/// The companion stack in us-east-1 that holds the CloudFront certificate of a stack in
+/// another region.
+pub fn edge_stack_name(stack: &str) -> String {
+    format!("{stack}-edge")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,7 +462,7 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
     })?;
     let service = parse_service(service, &database)?;
     let site = match site {
-        Some(parsed) => Some(check_site(parsed, domain.as_ref(), &region)?),
+        Some(parsed) => Some(check_site(parsed, domain.as_ref())?),
         None => None,
     };
     Ok(Answers {
@@ -1310,7 +1336,7 @@ fn cloudfront_certificate(arn: &str) -> Result<(), &'static str> {
 
 /// The site against the rest of the file: its name in the stack's zone, and a certificate
 /// CloudFront can use.
-fn check_site(parsed: ParsedSite, domain: Option<&Domain>, region: &str) -> Result<Site, Located> {
+fn check_site(parsed: ParsedSite, domain: Option<&Domain>) -> Result<Site, Located> {
     let ParsedSite {
         site,
         domain_at,
@@ -1352,17 +1378,6 @@ fn check_site(parsed: ParsedSite, domain: Option<&Domain>, region: &str) -> Resu
             format!(
                 "site.domain: {name} is the app's name (domain.name), served by the load \
                  balancer; give the site a name of its own, e.g. www.{zone}"
-            ),
-        ));
-    }
-    if site.certificate_arn.is_none() && region != CLOUDFRONT_CERTIFICATE_REGION {
-        return Err(Located::new(
-            domain_at,
-            format!(
-                "site.certificate_arn: missing; CloudFront takes its certificate from ACM in \
-                 us-east-1 and a stack in {region} cannot make one there: request a \
-                 certificate for {name} in us-east-1 (DNS validation) and give its ARN as \
-                 site.certificate_arn, or put the stack in us-east-1"
             ),
         ));
     }

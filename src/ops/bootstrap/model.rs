@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::answers::{Answers, Cidr, Database, Image, NatChoice, Postgres, subnet_prefix};
+use super::answers::{
+    Answers, Cidr, Database, Image, NatChoice, Postgres, SiteCertificate, edge_stack_name,
+    subnet_prefix,
+};
 
 /// The tag every resource of an opsdeck stack carries, so teardown can list what is left.
 pub const STACK_TAG: &str = "opsdeck:stack";
@@ -18,6 +21,11 @@ pub const CONNECTION_STRING_PARAMETER: &str = "DatabaseConnectionString";
 pub const IMAGE_TAG_PARAMETER: &str = "ImageTag";
 /// The template parameter with the id of the domain's hosted zone.
 pub const HOSTED_ZONE_PARAMETER: &str = "HostedZoneId";
+/// The template parameter with the site's CloudFront certificate, made by the companion
+/// stack in us-east-1.
+pub const SITE_CERTIFICATE_PARAMETER: &str = "SiteCertificateArn";
+/// The companion stack's output with that certificate.
+pub const EDGE_CERTIFICATE_OUTPUT: &str = "CertificateArn";
 /// Images kept in a new repository: enough to roll back weeks of releases.
 pub const KEEP_IMAGES: u32 = 30;
 /// CloudFront's managed cache policy CachingOptimized: long TTLs, gzip and brotli, no
@@ -1197,9 +1205,24 @@ impl StackModel {
             shown["spa"] = json!("403/404 -> /index.html 200");
         }
         if let Some(domain) = &site.domain {
-            let certificate = match &site.certificate_arn {
-                Some(arn) => Value::String(arn.clone()),
-                None => {
+            let source = site.certificate(&region);
+            let certificate = match &source {
+                SiteCertificate::Given(arn) => Value::String(arn.clone()),
+                SiteCertificate::EdgeStack | SiteCertificate::CloudFront => {
+                    self.parameters.push(Parameter {
+                        name: SITE_CERTIFICATE_PARAMETER,
+                        kind: "String",
+                        description: format!(
+                            "The CloudFront certificate of {domain} in us-east-1, from the \
+                             stack {}",
+                            edge_stack_name(&name)
+                        ),
+                        default: None,
+                        no_echo: false,
+                    });
+                    r(SITE_CERTIFICATE_PARAMETER)
+                }
+                SiteCertificate::InStack => {
                     self.push(
                         Resource::new(
                             "SiteCertificate",
@@ -1231,9 +1254,10 @@ impl StackModel {
                 "MinimumProtocolVersion": "TLSv1.2_2021",
             });
             shown["aliases"] = json!([domain]);
-            shown["certificate"] = match &site.certificate_arn {
-                Some(arn) => json!(arn),
-                None => json!("SiteCertificate"),
+            shown["certificate"] = match &source {
+                SiteCertificate::Given(arn) => json!(arn),
+                SiteCertificate::InStack => json!("SiteCertificate"),
+                _ => json!(format!("{} (us-east-1)", edge_stack_name(&name))),
             };
             shown["tls"] = json!("TLSv1.2_2021, sni-only");
         }
@@ -1363,6 +1387,67 @@ impl StackModel {
         }
         self.outputs = outputs;
     }
+}
+
+/// The companion stack in us-east-1 of a stack elsewhere with a site name: the site's
+/// CloudFront certificate, DNS-validated in the stack's zone, and its ARN as an output.
+pub fn edge_model(answers: &Answers) -> Option<StackModel> {
+    let site = answers.site.as_ref()?;
+    if site.certificate(&answers.region) != SiteCertificate::EdgeStack {
+        return None;
+    }
+    let domain = site.domain.clone()?;
+    let zone = answers.domain.as_ref()?;
+    let mut edge_answers = answers.clone();
+    edge_answers.name = edge_stack_name(&answers.name);
+    edge_answers.region = super::answers::CLOUDFRONT_CERTIFICATE_REGION.to_string();
+    let mut model = StackModel {
+        answers: edge_answers,
+        public_subnets: Vec::new(),
+        private_subnets: Vec::new(),
+        parameters: vec![Parameter {
+            name: HOSTED_ZONE_PARAMETER,
+            kind: "AWS::Route53::HostedZone::Id",
+            description: format!(
+                "The id of the Route53 hosted zone {}; bootstrap looks it up by name",
+                zone.hosted_zone
+            ),
+            default: zone.hosted_zone_id.clone(),
+            no_echo: false,
+        }],
+        resources: Vec::new(),
+        outputs: Vec::new(),
+    };
+    model.push(
+        Resource::new(
+            "SiteCertificate",
+            "AWS::CertificateManager::Certificate",
+            json!({
+                "DomainName": domain,
+                "ValidationMethod": "DNS",
+                "DomainValidationOptions": [{
+                    "DomainName": domain,
+                    "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
+                }],
+            }),
+        )
+        .named(&domain)
+        .show(json!({
+            "domain": domain,
+            "validation": "DNS",
+            "region": "us-east-1",
+            "for": format!("CloudFront in {}", answers.name),
+        })),
+    );
+    model.outputs.push((
+        EDGE_CERTIFICATE_OUTPUT,
+        format!(
+            "The CloudFront certificate of {domain}, for the stack {}",
+            answers.name
+        ),
+        r("SiteCertificate"),
+    ));
+    Some(model)
 }
 
 struct Alarm {

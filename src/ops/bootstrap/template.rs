@@ -67,9 +67,14 @@ impl StackModel {
         }
         let mut template = Map::new();
         template.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-        template.insert(
-            "Description".into(),
-            json!(format!(
+        let description = if self.resource("LoadBalancer").is_none() {
+            format!(
+                "opsdeck stack {stack}: the CloudFront certificate (in us-east-1) of a site of \
+                 another opsdeck stack (written by opsdeck bootstrap; re-run it rather than \
+                 editing)"
+            )
+        } else {
+            format!(
                 "opsdeck stack {stack}: VPC, load balancer, ECS Fargate service{}{} (written by \
                  opsdeck bootstrap; re-run it rather than editing)",
                 match &self.answers.database {
@@ -81,8 +86,9 @@ impl StackModel {
                 } else {
                     ""
                 }
-            )),
-        );
+            )
+        };
+        template.insert("Description".into(), json!(description));
         if !self.parameters.is_empty() {
             let mut parameters = Map::new();
             for parameter in &self.parameters {
