@@ -193,7 +193,17 @@ async fn site_deploy_command(
     config: &Config,
     args: &opsdeck::cli::SiteDeployArgs,
 ) -> color_eyre::Result<ExitCode> {
-    let named = global.stack.as_ref().and_then(|n| config.stacks.get(n));
+    // Without --stack, the one stack of the config file that has a site (as bootstrap
+    // remembers it) is the site meant.
+    let mut with_site = config.stacks.values().filter(|n| n.site.is_some());
+    let only_site = match (with_site.next(), with_site.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    };
+    let named = match &global.stack {
+        Some(name) => config.stacks.get(name),
+        None => only_site,
+    };
     let target = match opsdeck::cli::site::target(args, named.and_then(|n| n.site.as_ref())) {
         Ok(target) => target,
         Err(message) => return Err(eyre!(message)),

@@ -331,3 +331,208 @@ async fn a_stack_name_taken_by_someone_else_is_refused_before_anything_changes()
         teardown.explain()
     );
 }
+
+/// A small stack with a static site at its `*.cloudfront.net` name.
+fn site_answers() -> String {
+    format!(
+        r#"name = "docs"
+region = "{REGION}"
+
+[service]
+image = "nginx:1.27"
+port = 80
+desired = 1
+
+[database]
+kind = "none"
+
+[site]
+spa = true
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_is_bootstrapped_behind_an_oac_and_site_deploy_finds_it_with_no_flags() {
+    let moto = Moto::start();
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("stack.toml");
+    std::fs::write(&file, site_answers()).unwrap();
+    let applied = moto.opsdeck(
+        home.path(),
+        &[
+            "bootstrap",
+            "--apply",
+            "--yes",
+            "--json",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.explain());
+    let outcome = applied
+        .json_lines()
+        .into_iter()
+        .find(|l| l["event"] == "outcome")
+        .unwrap();
+    let bucket = outcome["outputs"]["SiteBucketName"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{outcome:#}"))
+        .to_string();
+    let distribution_id = outcome["outputs"]["SiteDistributionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        outcome["site_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://") && u.ends_with(".cloudfront.net")),
+        "{outcome:#}"
+    );
+
+    // What CloudFormation made, as the services show it.
+    let config = moto.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let block = s3
+        .get_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    let block = block.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            block.block_public_acls(),
+            block.ignore_public_acls(),
+            block.block_public_policy(),
+            block.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
+    let policy: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Principal"]["Service"],
+        "cloudfront.amazonaws.com"
+    );
+    assert!(
+        policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":distribution/{distribution_id}")),
+        "{policy:#}"
+    );
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let controls = cloudfront
+        .list_origin_access_controls()
+        .send()
+        .await
+        .unwrap();
+    let controls = controls
+        .origin_access_control_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(controls.len(), 1, "{controls:?}");
+    let control = &controls[0];
+    assert_eq!(control.signing_protocol().as_str(), "sigv4");
+    assert_eq!(control.signing_behavior().as_str(), "always");
+    let listed = cloudfront.list_distributions().send().await.unwrap();
+    let distributions = listed
+        .distribution_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(distributions.len(), 1);
+    let distribution = &distributions[0];
+    assert_eq!(distribution.id(), distribution_id);
+    let origin = &distribution.origins().unwrap().items()[0];
+    assert_eq!(
+        origin.domain_name(),
+        format!("{bucket}.s3.{REGION}.amazonaws.com")
+    );
+    assert_eq!(origin.origin_access_control_id(), Some(control.id()));
+    assert_eq!(
+        distribution
+            .default_cache_behavior()
+            .unwrap()
+            .viewer_protocol_policy()
+            .as_str(),
+        "redirect-to-https"
+    );
+
+    // The config file remembers the site, so a deploy needs no flag.
+    let remembered =
+        std::fs::read_to_string(home.path().join("config/opsdeck/config.toml")).unwrap();
+    assert!(
+        remembered.contains(&format!(
+            "site = {{ bucket = \"{bucket}\", distribution = \"{distribution_id}\" }}"
+        )),
+        "{remembered}"
+    );
+    let build = home.path().join("dist");
+    std::fs::create_dir_all(build.join("assets")).unwrap();
+    std::fs::write(build.join("index.html"), "<!doctype html>docs").unwrap();
+    std::fs::write(build.join("assets/app-Q1w2E3r4.js"), "1").unwrap();
+    let deployed = moto.opsdeck(
+        home.path(),
+        &["site", "deploy", build.to_str().unwrap(), "--yes", "--json"],
+    );
+    assert_eq!(deployed.code, 0, "{}", deployed.explain());
+    let objects = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+    let mut keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, vec!["assets/app-Q1w2E3r4.js", "index.html"]);
+    // A changed page is invalidated on the remembered distribution.
+    std::fs::write(build.join("index.html"), "<!doctype html>docs v2").unwrap();
+    let redeployed = moto.opsdeck(
+        home.path(),
+        &["site", "deploy", build.to_str().unwrap(), "--yes", "--json"],
+    );
+    assert_eq!(redeployed.code, 0, "{}", redeployed.explain());
+    let invalidations = cloudfront
+        .list_invalidations()
+        .distribution_id(&distribution_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        invalidations
+            .invalidation_list()
+            .map(|l| l.items().len())
+            .unwrap_or_default(),
+        1,
+        "the deploy invalidated the distribution it remembered"
+    );
+
+    // Teardown empties the bucket first: the plan says so, and the bucket goes.
+    let teardown = moto.opsdeck(
+        home.path(),
+        &["--stack", "docs", "teardown", "--yes", "--json"],
+    );
+    let lines = teardown.json_lines();
+    assert_eq!(
+        lines[0]["site_buckets"],
+        serde_json::json!([[bucket.clone(), 2]]),
+        "{}",
+        teardown.explain()
+    );
+    let outcome = lines.last().unwrap();
+    assert!(
+        outcome["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().starts_with("emptied the site bucket")),
+        "{}",
+        teardown.explain()
+    );
+    let buckets = s3.list_buckets().send().await.unwrap();
+    assert!(
+        !buckets.buckets().iter().any(|b| b.name() == Some(&bucket)),
+        "{}",
+        teardown.explain()
+    );
+}

@@ -389,3 +389,274 @@ fn the_cli_plans_and_applies_in_the_empty_scenario() {
     assert!(stderr.contains("bad.toml:3:"), "{stderr}");
     assert!(stderr.contains("network.cidr"), "{stderr}");
 }
+
+/// The example stack with a static site at its `*.cloudfront.net` name, a single-page app.
+fn example_with_site() -> Answers {
+    let text = std::fs::read_to_string(EXAMPLE).unwrap();
+    Answers::parse(
+        &format!("{text}\n[site]\nspa = true\n"),
+        Path::new("stack.toml"),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_site_is_made_deployed_to_from_the_outputs_and_torn_down_with_its_files() {
+    use opsdeck::model::{InvalidationStatus, OriginAccess, OriginKind, ViewerProtocol};
+    use opsdeck::ops::site::{self, SiteOptions, SiteTarget, SiteVerdict};
+
+    let (sandbox, cloud) = start();
+    let seen = Seen::default();
+    let outcome = apply(&cloud, &example_with_site(), &seen).await;
+    assert!(outcome.succeeded, "{outcome:#?}");
+    // The distribution takes minutes, like CloudFront's.
+    let distribution_row = outcome
+        .board
+        .rows
+        .iter()
+        .find(|r| r.logical_id == "SiteDistribution")
+        .unwrap();
+    assert!(distribution_row.elapsed_ms(0).unwrap() >= 3 * 60_000);
+
+    // What the config file remembers comes from the outputs, and names what was made.
+    let remembered = outcome.site_config().unwrap();
+    let distribution_id = remembered.distribution.clone().unwrap();
+    let url = outcome.site_url().unwrap();
+    assert!(
+        url.starts_with("https://d") && url.ends_with(".cloudfront.net"),
+        "{url}"
+    );
+    let access = cloud.site.bucket_access(&remembered.bucket).await.unwrap();
+    assert!(access.public_access_blocked);
+    let policy: serde_json::Value = serde_json::from_str(&access.policy.unwrap()).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Service"],
+        "cloudfront.amazonaws.com"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["AWS:SourceArn"],
+        format!("arn:aws:cloudfront::123456789012:distribution/{distribution_id}")
+    );
+    assert_eq!(
+        statement["Resource"],
+        format!("arn:aws:s3:::{}/*", remembered.bucket)
+    );
+    let distribution = cloud.site.distribution(&distribution_id).await.unwrap();
+    assert!(distribution.is_deployed());
+    assert_eq!(
+        distribution.viewer_protocol,
+        ViewerProtocol::RedirectToHttps
+    );
+    assert_eq!(
+        distribution.default_root_object.as_deref(),
+        Some("index.html")
+    );
+    assert_eq!(url, format!("https://{}", distribution.domain_name));
+    let [origin] = distribution.origins.as_slice() else {
+        panic!("{distribution:#?}");
+    };
+    let OriginKind::Bucket { bucket, access } = &origin.kind else {
+        panic!("{origin:#?}");
+    };
+    assert_eq!(bucket, &remembered.bucket);
+    assert!(matches!(access, OriginAccess::Oac(id) if id.starts_with('E')));
+
+    // A build goes up to it and its invalidation completes.
+    let build = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(build.path().join("assets")).unwrap();
+    std::fs::write(build.path().join("index.html"), "<!doctype html>site").unwrap();
+    std::fs::write(build.path().join("assets/app-Q1w2E3r4.js"), "1").unwrap();
+    let target = SiteTarget {
+        bucket: remembered.bucket.clone(),
+        distribution: remembered.distribution.clone(),
+    };
+    let plan = site::plan_deploy(&cloud, &target, build.path(), false)
+        .await
+        .unwrap();
+    let options = SiteOptions {
+        wait: true,
+        timeout_ms: 15 * 60_000,
+    };
+    let deployed = site::deploy::deploy(
+        &cloud,
+        &target,
+        &plan,
+        &options,
+        &Audit::disabled(),
+        "eu-west-2",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(deployed.verdict, SiteVerdict::Done);
+    assert_eq!(deployed.uploaded, 2);
+    // Nothing was served before: nothing to invalidate.
+    assert_eq!(deployed.invalidation, None);
+    // A new page is, and its invalidation completes over CloudFront's minute and a half.
+    std::fs::write(build.path().join("index.html"), "<!doctype html>site v2").unwrap();
+    let plan = site::plan_deploy(&cloud, &target, build.path(), false)
+        .await
+        .unwrap();
+    let redeployed = site::deploy::deploy(
+        &cloud,
+        &target,
+        &plan,
+        &options,
+        &Audit::disabled(),
+        "eu-west-2",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(redeployed.verdict, SiteVerdict::Done);
+    let invalidation = redeployed.invalidation.unwrap();
+    assert_eq!(invalidation.status, InvalidationStatus::Completed);
+    assert!(invalidation.paths.contains(&"/index.html".to_string()));
+
+    // DeleteStack alone fails on the bucket's files, as on AWS...
+    let stack = cloud.stacks.describe_stack("umami").await.unwrap().unwrap();
+    cloud.stacks.delete_stack(&stack.id).await.unwrap();
+    let failed = provision::follow(&cloud, &stack.id, None, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(failed.status, StackStatus::DeleteFailed, "{failed:#?}");
+    let cause = failed.first_failure.unwrap();
+    assert_eq!(cause.logical_id, "SiteBucket");
+    assert!(
+        cause
+            .cause()
+            .contains("bucket you tried to delete is not empty"),
+        "{cause:?}"
+    );
+
+    // ... so teardown says it will empty it, does, and the stack goes.
+    let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
+    assert_eq!(plan.site_buckets, vec![(remembered.bucket.clone(), 2)]);
+    assert!(
+        plan.first_steps()
+            .iter()
+            .any(|s| s.contains("holds 2 objects") && s.contains(&remembered.bucket)),
+        "{:?}",
+        plan.first_steps()
+    );
+    let gone = provision::teardown(&cloud, &plan, &Audit::disabled(), "eu-west-2", &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(gone.status, StackStatus::DeleteComplete, "{gone:#?}");
+    assert_eq!(gone.exit_code(), 0, "{gone:#?}");
+    assert!(
+        gone.steps
+            .iter()
+            .any(|s| s.starts_with("emptied the site bucket") && s.contains("2 objects")),
+        "{:?}",
+        gone.steps
+    );
+    assert!(cloud.site.bucket_access(&remembered.bucket).await.is_err());
+    assert!(cloud.site.distribution(&distribution_id).await.is_err());
+    let _ = sandbox;
+}
+
+#[tokio::test]
+async fn a_site_name_outside_us_east_1_gets_its_certificate_from_a_companion_stack_first() {
+    let (sandbox, cloud) = start();
+    let text = std::fs::read_to_string(EXAMPLE).unwrap();
+    let answers = Answers::parse(
+        &format!("{text}\n[site]\ndomain = \"www.example.com\"\n"),
+        Path::new("stack.toml"),
+    )
+    .unwrap();
+
+    // A plan alone makes nothing in us-east-1, and says what the apply will do.
+    let prepared = provision::prepare(&cloud, &answers).await.unwrap();
+    assert!(
+        prepared
+            .notes
+            .iter()
+            .any(|n| n.contains("umami-edge") && n.contains("us-east-1")),
+        "{:?}",
+        prepared.notes
+    );
+    let plan = provision::plan(&cloud, &prepared).await.unwrap();
+    assert_eq!(plan.edge.as_ref().unwrap().stack, "umami-edge");
+    provision::discard(&cloud, &plan).await.unwrap();
+    assert_eq!(
+        cloud
+            .edge_stacks
+            .describe_stack("umami-edge")
+            .await
+            .unwrap(),
+        None
+    );
+    // The reserved name goes in a moment.
+    sandbox.advance(60_000);
+
+    let seen = Seen::default();
+    let outcome = apply(&cloud, &answers, &seen).await;
+    assert!(outcome.succeeded, "{outcome:#?}");
+    assert_eq!(outcome.site_url(), Some("https://www.example.com"));
+    let edge = cloud
+        .edge_stacks
+        .describe_stack("umami-edge")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(edge.status, StackStatus::CreateComplete);
+    let certificate = edge
+        .outputs
+        .iter()
+        .find(|(k, _)| k == "CertificateArn")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    // The certificate was issued before the stack that uses it started.
+    let events = seen.events();
+    let issued = events
+        .iter()
+        .position(|(id, s)| id == "SiteCertificate" && s == "CREATE_COMPLETE")
+        .unwrap();
+    let first_main = events.iter().position(|(id, _)| id == "Vpc").unwrap();
+    assert!(issued < first_main, "{events:?}");
+    let distribution = cloud
+        .site
+        .distribution(&outcome.site_config().unwrap().distribution.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(distribution.aliases, vec!["www.example.com".to_string()]);
+    assert_eq!(
+        distribution.certificate.as_deref(),
+        Some(certificate.as_str())
+    );
+
+    // The same answers again: the companion's certificate is used, nothing changes.
+    let prepared = provision::prepare(&cloud, &answers).await.unwrap();
+    assert!(prepared.edge.is_none());
+    let again = provision::plan(&cloud, &prepared).await.unwrap();
+    assert!(again.is_empty(), "{again:#?}");
+
+    // Teardown deletes the companion after the stack.
+    let plan = provision::plan_teardown(&cloud, "umami").await.unwrap();
+    assert!(
+        plan.first_steps().iter().any(|s| s.contains("umami-edge")),
+        "{:?}",
+        plan.first_steps()
+    );
+    let gone = provision::teardown(&cloud, &plan, &Audit::disabled(), "eu-west-2", &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(gone.exit_code(), 0, "{gone:#?}");
+    assert!(
+        gone.steps
+            .iter()
+            .any(|s| s.starts_with("deleted the stack umami-edge")),
+        "{:?}",
+        gone.steps
+    );
+    assert_eq!(
+        cloud
+            .edge_stacks
+            .describe_stack("umami-edge")
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use opsdeck::ops::bootstrap::answers::Answers;
-use opsdeck::ops::bootstrap::model::STACK_TAG;
+use opsdeck::ops::bootstrap::model::{STACK_TAG, edge_model};
 use opsdeck::ops::bootstrap::template::TAGGABLE;
 use opsdeck::ops::bootstrap::{NatChoice, StackModel, estimate_answers, nat_choices};
 use serde_json::Value;
@@ -99,7 +99,73 @@ desired = 1
 kind = "none"
 "#;
 
+/// A site at its `*.cloudfront.net` name, a single-page app.
+const SITE_WITHOUT_DOMAIN: &str = r#"name = "docs"
+[service]
+image = "nginx:1.27"
+port = 80
+desired = 1
+[database]
+kind = "none"
+[site]
+spa = true
+"#;
+
+/// In us-east-1 the stack makes the site's CloudFront certificate itself.
+const SITE_WITH_DOMAIN_US_EAST_1: &str = r#"name = "analytics"
+region = "us-east-1"
+[service]
+image = "analytics"
+port = 3000
+health_check = "/api/heartbeat"
+[database]
+version = "17.6"
+[domain]
+name = "analytics.example.com"
+hosted_zone = "example.com"
+[site]
+domain = "app.example.com"
+price_class = "PriceClass_200"
+"#;
+
+/// Elsewhere without a certificate: a companion stack in us-east-1 makes it first.
+const SITE_WITH_DOMAIN_AND_EDGE_STACK: &str = r#"name = "umami"
+region = "eu-west-2"
+[service]
+image = "umami"
+[domain]
+name = "analytics.example.com"
+hosted_zone = "example.com"
+[site]
+domain = "www.example.com"
+"#;
+
+/// Elsewhere the certificate comes from us-east-1, made beforehand.
+const SITE_CERTIFICATE: &str =
+    "arn:aws:acm:us-east-1:123456789012:certificate/5a1e7c9d-0b3f-4e2a-9c6d-1f8e2b7a4c30";
+const SITE_WITH_DOMAIN_ELSEWHERE: &str = r#"name = "umami"
+region = "eu-west-2"
+[service]
+image = "umami"
+port = 3000
+health_check = "/api/heartbeat"
+[domain]
+name = "analytics.example.com"
+hosted_zone = "example.com"
+[site]
+domain = "www.example.com"
+spa = true
+certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/5a1e7c9d-0b3f-4e2a-9c6d-1f8e2b7a4c30"
+"#;
+
 const ANSWER_SETS: &[(&str, &str)] = &[
+    ("site_without_domain", SITE_WITHOUT_DOMAIN),
+    ("site_with_domain_us_east_1", SITE_WITH_DOMAIN_US_EAST_1),
+    ("site_with_domain_elsewhere", SITE_WITH_DOMAIN_ELSEWHERE),
+    (
+        "site_with_domain_and_edge_stack",
+        SITE_WITH_DOMAIN_AND_EDGE_STACK,
+    ),
     ("umami", UMAMI),
     ("three_azs_nat_per_az", THREE_AZS_NAT_PER_AZ),
     ("https_with_domain", HTTPS_WITH_DOMAIN),
@@ -113,6 +179,11 @@ fn answers(text: &str) -> Answers {
 
 fn template(text: &str) -> Value {
     StackModel::build(&answers(text)).template()
+}
+
+/// [`template`], for where a local of that name hides it.
+fn template_of(text: &str) -> Value {
+    template(text)
 }
 
 fn resources(template: &Value) -> Vec<(&String, &Value)> {
@@ -131,6 +202,9 @@ fn templates_are_kept_as_snapshots() {
     for (name, text) in ANSWER_SETS {
         let model = StackModel::build(&answers(text));
         insta::assert_snapshot!(*name, model.template_text());
+        if let Some(edge) = edge_model(&answers(text)) {
+            insta::assert_snapshot!(format!("{name}_edge"), edge.template_text());
+        }
     }
 }
 
@@ -159,9 +233,19 @@ fn templates_pass_cfn_lint() {
     let lint = cfn_lint();
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
+    let mut templates: Vec<(String, String)> = Vec::new();
     for (name, text) in ANSWER_SETS {
+        templates.push((
+            name.to_string(),
+            StackModel::build(&answers(text)).template_text(),
+        ));
+        if let Some(edge) = edge_model(&answers(text)) {
+            templates.push((format!("{name}_edge"), edge.template_text()));
+        }
+    }
+    for (name, template) in &templates {
         let path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&path, StackModel::build(&answers(text)).template_text()).unwrap();
+        std::fs::write(&path, template).unwrap();
         let output = Command::new(&lint)
             .arg("--format")
             .arg("json")
@@ -380,6 +464,8 @@ const UNTAGGABLE: &[&str] = &[
     "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::ApplicationAutoScaling::ScalingPolicy",
     "AWS::SNS::Subscription",
+    "AWS::S3::BucketPolicy",
+    "AWS::CloudFront::OriginAccessControl",
 ];
 
 #[test]
@@ -430,6 +516,196 @@ fn https_redirects_port_80_and_validates_the_certificate_in_the_zone() {
         template["Outputs"]["AppUrl"]["Value"],
         "https://analytics.example.com"
     );
+}
+
+/// The site's bucket is private and only the distribution, through its OAC, reads it.
+#[test]
+fn the_site_bucket_is_private_and_read_only_by_its_distribution() {
+    for text in [
+        SITE_WITHOUT_DOMAIN,
+        SITE_WITH_DOMAIN_US_EAST_1,
+        SITE_WITH_DOMAIN_ELSEWHERE,
+    ] {
+        let template = template(text);
+        let bucket = &template["Resources"]["SiteBucket"]["Properties"];
+        for setting in [
+            "BlockPublicAcls",
+            "BlockPublicPolicy",
+            "IgnorePublicAcls",
+            "RestrictPublicBuckets",
+        ] {
+            assert_eq!(bucket["PublicAccessBlockConfiguration"][setting], true);
+        }
+        assert_eq!(
+            bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                ["SSEAlgorithm"],
+            "AES256"
+        );
+        assert_eq!(
+            bucket["OwnershipControls"]["Rules"][0]["ObjectOwnership"],
+            "BucketOwnerEnforced"
+        );
+        let oac = &template["Resources"]["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"];
+        assert_eq!(oac["SigningBehavior"], "always");
+        assert_eq!(oac["SigningProtocol"], "sigv4");
+        assert_eq!(oac["OriginAccessControlOriginType"], "s3");
+        let policy = &template["Resources"]["SiteBucketPolicy"]["Properties"];
+        assert_eq!(policy["Bucket"]["Ref"], "SiteBucket");
+        let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1, "one statement, no public read");
+        let only = &statements[0];
+        assert_eq!(only["Effect"], "Allow");
+        assert_eq!(only["Principal"]["Service"], "cloudfront.amazonaws.com");
+        assert_eq!(only["Action"], "s3:GetObject");
+        assert_eq!(only["Resource"]["Fn::Sub"], "${SiteBucket.Arn}/*");
+        let source = only["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+            .as_str()
+            .unwrap();
+        assert!(
+            source.ends_with(":distribution/${SiteDistribution}"),
+            "{source}"
+        );
+        let config = &template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"];
+        let origin = &config["Origins"][0];
+        assert_eq!(
+            origin["DomainName"]["Fn::GetAtt"],
+            serde_json::json!(["SiteBucket", "RegionalDomainName"])
+        );
+        assert_eq!(
+            origin["OriginAccessControlId"]["Fn::GetAtt"],
+            serde_json::json!(["SiteOriginAccessControl", "Id"])
+        );
+        assert_eq!(origin["S3OriginConfig"]["OriginAccessIdentity"], "");
+        assert_eq!(config["DefaultRootObject"], "index.html");
+        assert_eq!(config["HttpVersion"], "http2and3");
+        assert_eq!(config["IPV6Enabled"], true);
+        let behaviour = &config["DefaultCacheBehavior"];
+        assert_eq!(behaviour["ViewerProtocolPolicy"], "redirect-to-https");
+        assert_eq!(
+            behaviour["CachePolicyId"],
+            "658327ea-f89d-4fab-a63d-7e88639e58f6"
+        );
+        for output in ["SiteBucketName", "SiteDistributionId", "SiteUrl"] {
+            assert!(template["Outputs"].get(output).is_some(), "{output}");
+        }
+    }
+}
+
+#[test]
+fn a_site_name_gets_a_cloudfront_certificate_in_us_east_1_and_alias_records() {
+    let template = template(SITE_WITH_DOMAIN_US_EAST_1);
+    let config = &template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"];
+    assert_eq!(config["Aliases"], serde_json::json!(["app.example.com"]));
+    assert_eq!(config["PriceClass"], "PriceClass_200");
+    let viewer = &config["ViewerCertificate"];
+    assert_eq!(viewer["AcmCertificateArn"]["Ref"], "SiteCertificate");
+    assert_eq!(viewer["SslSupportMethod"], "sni-only");
+    assert_eq!(viewer["MinimumProtocolVersion"], "TLSv1.2_2021");
+    assert!(config.get("CustomErrorResponses").is_none(), "not an SPA");
+    let certificate = &template["Resources"]["SiteCertificate"]["Properties"];
+    assert_eq!(certificate["DomainName"], "app.example.com");
+    assert_eq!(
+        certificate["DomainValidationOptions"][0]["HostedZoneId"]["Ref"],
+        "HostedZoneId"
+    );
+    for (id, kind) in [("SiteDnsRecord", "A"), ("SiteDnsRecordIpv6", "AAAA")] {
+        let record = &template["Resources"][id]["Properties"];
+        assert_eq!(record["Type"], kind);
+        assert_eq!(record["Name"], "app.example.com");
+        assert_eq!(record["AliasTarget"]["HostedZoneId"], "Z2FDTNDATAQYW2");
+        assert_eq!(
+            record["AliasTarget"]["DNSName"]["Fn::GetAtt"],
+            serde_json::json!(["SiteDistribution", "DomainName"])
+        );
+    }
+    assert_eq!(
+        template["Outputs"]["SiteUrl"]["Value"],
+        "https://app.example.com"
+    );
+
+    // Elsewhere the stack makes no certificate (it could not in us-east-1) and uses the one given.
+    let template = template_of(SITE_WITH_DOMAIN_ELSEWHERE);
+    assert!(template["Resources"].get("SiteCertificate").is_none());
+    let config = &template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"];
+    assert_eq!(
+        config["ViewerCertificate"]["AcmCertificateArn"],
+        SITE_CERTIFICATE
+    );
+    let errors = config["CustomErrorResponses"].as_array().unwrap();
+    let codes: Vec<_> = errors.iter().map(|e| e["ErrorCode"].clone()).collect();
+    assert_eq!(codes, [403, 404]);
+    for error in errors {
+        assert_eq!(error["ResponseCode"], 200);
+        assert_eq!(error["ResponsePagePath"], "/index.html");
+    }
+
+    // Elsewhere without one: the certificate is the companion stack's, passed in.
+    let answers_edge = answers(SITE_WITH_DOMAIN_AND_EDGE_STACK);
+    let template = template_of(SITE_WITH_DOMAIN_AND_EDGE_STACK);
+    assert!(template["Resources"].get("SiteCertificate").is_none());
+    assert_eq!(
+        template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["ViewerCertificate"]
+            ["AcmCertificateArn"]["Ref"],
+        "SiteCertificateArn"
+    );
+    assert_eq!(
+        template["Parameters"]["SiteCertificateArn"]["Type"],
+        "String"
+    );
+    let edge = edge_model(&answers_edge).unwrap();
+    assert_eq!(edge.answers.name, "umami-edge");
+    assert_eq!(edge.answers.region, "us-east-1");
+    let edge = edge.template();
+    let certificate = &edge["Resources"]["SiteCertificate"]["Properties"];
+    assert_eq!(certificate["DomainName"], "www.example.com");
+    assert_eq!(
+        certificate["DomainValidationOptions"][0]["HostedZoneId"]["Ref"],
+        "HostedZoneId"
+    );
+    assert!(
+        certificate["Tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Key"] == STACK_TAG && t["Value"] == "umami-edge")
+    );
+    assert_eq!(
+        edge["Outputs"]["CertificateArn"]["Value"]["Ref"],
+        "SiteCertificate"
+    );
+    assert_eq!(edge["Resources"].as_object().unwrap().len(), 1);
+    assert!(edge_model(&answers(SITE_WITH_DOMAIN_US_EAST_1)).is_none());
+    assert!(edge_model(&answers(SITE_WITH_DOMAIN_ELSEWHERE)).is_none());
+
+    // Without a name of its own: no aliases, CloudFront's certificate, the *.cloudfront.net URL.
+    let template = template_of(SITE_WITHOUT_DOMAIN);
+    let config = &template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"];
+    assert!(config.get("Aliases").is_none());
+    assert!(config.get("ViewerCertificate").is_none());
+    assert_eq!(config["PriceClass"], "PriceClass_100");
+    assert_eq!(
+        template["Outputs"]["SiteUrl"]["Value"]["Fn::Sub"],
+        "https://${SiteDistribution.DomainName}"
+    );
+}
+
+#[test]
+fn a_site_adds_cloudfront_and_s3_to_the_cost_with_its_traffic_assumptions() {
+    let without = estimate_answers(&answers(NO_DATABASE)).unwrap();
+    let with = estimate_answers(&answers(SITE_WITHOUT_DOMAIN)).unwrap();
+    let site_items: Vec<_> = with
+        .items
+        .iter()
+        .filter(|i| i.item.starts_with("CloudFront") || i.item.starts_with("S3"))
+        .collect();
+    assert_eq!(site_items.len(), 4, "{site_items:?}");
+    assert!(site_items.iter().all(|i| i.unit_usd > 0.0));
+    let extra = with.monthly_usd - without.monthly_usd;
+    assert!((1.0..20.0).contains(&extra), "a modest site costs {extra}");
+    let text = with.to_text();
+    assert!(text.contains("cloudfront/pricing"), "{text}");
+    assert!(text.contains("Site: 1 GB stored; 50 GB"), "{text}");
+    assert!(!without.to_text().contains("Site:"));
 }
 
 #[test]
@@ -656,6 +932,66 @@ fn bad_files() -> Vec<Bad> {
         ),
         "tag =",
         &["service.tag", "only with an ECR repository name"],
+    );
+    let site = |extra: &str| format!("{UMAMI}[site]\n{extra}");
+    let with_domain = |extra: &str| {
+        format!(
+            "{UMAMI}[domain]\nname = \"analytics.example.com\"\nhosted_zone = \"example.com\"\n[site]\n{extra}"
+        )
+    };
+    add(
+        "a site name without [domain]",
+        site("domain = \"app.example.com\"\n"),
+        "app.example.com",
+        &["site.domain", "[domain]", "cloudfront.net"],
+    );
+    add(
+        "a site name outside the zone",
+        with_domain("domain = \"app.example.org\"\n"),
+        "app.example.org",
+        &["site.domain", "not inside", "example.com"],
+    );
+    add(
+        "a site on the app's own name",
+        with_domain("domain = \"analytics.example.com\"\n"),
+        "domain = \"analytics.example.com\"",
+        &["site.domain", "the app's name", "www.example.com"],
+    );
+    add(
+        "a site certificate in the wrong region",
+        with_domain(
+            "domain = \"www.example.com\"\ncertificate_arn = \"arn:aws:acm:eu-west-2:123456789012:certificate/abc-123\"\n",
+        ),
+        "certificate_arn",
+        &[
+            "site.certificate_arn",
+            "not in us-east-1",
+            "arn:aws:acm:us-east-1:",
+        ],
+    );
+    add(
+        "a site certificate without a site name",
+        site("certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/abc\"\n"),
+        "certificate_arn",
+        &["site.certificate_arn", "only with site.domain"],
+    );
+    add(
+        "an unknown price class",
+        site("price_class = \"PriceClass_300\"\n"),
+        "price_class",
+        &["site.price_class", "PriceClass_100", "PriceClass_All"],
+    );
+    add(
+        "an unknown site field",
+        site("index = \"main.html\"\n"),
+        "index =",
+        &["site.index", "unknown field", "spa"],
+    );
+    add(
+        "spa that is not a boolean",
+        site("spa = \"yes\"\n"),
+        "spa =",
+        &["site.spa"],
     );
     cases
 }

@@ -403,6 +403,8 @@ struct OutcomeLine<'a> {
     #[serde(flatten)]
     outcome: &'a ApplyOutcome,
     url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_url: Option<&'a str>,
     config: Option<String>,
     exit_code: u8,
 }
@@ -417,13 +419,14 @@ fn finish_apply(
 ) -> u8 {
     let code = outcome.exit_code();
     let remembered = (outcome.succeeded)
-        .then(|| remember(answers, context))
+        .then(|| remember(answers, outcome, context))
         .flatten();
     if args.json {
         print_json(&OutcomeLine {
             event: "outcome",
             outcome,
             url: outcome.url(),
+            site_url: outcome.site_url(),
             config: remembered.clone(),
             exit_code: code,
         });
@@ -470,6 +473,9 @@ fn finish_apply(
         if let Some(url) = outcome.url() {
             println!("The app: {url}");
         }
+        if let Some(url) = outcome.site_url() {
+            println!("The site: {url} (`opsdeck site deploy DIR` uploads a build to it)");
+        }
         match remembered {
             Some(line) => println!("{line}"),
             None if context.config_path.is_none() => println!(
@@ -484,13 +490,14 @@ fn finish_apply(
 }
 
 /// Writes `[stacks.NAME]` so `opsdeck --stack NAME` opens the dashboard; the sentence to print.
-fn remember(answers: &Answers, context: &Context) -> Option<String> {
+fn remember(answers: &Answers, outcome: &ApplyOutcome, context: &Context) -> Option<String> {
     let path = context.config_path.as_ref()?;
     let stack = StackConfig {
         profile: context.profile.clone(),
         region: Some(answers.region.clone()),
         cluster: Some(answers.name.clone()),
         service: Some(answers.name.clone()),
+        site: outcome.site_config(),
         ..StackConfig::default()
     };
     Some(match config::remember_stack(path, &answers.name, &stack) {
@@ -534,6 +541,7 @@ pub async fn teardown(cloud: &Cloud, name: &str, args: &TeardownArgs, context: &
             "status": plan.stack.status,
             "resources": plan.resources.len(),
             "protected_databases": plan.protected_databases,
+            "site_buckets": plan.site_buckets,
             "keeps": plan.keeps,
         }));
     } else {
@@ -546,8 +554,8 @@ pub async fn teardown(cloud: &Cloud, name: &str, args: &TeardownArgs, context: &
         for keep in &plan.keeps {
             println!("  kept: {keep}");
         }
-        for db in &plan.protected_databases {
-            println!("  the database {db} has deletion protection: teardown turns it off first");
+        for step in plan.first_steps() {
+            println!("  {step}");
         }
     }
     let confirm = ConfirmArgs {

@@ -435,6 +435,9 @@ pub struct Cloud {
     pub metrics: Arc<dyn MetricsApi>,
     pub ecr: Arc<dyn EcrApi>,
     pub stacks: Arc<dyn StacksApi>,
+    /// CloudFormation in us-east-1, where CloudFront takes its certificates from: a site's
+    /// companion stack lives there when the stack is elsewhere.
+    pub edge_stacks: Arc<dyn StacksApi>,
     pub tagging: Arc<dyn TaggingApi>,
     pub site: Arc<dyn SiteApi>,
     pub iam: Arc<dyn IamApi>,
@@ -449,6 +452,7 @@ impl Cloud {
             ecs: Arc::new(guard::ReadOnlyEcs(self.ecs)),
             rds: Arc::new(guard::ReadOnlyRds(self.rds)),
             stacks: Arc::new(guard::ReadOnlyStacks(self.stacks)),
+            edge_stacks: Arc::new(guard::ReadOnlyStacks(self.edge_stacks)),
             site: Arc::new(guard::ReadOnlySite(self.site)),
             ..self
         }

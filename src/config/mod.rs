@@ -273,6 +273,26 @@ pub fn remember_stack(
         table.insert("production", toml_edit::value(true));
         changed = true;
     }
+    if let Some(site) = &stack.site {
+        let mut inline = toml_edit::InlineTable::new();
+        inline.insert("bucket", site.bucket.as_str().into());
+        if let Some(distribution) = &site.distribution {
+            inline.insert("distribution", distribution.as_str().into());
+        }
+        let same = table
+            .get("site")
+            .and_then(|v| v.as_table_like())
+            .is_some_and(|t| {
+                t.get("bucket").and_then(|v| v.as_str()) == Some(site.bucket.as_str())
+                    && t.get("distribution").and_then(|v| v.as_str())
+                        == site.distribution.as_deref()
+                    && t.len() == inline.len()
+            });
+        if !same {
+            table.insert("site", toml_edit::value(inline));
+            changed = true;
+        }
+    }
     if !changed {
         return Ok(Remembered::Unchanged);
     }
@@ -354,5 +374,34 @@ mod remember_tests {
         let error = remember_stack(&broken, "a", &stack).unwrap_err();
         assert_eq!(error.line, 1, "{error}");
         assert_eq!(std::fs::read_to_string(&broken).unwrap(), "refresh = [");
+    }
+
+    #[test]
+    fn a_stack_site_is_remembered_as_an_inline_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut stack = StackConfig {
+            cluster: Some("a".into()),
+            ..StackConfig::default()
+        };
+        remember_stack(&path, "a", &stack).unwrap();
+        stack.site = Some(SiteConfig {
+            bucket: "a-sitebucket-1x2y".into(),
+            distribution: Some("E1ABC".into()),
+        });
+        assert_eq!(
+            remember_stack(&path, "a", &stack).unwrap(),
+            Remembered::Updated
+        );
+        assert_eq!(
+            remember_stack(&path, "a", &stack).unwrap(),
+            Remembered::Unchanged
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("site = { bucket = \"a-sitebucket-1x2y\", distribution = \"E1ABC\" }"),
+            "{text}"
+        );
+        assert_eq!(Config::parse(&text, &path).unwrap().stacks["a"], stack);
     }
 }

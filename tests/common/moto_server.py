@@ -15,14 +15,23 @@ DeletionProtection: the harness gives the engine's port and keeps the protection
 LaunchType (`# TODO: LoadBalancers` in moto/ecs/models.py), so a service made by a stack
 has no wires for discovery to follow. The harness copies them onto the service in the
 shape CreateService would have stored.
-4. moto's CloudFormation has no AWS::IAM::OIDCProvider: it skips the resource with a warning,
+
+4. moto's CloudFormation has no AWS::CloudFront::OriginAccessControl, AWS::CloudFront::Distribution
+or AWS::S3::BucketPolicy (it skips them with a warning, and a Ref to them fails), and its
+AWS::S3::Bucket handler drops PublicAccessBlockConfiguration and OwnershipControls. The harness
+adds the three types on moto's own CloudFront and S3 backends (the distribution's config is
+turned from CloudFormation's shape into the API's, its origins keep their
+OriginAccessControlId) and applies the two bucket settings.
+5. moto's ExecuteChangeSet creates the resources but leaves the stack's outputs as they were
+before (none for a new stack): the site's bucket and distribution are known from the outputs
+only. The harness recomputes them from the change set's template once it is applied, as
+ExecuteChangeSet does on AWS.
+6. moto's CloudFormation has no AWS::IAM::OIDCProvider: it skips the resource with a warning,
 so a stack that declares GitHub's OIDC provider completes without one in IAM. The harness
 adds the type: it calls the same IAM backend as CreateOpenIDConnectProvider, answers Ref
 and Fn::GetAtt Arn with the provider's ARN, and deletes it with the stack.
-5. moto's ExecuteChangeSet applies the resources but keeps the stack's outputs as they were
-(none for a stack a CREATE change set made). AWS evaluates the new template's outputs; the
-harness does too, once the change set is applied.
-6. moto's CloudFront origins drop OriginAccessControlId; the harness keeps it.
+7. moto's CloudFront origins drop OriginAccessControlId for distributions made through the
+API too; the harness keeps it.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -30,8 +39,15 @@ moto_server's arguments.
 
 import sys
 
+import json
+
+from moto.cloudfront.models import cloudfront_backends
+from moto.cloudformation.models import ChangeSet
+from moto.cloudformation.parsing import OutputMap
+from moto.core.common_models import CloudFormationModel
 from moto.ecs.models import Service
 from moto.rds.models import DBInstance
+from moto.s3.models import FakeBucket, s3_backends
 
 SECRET_ARN = "MasterUserSecret.SecretArn"
 # moto's Fn::Sub splits `${Database.MasterUserSecret.SecretArn}` at every dot and asks for
@@ -108,8 +124,227 @@ def create_service(cls, resource_name, cloudformation_json, account_id, region_n
 
 Service.create_from_cloudformation_json = classmethod(create_service)
 
+_create_bucket = FakeBucket.create_from_cloudformation_json.__func__
 
-from moto.core.common_models import CloudFormationModel
+
+def create_bucket(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    bucket = _create_bucket(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    )
+    properties = cloudformation_json.get("Properties", {})
+    backend = s3_backends[account_id]["aws"]
+    block = properties.get("PublicAccessBlockConfiguration")
+    if block:
+        backend.put_public_access_block(bucket.name, {k: str(v).lower() for k, v in block.items()})
+    ownership = properties.get("OwnershipControls")
+    if ownership:
+        backend.put_bucket_ownership_controls(bucket.name, ownership)
+    return bucket
+
+
+FakeBucket.create_from_cloudformation_json = classmethod(create_bucket)
+
+
+def _cloudfront(account_id):
+    return cloudfront_backends[account_id]["aws"]
+
+
+class OriginAccessControlResource(CloudFormationModel):
+    # moto files its models by service, from the module name.
+    __module__ = "moto.cloudfront.models"
+
+    def __init__(self, account_id, control):
+        self.account_id = account_id
+        self.control = control
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudFront::OriginAccessControl"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @property
+    def physical_resource_id(self):
+        return self.control.id
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name):
+        return self.control.id
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        config = cloudformation_json["Properties"]["OriginAccessControlConfig"]
+        control = _cloudfront(account_id).create_origin_access_control(dict(config))
+        return cls(account_id, control)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        _cloudfront(account_id).origin_access_controls.pop(resource_name, None)
+
+
+def _items(values):
+    return {"Quantity": len(values), "Items": list(values)}
+
+
+def distribution_config(properties, caller_reference):
+    """CloudFormation's DistributionConfig in the shape of CreateDistribution's."""
+    cfn = properties["DistributionConfig"]
+    origins = []
+    for origin in cfn.get("Origins", []):
+        api = {"Id": origin["Id"], "DomainName": origin["DomainName"]}
+        if "S3OriginConfig" in origin:
+            api["S3OriginConfig"] = {
+                "OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity", "")
+            }
+        if "CustomOriginConfig" in origin:
+            custom = origin["CustomOriginConfig"]
+            api["CustomOriginConfig"] = {
+                "HTTPPort": custom.get("HTTPPort", 80),
+                "HTTPSPort": custom.get("HTTPSPort", 443),
+                "OriginProtocolPolicy": custom.get("OriginProtocolPolicy"),
+            }
+        origins.append(api)
+    behaviour = cfn.get("DefaultCacheBehavior", {})
+    default = {
+        "TargetOriginId": behaviour.get("TargetOriginId"),
+        "ViewerProtocolPolicy": behaviour.get("ViewerProtocolPolicy", "allow-all"),
+        "CachePolicyId": behaviour.get("CachePolicyId", ""),
+        "Compress": behaviour.get("Compress", False),
+        "AllowedMethods": {
+            "Items": behaviour.get("AllowedMethods", ["GET", "HEAD"]),
+            "CachedMethods": {"Items": behaviour.get("CachedMethods", ["GET", "HEAD"])},
+        },
+    }
+    config = {
+        "CallerReference": caller_reference,
+        "Comment": cfn.get("Comment", ""),
+        "Enabled": cfn.get("Enabled", True),
+        "Origins": _items(origins),
+        "DefaultCacheBehavior": default,
+        "DefaultRootObject": cfn.get("DefaultRootObject", ""),
+        "PriceClass": cfn.get("PriceClass", "PriceClass_All"),
+        "HttpVersion": cfn.get("HttpVersion", "http2"),
+        "IsIPV6Enabled": cfn.get("IPV6Enabled", False),
+    }
+    if cfn.get("Aliases"):
+        config["Aliases"] = _items(cfn["Aliases"])
+    if cfn.get("CustomErrorResponses"):
+        config["CustomErrorResponses"] = _items(cfn["CustomErrorResponses"])
+    viewer = cfn.get("ViewerCertificate")
+    if viewer:
+        config["ViewerCertificate"] = {
+            "CloudFrontDefaultCertificate": viewer.get("CloudFrontDefaultCertificate", False),
+            "ACMCertificateArn": viewer.get("AcmCertificateArn", ""),
+            "SSLSupportMethod": viewer.get("SslSupportMethod", "sni-only"),
+            "MinimumProtocolVersion": viewer.get("MinimumProtocolVersion", "TLSv1"),
+        }
+    return config
+
+
+class DistributionResource(CloudFormationModel):
+    # moto files its models by service, from the module name.
+    __module__ = "moto.cloudfront.models"
+
+    def __init__(self, account_id, distribution):
+        self.account_id = account_id
+        self.distribution = distribution
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudFront::Distribution"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @property
+    def physical_resource_id(self):
+        return self.distribution.distribution_id
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr in ("Id", "DomainName")
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "DomainName":
+            return self.distribution.domain_name
+        return self.distribution.distribution_id
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        reference = f"{kwargs.get('StackId', '')}/{kwargs.get('LogicalId', resource_name)}"
+        config = distribution_config(properties, reference)
+        tags = properties.get("Tags", [])
+        distribution, _, _ = _cloudfront(account_id).create_distribution(config, tags)
+        controls = {
+            origin["Id"]: origin.get("OriginAccessControlId")
+            for origin in properties["DistributionConfig"].get("Origins", [])
+        }
+        for origin in distribution.distribution_config.Origins["Items"]:
+            if controls.get(origin.id):
+                origin.origin_access_control_id = controls[origin.id]
+        return cls(account_id, distribution)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        _cloudfront(account_id).distributions.pop(resource_name, None)
+
+
+class BucketPolicyResource(CloudFormationModel):
+    # moto files its models by service, from the module name.
+    __module__ = "moto.s3.models"
+
+    def __init__(self, bucket):
+        self.bucket = bucket
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::S3::BucketPolicy"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @property
+    def physical_resource_id(self):
+        return self.bucket
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        properties = cloudformation_json["Properties"]
+        bucket = properties["Bucket"]
+        policy = json.dumps(properties["PolicyDocument"]).encode()
+        s3_backends[account_id]["aws"].put_bucket_policy(bucket, policy)
+        return cls(bucket)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ):
+        backend = s3_backends[account_id]["aws"]
+        bucket = cloudformation_json.get("Properties", {}).get("Bucket", resource_name)
+        try:
+            backend.delete_bucket_policy(bucket)
+        except Exception:  # the bucket is gone already
+            pass
+
+
 from moto.iam.models import iam_backends
 from moto.utilities.utils import get_partition
 
@@ -167,27 +402,21 @@ class OIDCProvider(CloudFormationModel):
         backend.delete_open_id_connect_provider(self.arn)
 
 
-from moto.cloudformation.models import CloudFormationBackend
-
-_execute_change_set = CloudFormationBackend.execute_change_set
+_apply_change_set = ChangeSet.apply
 
 
-def execute_change_set(self, change_set_name, stack_name=None):
-    _execute_change_set(self, change_set_name, stack_name)
-    change_set = self.change_sets.get(change_set_name) or next(
-        (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
-    )
-    if change_set is not None and change_set.stack_id in self.stacks:
-        stack = self.stacks[change_set.stack_id]
-        stack._parse_template()
-        stack.output_map = stack._create_output_map()
+def apply_change_set(self):
+    _apply_change_set(self)
+    stack = self.stack
+    stack.template = self.template
+    stack._parse_template()
+    stack.output_map = OutputMap(stack.resource_map, stack.template_dict, stack.stack_id)
 
 
-CloudFormationBackend.execute_change_set = execute_change_set
+ChangeSet.apply = apply_change_set
 
-
-# 6. moto's CloudFront Origin drops OriginAccessControlId, so every distribution it returns
-# reads as one with no Origin Access Control. The harness keeps the id on the origin, where
+# 7. moto's CloudFront Origin drops OriginAccessControlId, so a distribution made through the
+# API reads as one with no Origin Access Control. The harness keeps the id on the origin, where
 # moto's serializer finds it by name.
 from moto.cloudfront.models import Origin as CloudFrontOrigin
 

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use super::Loading;
 use crate::model::{CfnStack, ChangeAction};
-use crate::ops::bootstrap::answers::{Answers, Database, Image, NatChoice, fargate_pair};
+use crate::ops::bootstrap::answers::{
+    Answers, CLOUDFRONT_CERTIFICATE_REGION, Database, Image, NatChoice, PRICE_CLASSES, fargate_pair,
+};
 use crate::ops::bootstrap::cost::{CostEstimate, estimate_answers, nat_choices};
 use crate::ops::bootstrap::provision::{Plan, Prepared};
 use crate::ops::bootstrap::settings_text;
@@ -60,6 +62,12 @@ pub enum Field {
     DomainName,
     HostedZone,
     AlarmsEmail,
+    /// A static site (S3 + CloudFront) in the stack, on or off.
+    Site,
+    SiteDomain,
+    SitePriceClass,
+    SiteSpa,
+    SiteCertificate,
 }
 
 /// Each field and the answer-file key its errors name.
@@ -94,6 +102,10 @@ const FIELD_PATHS: &[(Field, &str)] = &[
     (Field::HostedZone, "domain.hosted_zone"),
     (Field::HostedZone, "domain.hosted_zone_id"),
     (Field::AlarmsEmail, "alarms.email"),
+    (Field::SiteDomain, "site.domain"),
+    (Field::SitePriceClass, "site.price_class"),
+    (Field::SiteSpa, "site.spa"),
+    (Field::SiteCertificate, "site.certificate_arn"),
 ];
 
 const YES_NO: &[&str] = &["no", "yes"];
@@ -129,6 +141,11 @@ impl Field {
             Field::DomainName => "domain name",
             Field::HostedZone => "hosted zone",
             Field::AlarmsEmail => "alarms e-mail",
+            Field::Site => "static site",
+            Field::SiteDomain => "  site name",
+            Field::SitePriceClass => "  price class",
+            Field::SiteSpa => "  single-page app",
+            Field::SiteCertificate => "  certificate (us-east-1)",
         }
     }
 
@@ -163,6 +180,13 @@ impl Field {
             Field::DomainName => "blank: no domain, HTTP on the load balancer's name",
             Field::HostedZone => "the Route53 zone that holds the name",
             Field::AlarmsEmail => "blank: alarms without e-mail",
+            Field::Site => "a private S3 bucket behind CloudFront (opsdeck site deploy uploads)",
+            Field::SiteDomain => "under the hosted zone; blank: the *.cloudfront.net name",
+            Field::SitePriceClass => "100: North America and Europe (cheapest); All: everywhere",
+            Field::SiteSpa => "403/404 answer /index.html, for an app that routes itself",
+            Field::SiteCertificate => {
+                "blank: a companion stack in us-east-1 makes it; or an ACM ARN there"
+            }
         }
     }
 
@@ -189,7 +213,9 @@ impl Field {
             Field::Nat => &["single", "per-az"],
             Field::Autoscaling => &["off", "on"],
             Field::Database => &["postgres", "none", "external"],
-            Field::PgMultiAz | Field::PgDeletionProtection => YES_NO,
+            Field::PgMultiAz | Field::PgDeletionProtection | Field::SiteSpa => YES_NO,
+            Field::Site => &["off", "on"],
+            Field::SitePriceClass => PRICE_CLASSES,
             Field::Size => return Some(fargate_sizes()),
             _ => return None,
         };
@@ -224,15 +250,17 @@ pub enum Group {
     Service,
     Database,
     Extras,
+    Site,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Stack,
         Group::Network,
         Group::Service,
         Group::Database,
         Group::Extras,
+        Group::Site,
     ];
 
     pub fn title(self) -> &'static str {
@@ -242,6 +270,7 @@ impl Group {
             Group::Service => "service",
             Group::Database => "database",
             Group::Extras => "domain and alarms",
+            Group::Site => "static site",
         }
     }
 
@@ -274,6 +303,13 @@ impl Group {
                 Field::ConnectionString,
             ],
             Group::Extras => &[Field::DomainName, Field::HostedZone, Field::AlarmsEmail],
+            Group::Site => &[
+                Field::Site,
+                Field::SiteDomain,
+                Field::SitePriceClass,
+                Field::SiteSpa,
+                Field::SiteCertificate,
+            ],
         }
     }
 
@@ -458,6 +494,14 @@ impl BootstrapWizard {
                 | Field::PgBackupDays
                 | Field::PgDeletionProtection => value(Field::Database) == "postgres",
                 Field::ConnectionString => value(Field::Database) == "external",
+                Field::SiteDomain | Field::SitePriceClass | Field::SiteSpa => {
+                    value(Field::Site) == "on"
+                }
+                Field::SiteCertificate => {
+                    value(Field::Site) == "on"
+                        && !value(Field::SiteDomain).is_empty()
+                        && value(Field::Region) != CLOUDFRONT_CERTIFICATE_REGION
+                }
                 _ => true,
             })
             .collect()
@@ -695,6 +739,21 @@ fn answer_file(values: &BTreeMap<Field, String>, stand_ins: bool) -> Result<Stri
         file.table("alarms");
         file.key("email", quoted(value(Field::AlarmsEmail)));
     }
+    if value(Field::Site) == "on" {
+        file.table("site");
+        let site_domain = value(Field::SiteDomain);
+        if !site_domain.is_empty() {
+            file.key("domain", quoted(site_domain));
+        }
+        file.key("price_class", quoted(value(Field::SitePriceClass)));
+        file.key("spa", boolean(value(Field::SiteSpa)).into());
+        let certificate = value(Field::SiteCertificate);
+        let asked =
+            !site_domain.is_empty() && value(Field::Region) != CLOUDFRONT_CERTIFICATE_REGION;
+        if asked && !certificate.is_empty() {
+            file.key("certificate_arn", quoted(certificate));
+        }
+    }
     Ok(file.0)
 }
 
@@ -756,6 +815,29 @@ fn values_of(answers: &Answers) -> BTreeMap<Field, String> {
         (
             Field::AlarmsEmail,
             answers.alarms.email.clone().unwrap_or_default(),
+        ),
+    ]);
+    let site = answers.site.clone();
+    values.extend([
+        (
+            Field::Site,
+            if site.is_some() { "on" } else { "off" }.to_string(),
+        ),
+        (
+            Field::SiteDomain,
+            site.as_ref()
+                .and_then(|s| s.domain.clone())
+                .unwrap_or_default(),
+        ),
+        (
+            Field::SitePriceClass,
+            site.as_ref()
+                .map_or(PRICE_CLASSES[0].to_string(), |s| s.price_class.clone()),
+        ),
+        (Field::SiteSpa, yes_no(site.as_ref().is_some_and(|s| s.spa))),
+        (
+            Field::SiteCertificate,
+            site.and_then(|s| s.certificate_arn).unwrap_or_default(),
         ),
     ]);
     if let Some(scaling) = service.autoscaling {
@@ -826,6 +908,64 @@ mod tests {
             Some(Field::AutoscalingMin)
         );
         assert_eq!(Field::of_error("CloudFormation could not"), None);
+    }
+
+    #[test]
+    fn a_site_is_asked_for_in_its_group_and_its_certificate_only_outside_us_east_1() {
+        let mut wizard = BootstrapWizard::new();
+        wizard.answer(Field::Name, "demo".into()).unwrap();
+        wizard.answer(Field::Image, "umami".into()).unwrap();
+        assert_eq!(wizard.shown_fields(Group::Site), [Field::Site]);
+        assert!(wizard.checked().unwrap().site.is_none());
+        wizard.cycle(Field::Site, true);
+        wizard.cycle(Field::SiteSpa, true);
+        let site = wizard.checked().unwrap().site.unwrap();
+        assert!(site.spa);
+        assert_eq!(site.price_class, "PriceClass_100");
+        // A site name needs the stack's zone.
+        assert!(
+            wizard
+                .answer(Field::SiteDomain, "www.example.com".into())
+                .is_err()
+        );
+        wizard
+            .answer(Field::DomainName, "app.example.com".into())
+            .unwrap();
+        wizard
+            .answer(Field::HostedZone, "example.com".into())
+            .unwrap();
+        wizard
+            .answer(Field::SiteDomain, "www.example.com".into())
+            .unwrap();
+        assert!(
+            wizard
+                .shown_fields(Group::Site)
+                .contains(&Field::SiteCertificate)
+        );
+        // Blank: the companion stack in us-east-1 makes it.
+        let answers = wizard.checked().unwrap();
+        assert_eq!(
+            answers.site.unwrap().certificate(&answers.region),
+            crate::ops::bootstrap::answers::SiteCertificate::EdgeStack
+        );
+        assert!(
+            wizard
+                .answer(Field::SiteCertificate, "arn:aws:acm:eu-west-2:1:x".into())
+                .is_err()
+        );
+        let arn = "arn:aws:acm:us-east-1:123456789012:certificate/abc-1";
+        wizard.answer(Field::SiteCertificate, arn.into()).unwrap();
+        let site = wizard.checked().unwrap().site.unwrap();
+        assert_eq!(site.certificate_arn.as_deref(), Some(arn));
+        // In us-east-1 the stack makes the certificate: no question.
+        wizard.answer(Field::Region, "us-east-1".into()).unwrap();
+        assert!(
+            !wizard
+                .shown_fields(Group::Site)
+                .contains(&Field::SiteCertificate)
+        );
+        let answers = wizard.checked().unwrap();
+        assert!(answers.site.unwrap().makes_certificate(&answers.region));
     }
 
     #[test]

@@ -278,6 +278,7 @@ mod tests {
                 answers.name
             ),
             changes: Vec::new(),
+            edge: None,
         };
         let summary = PlanSummary {
             plan: plan.clone(),

@@ -91,6 +91,7 @@ pub(super) fn applied(
                     region: Some(stack.region.clone()),
                     cluster: Some(stack.cluster.clone()),
                     service: Some(stack.service.clone()),
+                    site: outcome.site_config(),
                     ..StackConfig::default()
                 },
             })

@@ -58,6 +58,9 @@ pub async fn connect(options: ConnectOptions) -> Result<Cloud, CloudError> {
     from_sdk_config(&config, profile, options.calls)
 }
 
+/// Where CloudFront's certificates, and so a site's companion stack, live.
+const EDGE_REGION: &str = "us-east-1";
+
 /// One service client from the shared configuration, with the call counter attached.
 macro_rules! client {
     ($krate:ident, $config:expr, $calls:expr) => {{
@@ -136,6 +139,18 @@ pub fn from_sdk_config(
         )),
         stacks: Arc::new(cloudformation::AwsStacks::new(
             client!(aws_sdk_cloudformation, config, calls),
+            context.clone(),
+        )),
+        // The same account and endpoint (an emulator serves every region), in us-east-1.
+        edge_stacks: Arc::new(cloudformation::AwsStacks::new(
+            {
+                let mut builder = aws_sdk_cloudformation::config::Builder::from(config)
+                    .region(Region::new(EDGE_REGION));
+                if let Some(calls) = calls {
+                    builder = builder.interceptor(calls.clone());
+                }
+                aws_sdk_cloudformation::Client::from_conf(builder.build())
+            },
             context.clone(),
         )),
         tagging: Arc::new(tagging::AwsTagging::new(

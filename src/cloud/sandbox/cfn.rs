@@ -15,7 +15,8 @@ use super::ecs;
 use super::ids;
 use super::materialise;
 use super::resources::{
-    certificate_arn, db_snapshot_arn, elb_arn, service_arn, task_definition_arn,
+    bucket_regional_domain, certificate_arn, db_snapshot_arn, distribution_arn,
+    distribution_domain, elb_arn, service_arn, task_definition_arn,
 };
 use super::world::{ACCOUNT_ID, MANUAL_SNAPSHOT_QUOTA, REGION, SimSnapshot, World};
 use crate::cloud::{CloudError, CloudResult};
@@ -329,6 +330,8 @@ fn delete_seconds(resource_type: &str) -> (Millis, Millis) {
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => (20, 40),
         "AWS::ECS::Service" => (60, 120),
         "AWS::EC2::InternetGateway" | "AWS::EC2::VPCGatewayAttachment" => (10, 15),
+        // Disabled, then deleted once the disabled configuration has reached the edge.
+        "AWS::CloudFront::Distribution" => (150, 240),
         _ => (1, 3),
     }
 }
@@ -450,6 +453,16 @@ fn physical_id(stack: &SimStack, logical: &str, definition: &Value, world: &mut 
             task_definition_arn(&family, ecs::next_revision(world, &family))
         }
         "AWS::CertificateManager::Certificate" => certificate_arn(&ids::uuid(rng)),
+        // Bucket names are global and lowercase: the stack's, the logical id's, a suffix.
+        "AWS::S3::Bucket" => prop("BucketName").unwrap_or_else(|| {
+            let suffix = ids::alnum(rng, 12).to_lowercase();
+            let tail = format!("-{}-{suffix}", logical.to_lowercase());
+            let head: String = stack.to_lowercase().chars().take(63 - tail.len()).collect();
+            format!("{head}{tail}")
+        }),
+        "AWS::CloudFront::Distribution" | "AWS::CloudFront::OriginAccessControl" => {
+            format!("E{}", ids::alnum(rng, 13).to_uppercase())
+        }
         "AWS::SecretsManager::Secret" => format!(
             "arn:aws:secretsmanager:{region_account}:secret:{}-{}",
             generated(rng),
@@ -478,6 +491,11 @@ fn resource_arn(resource_type: &str, physical: &str) -> String {
         "AWS::RDS::DBSubnetGroup" => format!("arn:aws:rds:{ra}:subgrp:{physical}"),
         "AWS::ECS::Cluster" => format!("arn:aws:ecs:{ra}:cluster/{physical}"),
         "AWS::IAM::Role" => format!("arn:aws:iam::{ACCOUNT_ID}:role/{physical}"),
+        "AWS::S3::Bucket" => format!("arn:aws:s3:::{physical}"),
+        "AWS::CloudFront::Distribution" => distribution_arn(physical),
+        "AWS::CloudFront::OriginAccessControl" => {
+            format!("arn:aws:cloudfront::{ACCOUNT_ID}:origin-access-control/{physical}")
+        }
         other => {
             let mut parts = other.split("::").skip(1);
             let service = parts.next().unwrap_or("unknown").to_lowercase();
@@ -499,6 +517,8 @@ fn untaggable(resource_type: &str) -> bool {
             | "AWS::ElasticLoadBalancingV2::Listener"
             | "AWS::ElasticLoadBalancingV2::ListenerRule"
             | "AWS::IAM::Policy"
+            | "AWS::S3::BucketPolicy"
+            | "AWS::CloudFront::OriginAccessControl"
     )
 }
 
@@ -855,6 +875,7 @@ fn resolve(stack: &SimStack, value: &Value) -> Option<String> {
                 let mut out = text
                     .replace("${AWS::Region}", REGION)
                     .replace("${AWS::AccountId}", ACCOUNT_ID)
+                    .replace("${AWS::Partition}", "aws")
                     .replace("${AWS::StackName}", &stack.name);
                 let mut full = BTreeSet::new();
                 let mut rest = text.as_str();
@@ -899,6 +920,7 @@ pub(crate) fn reference(stack: &SimStack, name: &str, attr: Option<&str>) -> Opt
     match name {
         "AWS::Region" => return Some(REGION.to_string()),
         "AWS::AccountId" => return Some(ACCOUNT_ID.to_string()),
+        "AWS::Partition" => return Some("aws".to_string()),
         "AWS::StackName" => return Some(stack.name.clone()),
         _ => {}
     }
@@ -943,6 +965,12 @@ pub(crate) fn reference(stack: &SimStack, name: &str, attr: Option<&str>) -> Opt
             format!("{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{physical}")
         }
         (_, "GroupId") => physical,
+        ("AWS::S3::Bucket", "RegionalDomainName") => bucket_regional_domain(&physical),
+        ("AWS::S3::Bucket", "DomainName") => format!("{physical}.s3.amazonaws.com"),
+        ("AWS::CloudFront::Distribution", "DomainName") => distribution_domain(&physical),
+        ("AWS::CloudFront::Distribution" | "AWS::CloudFront::OriginAccessControl", "Id") => {
+            physical
+        }
         _ => format!("{physical}.{attr}"),
     })
 }
@@ -1493,15 +1521,42 @@ fn step_stack(world: &mut World, stack: &mut SimStack) {
         };
         if let Err(reason) = outcome {
             failed.get_or_insert((task.logical_id.clone(), reason.clone()));
-            let status = if task.work == Work::Create {
-                "CREATE_FAILED"
-            } else {
-                "UPDATE_FAILED"
+            let status = match task.work {
+                Work::Create => "CREATE_FAILED",
+                Work::Update => "UPDATE_FAILED",
+                Work::Delete => "DELETE_FAILED",
             };
-            resource_event(world, stack, &task.logical_id, status, Some(reason));
+            resource_event(world, stack, &task.logical_id, status, Some(reason.clone()));
+            op.tasks[i].fails = Some(reason);
         }
     }
-    if let Some((logical, _)) = failed {
+    if op.phase == Phase::Delete {
+        // A resource that would not go (a bucket with objects in it) fails the delete once
+        // what is already being deleted has finished; the stack keeps what is left.
+        let refused: Vec<String> = op
+            .tasks
+            .iter()
+            .filter(|t| t.finished && t.fails.is_some())
+            .map(|t| t.logical_id.clone())
+            .collect();
+        if !refused.is_empty() {
+            let in_flight = op.tasks.iter().any(|t| t.done_at.is_some() && !t.finished);
+            if in_flight {
+                stack.operation = Some(op);
+            } else {
+                set_status(
+                    world,
+                    stack,
+                    StackStatus::DeleteFailed,
+                    Some(format!(
+                        "The following resource(s) failed to delete: [{}]. ",
+                        refused.join(", ")
+                    )),
+                );
+            }
+            return;
+        }
+    } else if let Some((logical, _)) = failed {
         start_rollback(world, stack, &mut op, &logical);
         stack.operation = Some(op);
         return;
@@ -1659,7 +1714,7 @@ fn finish_task(
                 return Ok(());
             };
             if deletion_policy(&resource.definition) != Some("Retain") {
-                materialise::deleted(world, stack, &task.logical_id);
+                materialise::deleted(world, stack, &task.logical_id)?;
             }
             match deletion_policy(&resource.definition) {
                 Some("Retain") => {

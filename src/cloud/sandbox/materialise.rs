@@ -1,5 +1,5 @@
 //! What a stack's resources become in the simulated account: the EC2, ELB, ECS, RDS,
-//! Route53, ACM, ECR and Logs entries a resource handler makes, changes and removes.
+//! Route53, ACM, ECR, Logs, S3 and CloudFront entries a resource handler makes, changes and removes.
 //!
 //! The CloudFormation stand-in calls in here when it finishes creating, updating or
 //! deleting a resource, so the account changes when the stack's events say it does (a
@@ -13,14 +13,18 @@ use serde_json::Value;
 use super::cfn::{SimStack, allocation_id, evaluate, reference};
 use super::ecs;
 use super::ids;
-use super::resources::{db_arn, issued_certificate, route_table, service_arn};
+use super::resources::{
+    db_arn, distribution_arn, distribution_domain, issued_certificate, route_table, service_arn,
+};
+use super::site::SimDistribution;
 use super::world::{Cluster, REGION, SimService, StopCause, World};
 use crate::model::{
     AwsLogsConfig, CircuitBreaker, ContainerDefinition, ContainerHealthCheck, DbInstance,
-    DeploymentController, DnsRecord, HealthCheck, InternetGateway, Listener, ListenerAction,
-    LoadBalancer, Millis, NatGateway, NetworkConfig, Route, RouteTarget, RuleSource, SecurityGroup,
-    SecurityGroupRule, ServiceLoadBalancer, ServiceUpdate, Subnet, TargetGroup, TaskDefinition,
-    TaskDefinitionStatus, Vpc, arn_name,
+    DeploymentController, Distribution, DnsRecord, HealthCheck, InternetGateway, Listener,
+    ListenerAction, LoadBalancer, Millis, NatGateway, NetworkConfig, Origin, OriginAccess,
+    OriginKind, OriginProtocol, Route, RouteTarget, RuleSource, SecurityGroup, SecurityGroupRule,
+    ServiceLoadBalancer, ServiceUpdate, Subnet, TargetGroup, TaskDefinition, TaskDefinitionStatus,
+    ViewerProtocol, Vpc, arn_name,
 };
 
 /// ACM issues a certificate for 395 days.
@@ -53,6 +57,9 @@ enum Kind {
     Repository,
     DbSubnetGroup,
     DbInstance,
+    Bucket,
+    BucketPolicy,
+    Distribution,
 }
 
 impl Kind {
@@ -80,6 +87,9 @@ impl Kind {
             "AWS::ECR::Repository" => Kind::Repository,
             "AWS::RDS::DBSubnetGroup" => Kind::DbSubnetGroup,
             "AWS::RDS::DBInstance" => Kind::DbInstance,
+            "AWS::S3::Bucket" => Kind::Bucket,
+            "AWS::S3::BucketPolicy" => Kind::BucketPolicy,
+            "AWS::CloudFront::Distribution" => Kind::Distribution,
             _ => return None,
         })
     }
@@ -311,15 +321,29 @@ fn deregister(world: &mut World, task_definition: &str) {
 
 /// A resource's delete finished (not called for a retained one): it leaves the account,
 /// if the stack ever put it there.
-pub(crate) fn deleted(world: &mut World, stack: &SimStack, logical: &str) {
+/// `Err` is the handler's refusal: S3 deletes no bucket that still holds objects.
+pub(crate) fn deleted(world: &mut World, stack: &SimStack, logical: &str) -> Result<(), String> {
     let Some(entry) = entry(stack, logical) else {
-        return;
+        return Ok(());
     };
     if !stack.resources.get(logical).is_some_and(|r| r.materialised) {
-        return;
+        return Ok(());
+    }
+    if entry.kind == Kind::Bucket
+        && world
+            .site
+            .buckets
+            .get(&entry.physical)
+            .is_some_and(|b| !b.objects.is_empty())
+    {
+        let request = ids::hex(&mut world.rng, 16).to_uppercase();
+        return Err(format!(
+            "Resource handler returned message: \"The bucket you tried to delete is not empty (Service: S3, Status Code: 409, Request ID: {request})\" (HandlerErrorCode: GeneralServiceException)"
+        ));
     }
     let props = evaluate(stack, &entry.properties);
     unmake(world, entry.kind, &entry.physical, Props(&props));
+    Ok(())
 }
 
 /// The account named the resource otherwise than the stand-in guessed (a task
@@ -625,8 +649,113 @@ fn make(
             return Ok(Some(ecs::register(world, definition).arn));
         }
         Kind::Service => return service(world, &id, p).map(Some),
+        Kind::Bucket => {
+            let blocks = p.at("PublicAccessBlockConfiguration");
+            let blocked = [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ]
+            .iter()
+            .all(|setting| blocks.flag(setting) == Some(true));
+            // An update keeps the objects and the policy another resource set.
+            let bucket = world.site.buckets.entry(id).or_default();
+            bucket.access.public_access_blocked = blocked;
+        }
+        Kind::BucketPolicy => {
+            let name = p.text("Bucket").unwrap_or_default();
+            let policy = p.at("PolicyDocument").0.to_string();
+            let Some(bucket) = world.site.buckets.get_mut(&name) else {
+                return Err(format!(
+                    "Resource handler returned message: \"The specified bucket {name} does not exist (Service: S3, Status Code: 404)\" (HandlerErrorCode: NotFound)"
+                ));
+            };
+            bucket.access.policy = Some(policy);
+        }
+        Kind::Distribution => {
+            let distribution = distribution(&id, p.at("DistributionConfig"), world.now);
+            // CloudFormation reports the distribution complete once it is deployed.
+            let deployed_at = world.now;
+            match world.site.distributions.get_mut(&id) {
+                Some(old) => {
+                    old.distribution = distribution;
+                    old.deployed_at = deployed_at;
+                }
+                None => {
+                    world.site.distributions.insert(
+                        id,
+                        SimDistribution {
+                            distribution,
+                            invalidations: Vec::new(),
+                            deployed_at,
+                        },
+                    );
+                }
+            }
+        }
     }
     Ok(None)
+}
+
+/// A distribution as CloudFront keeps it, from the template's `DistributionConfig`.
+fn distribution(id: &str, config: Props<'_>, now: Millis) -> Distribution {
+    let origins = config
+        .items("Origins")
+        .map(|origin| {
+            let domain_name = origin.text("DomainName").unwrap_or_default();
+            let s3 = origin.0.get("S3OriginConfig").is_some();
+            let kind = match Origin::bucket_of(&domain_name).filter(|_| s3) {
+                Some(bucket) => {
+                    let oai = origin
+                        .at("S3OriginConfig")
+                        .text("OriginAccessIdentity")
+                        .filter(|oai| !oai.is_empty());
+                    let access = match (origin.text("OriginAccessControlId"), oai) {
+                        (Some(oac), _) if !oac.is_empty() => OriginAccess::Oac(oac),
+                        (_, Some(oai)) => OriginAccess::Oai(oai),
+                        _ => OriginAccess::None,
+                    };
+                    OriginKind::Bucket { bucket, access }
+                }
+                None => OriginKind::Custom {
+                    protocol: OriginProtocol::parse(
+                        &origin
+                            .at("CustomOriginConfig")
+                            .text("OriginProtocolPolicy")
+                            .unwrap_or_default(),
+                    ),
+                },
+            };
+            Origin {
+                id: origin.text("Id").unwrap_or_default(),
+                domain_name,
+                kind,
+            }
+        })
+        .collect();
+    let viewer = config.at("ViewerCertificate");
+    Distribution {
+        id: id.to_string(),
+        arn: distribution_arn(id),
+        domain_name: distribution_domain(id),
+        aliases: config.texts("Aliases"),
+        status: "Deployed".to_string(),
+        enabled: config.flag("Enabled").unwrap_or(true),
+        certificate: viewer.text("AcmCertificateArn"),
+        default_root_object: config
+            .text("DefaultRootObject")
+            .filter(|root| !root.is_empty()),
+        viewer_protocol: ViewerProtocol::parse(
+            &config
+                .at("DefaultCacheBehavior")
+                .text("ViewerProtocolPolicy")
+                .unwrap_or_default(),
+        ),
+        origins,
+        last_modified: Some(now),
+        comment: config.text("Comment").filter(|c| !c.is_empty()),
+    }
 }
 
 /// Takes the resource's entry out of the account; nothing happens to one never made.
@@ -714,6 +843,20 @@ fn unmake(world: &mut World, kind: Kind, physical: &str, p: Props<'_>) {
         // DeleteStack deregisters the revision; ECS keeps it, INACTIVE.
         Kind::TaskDefinition => deregister(world, physical),
         Kind::Service => delete_service(world, physical),
+        Kind::Bucket => {
+            world.site.buckets.remove(physical);
+        }
+        Kind::BucketPolicy => {
+            if let Some(bucket) = p
+                .text("Bucket")
+                .and_then(|name| world.site.buckets.get_mut(&name))
+            {
+                bucket.access.policy = None;
+            }
+        }
+        Kind::Distribution => {
+            world.site.distributions.remove(physical);
+        }
     }
 }
 

@@ -111,6 +111,8 @@ impl Sandbox {
             metrics: self.clone(),
             ecr: self.clone(),
             stacks: self.clone(),
+            // One simulated region: the companion stack sits beside the others.
+            edge_stacks: self.clone(),
             tagging: self.clone(),
             site: self.clone(),
             iam: self.clone(),

@@ -29,6 +29,24 @@ pub(crate) fn certificate_arn(id: &str) -> String {
     format!("arn:aws:acm:{REGION}:{ACCOUNT_ID}:certificate/{id}")
 }
 
+pub(crate) fn distribution_arn(id: &str) -> String {
+    format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{id}")
+}
+
+/// CloudFront's name for a distribution, `d<letters and digits>.cloudfront.net`; derived
+/// from its id so every read of it agrees.
+pub(crate) fn distribution_domain(id: &str) -> String {
+    format!(
+        "d{}.cloudfront.net",
+        id.trim_start_matches('E').to_lowercase()
+    )
+}
+
+/// A bucket's S3 REST endpoint in the region, what a CloudFront S3 origin names.
+pub(crate) fn bucket_regional_domain(bucket: &str) -> String {
+    format!("{bucket}.s3.{REGION}.amazonaws.com")
+}
+
 pub(crate) fn db_arn(id: &str) -> String {
     format!("arn:aws:rds:{REGION}:{ACCOUNT_ID}:db:{id}")
 }

@@ -135,7 +135,7 @@ const NAME_MAX: usize = 32;
 const SMALLEST_SUBNET: u8 = 28;
 
 const TOP_FIELDS: &[&str] = &[
-    "name", "region", "network", "service", "database", "domain", "alarms",
+    "name", "region", "network", "service", "database", "domain", "alarms", "site",
 ];
 const NETWORK_FIELDS: &[&str] = &["cidr", "azs", "nat"];
 const SERVICE_FIELDS: &[&str] = &[
@@ -163,6 +163,11 @@ const DATABASE_FIELDS: &[&str] = &[
 ];
 const DOMAIN_FIELDS: &[&str] = &["name", "hosted_zone", "hosted_zone_id"];
 const ALARMS_FIELDS: &[&str] = &["email"];
+const SITE_FIELDS: &[&str] = &["domain", "price_class", "spa", "certificate_arn"];
+/// CloudFront's price classes: which edge locations serve the site.
+pub const PRICE_CLASSES: &[&str] = &["PriceClass_100", "PriceClass_200", "PriceClass_All"];
+/// CloudFront takes its viewer certificates from ACM in this region only.
+pub const CLOUDFRONT_CERTIFICATE_REGION: &str = "us-east-1";
 
 /// The answers of one stack, every one checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +179,60 @@ pub struct Answers {
     pub database: Database,
     pub domain: Option<Domain>,
     pub alarms: Alarms,
+    /// A static site (S3 behind CloudFront) in the same stack; none unless `[site]` is there.
+    pub site: Option<Site>,
+}
+
+/// A static site: a private bucket served by a CloudFront distribution through an Origin
+/// Access Control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// A name of its own under the `[domain]` zone (`app.example.com`), served over HTTPS
+    /// with an ACM certificate in us-east-1; none: the `*.cloudfront.net` name only.
+    pub domain: Option<String>,
+    /// `PriceClass_100` (North America and Europe, the cheapest), `_200` or `_All`.
+    pub price_class: String,
+    /// A single-page app: 403 and 404 answer `/index.html` with 200, so the app routes.
+    pub spa: bool,
+    /// An ACM certificate in us-east-1 that covers `domain`, made beforehand. Without it
+    /// the certificate is made: by the stack in us-east-1, elsewhere by a companion stack
+    /// in us-east-1 (a stack cannot make a resource outside its own region).
+    pub certificate_arn: Option<String>,
+}
+
+/// Where the certificate of a site's name comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteCertificate {
+    /// No name of its own: CloudFront's `*.cloudfront.net` certificate.
+    CloudFront,
+    /// `site.certificate_arn`.
+    Given(String),
+    /// The stack makes it (the stack is in us-east-1).
+    InStack,
+    /// The companion stack `<name>-edge` in us-east-1 makes it first.
+    EdgeStack,
+}
+
+impl Site {
+    pub fn certificate(&self, region: &str) -> SiteCertificate {
+        match (&self.domain, &self.certificate_arn) {
+            (None, _) => SiteCertificate::CloudFront,
+            (Some(_), Some(arn)) => SiteCertificate::Given(arn.clone()),
+            (Some(_), None) if region == CLOUDFRONT_CERTIFICATE_REGION => SiteCertificate::InStack,
+            (Some(_), None) => SiteCertificate::EdgeStack,
+        }
+    }
+
+    /// The certificate the stack itself makes: a site name in us-east-1 with none given.
+    pub fn makes_certificate(&self, region: &str) -> bool {
+        self.certificate(region) == SiteCertificate::InStack
+    }
+}
+
+/// The companion stack in us-east-1 that holds the CloudFront certificate of a stack in
+/// another region.
+pub fn edge_stack_name(stack: &str) -> String {
+    format!("{stack}-edge")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -369,6 +428,7 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
     let mut database = Database::Postgres(Postgres::default());
     let mut domain = None;
     let mut alarms = Alarms::default();
+    let mut site = None;
     for (key, value) in in_file_order(document.get_ref()) {
         match key.get_ref().as_ref() {
             "name" => name = Some(stack_name(value)?),
@@ -378,6 +438,7 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
             "database" => database = parse_database(sub_table("database", value)?)?,
             "domain" => domain = Some(parse_domain(sub_table("domain", value)?, value.span())?),
             "alarms" => alarms = parse_alarms(sub_table("alarms", value)?)?,
+            "site" => site = Some(parse_site(sub_table("site", value)?)?),
             _ => return Err(unknown_field(key, "", TOP_FIELDS)),
         }
     }
@@ -400,6 +461,10 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
         )
     })?;
     let service = parse_service(service, &database)?;
+    let site = match site {
+        Some(parsed) => Some(check_site(parsed, domain.as_ref())?),
+        None => None,
+    };
     Ok(Answers {
         name,
         region,
@@ -408,6 +473,7 @@ fn parse_answers(source: SourceFile<'_>) -> Result<Answers, Located> {
         database,
         domain,
         alarms,
+        site,
     })
 }
 
@@ -1178,6 +1244,144 @@ fn dns_name(field: &str, value: &Value<'_>) -> Result<String, Located> {
         ));
     }
     Ok(name)
+}
+
+/// `[site]` as written, with where each field was, for the checks against `[domain]` and
+/// the region once the whole file is read.
+struct ParsedSite {
+    site: Site,
+    domain_at: Range<usize>,
+    certificate_at: Range<usize>,
+}
+
+fn parse_site(table: &DeTable<'_>) -> Result<ParsedSite, Located> {
+    let mut site = Site {
+        domain: None,
+        price_class: PRICE_CLASSES[0].to_string(),
+        spa: false,
+        certificate_arn: None,
+    };
+    let mut domain_at = 0..0;
+    let mut certificate_at = 0..0;
+    for (key, value) in in_file_order(table) {
+        match key.get_ref().as_ref() {
+            "domain" => {
+                site.domain = Some(dns_name("site.domain", value)?);
+                domain_at = value.span();
+            }
+            "price_class" => {
+                let class = non_empty_string("site.price_class", value)?;
+                if !PRICE_CLASSES.contains(&class.as_str()) {
+                    return Err(Located::new(
+                        value.span(),
+                        format!(
+                            "site.price_class: {class:?} is not a CloudFront price class; give \
+                             \"PriceClass_100\" (North America and Europe, the cheapest), \
+                             \"PriceClass_200\" (adds most of Asia, the Middle East and Africa) \
+                             or \"PriceClass_All\" (every edge location)"
+                        ),
+                    ));
+                }
+                site.price_class = class;
+            }
+            "spa" => site.spa = boolean("site.spa", value)?,
+            "certificate_arn" => {
+                let arn = non_empty_string("site.certificate_arn", value)?;
+                if let Err(why) = cloudfront_certificate(&arn) {
+                    return Err(Located::new(
+                        value.span(),
+                        format!(
+                            "site.certificate_arn: {arn:?} {why}; give the ARN of an ACM \
+                             certificate in us-east-1, \
+                             arn:aws:acm:us-east-1:ACCOUNT:certificate/ID (CloudFront takes \
+                             certificates from there only)"
+                        ),
+                    ));
+                }
+                site.certificate_arn = Some(arn);
+                certificate_at = value.span();
+            }
+            _ => return Err(unknown_field(key, "site.", SITE_FIELDS)),
+        }
+    }
+    Ok(ParsedSite {
+        site,
+        domain_at,
+        certificate_at,
+    })
+}
+
+/// Why an ARN is not one of an ACM certificate CloudFront can use, if it is not.
+fn cloudfront_certificate(arn: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [scheme, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err("is not an ARN");
+    };
+    if *scheme != "arn" || !partition.starts_with("aws") || *service != "acm" {
+        return Err("is not an ACM certificate ARN");
+    }
+    if *region != CLOUDFRONT_CERTIFICATE_REGION {
+        return Err("is not in us-east-1");
+    }
+    let id = resource.strip_prefix("certificate/").unwrap_or_default();
+    if account.len() != 12
+        || !account.chars().all(|c| c.is_ascii_digit())
+        || id.is_empty()
+        || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err("is not an ACM certificate ARN");
+    }
+    Ok(())
+}
+
+/// The site against the rest of the file: its name in the stack's zone, and a certificate
+/// CloudFront can use.
+fn check_site(parsed: ParsedSite, domain: Option<&Domain>) -> Result<Site, Located> {
+    let ParsedSite {
+        site,
+        domain_at,
+        certificate_at,
+    } = parsed;
+    let Some(name) = &site.domain else {
+        if site.certificate_arn.is_some() {
+            return Err(Located::new(
+                certificate_at,
+                "site.certificate_arn: only with site.domain; without a name of its own the \
+                 site is served at its *.cloudfront.net name with CloudFront's certificate",
+            ));
+        }
+        return Ok(site);
+    };
+    let Some(domain) = domain else {
+        return Err(Located::new(
+            domain_at,
+            format!(
+                "site.domain: {name} needs a [domain] table: the site's name goes into its \
+                 Route53 hosted zone; add [domain] with name and hosted_zone, or remove \
+                 site.domain to serve the site at its *.cloudfront.net name"
+            ),
+        ));
+    };
+    let zone = &domain.hosted_zone;
+    if !(name == zone || name.ends_with(&format!(".{zone}"))) {
+        return Err(Located::new(
+            domain_at,
+            format!(
+                "site.domain: {name} is not inside the hosted zone {zone}; give a name that \
+                 ends in .{zone}"
+            ),
+        ));
+    }
+    if *name == domain.name {
+        return Err(Located::new(
+            domain_at,
+            format!(
+                "site.domain: {name} is the app's name (domain.name), served by the load \
+                 balancer; give the site a name of its own, e.g. www.{zone}"
+            ),
+        ));
+    }
+    Ok(site)
 }
 
 fn parse_alarms(table: &DeTable<'_>) -> Result<Alarms, Located> {

@@ -45,6 +45,20 @@ pub struct PriceTable {
     pub cloudwatch: CloudWatchPrices,
     pub secrets_manager: SecretPrices,
     pub route53: Route53Prices,
+    pub cloudfront: CloudFrontPrices,
+    pub s3: S3Prices,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CloudFrontPrices {
+    pub gb_out: f64,
+    pub https_10k_requests: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct S3Prices {
+    pub gb_month: f64,
+    pub get_1k_requests: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -131,6 +145,13 @@ pub struct Assumptions {
     pub backup_gb_beyond_free: f64,
     /// With autoscaling, the estimate counts the desired tasks, not the maximum.
     pub tasks_counted: String,
+    /// The static site's files in its bucket.
+    pub site_gb_stored: f64,
+    /// What CloudFront serves of the site in a month: a modest site.
+    pub site_gb_out: f64,
+    pub site_requests: f64,
+    /// The share of requests CloudFront's cache misses, each a GET on the bucket.
+    pub site_cache_miss_share: f64,
 }
 
 impl Default for Assumptions {
@@ -142,6 +163,10 @@ impl Default for Assumptions {
             log_gb_ingested: 5.0,
             backup_gb_beyond_free: 0.0,
             tasks_counted: "the desired count".into(),
+            site_gb_stored: 1.0,
+            site_gb_out: 50.0,
+            site_requests: 1_000_000.0,
+            site_cache_miss_share: 0.1,
         }
     }
 }
@@ -388,6 +413,38 @@ pub fn estimate(
             prices.route53.hosted_zone_month,
         );
     }
+    if answers.site.is_some() {
+        let distribution = vec!["SiteDistribution".to_string()];
+        lines.add(
+            "CloudFront data out (North America and Europe)",
+            distribution.clone(),
+            assumptions.site_gb_out,
+            "GB",
+            prices.cloudfront.gb_out,
+        );
+        lines.add(
+            "CloudFront HTTPS requests",
+            distribution,
+            assumptions.site_requests / 10_000.0,
+            "10k requests",
+            prices.cloudfront.https_10k_requests,
+        );
+        let bucket = vec!["SiteBucket".to_string()];
+        lines.add(
+            "S3 storage of the site",
+            bucket.clone(),
+            assumptions.site_gb_stored,
+            "GB-month",
+            prices.s3.gb_month,
+        );
+        lines.add(
+            "S3 GET requests (CloudFront cache misses)",
+            bucket,
+            assumptions.site_requests * assumptions.site_cache_miss_share / 1000.0,
+            "1k requests",
+            prices.s3.get_1k_requests,
+        );
+    }
     let total = cents(lines.0.iter().map(|item| item.monthly_usd).sum());
     CostEstimate {
         items: lines.0,
@@ -465,6 +522,20 @@ impl CostEstimate {
             a.backup_gb_beyond_free,
             a.tasks_counted
         ));
+        if self
+            .items
+            .iter()
+            .any(|item| item.item.starts_with("CloudFront"))
+        {
+            text.push_str(&format!(
+                "Site: {} GB stored; {} GB and {} requests served a month, {}% of them cache \
+                 misses read from the bucket.\n",
+                a.site_gb_stored,
+                a.site_gb_out,
+                a.site_requests,
+                a.site_cache_miss_share * 100.0
+            ));
+        }
         text
     }
 }

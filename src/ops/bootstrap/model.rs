@@ -3,7 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::answers::{Answers, Cidr, Database, Image, NatChoice, Postgres, subnet_prefix};
+use super::answers::{
+    Answers, Cidr, Database, Image, NatChoice, Postgres, SiteCertificate, edge_stack_name,
+    subnet_prefix,
+};
 
 /// The tag every resource of an opsdeck stack carries, so teardown can list what is left.
 pub const STACK_TAG: &str = "opsdeck:stack";
@@ -18,8 +21,20 @@ pub const CONNECTION_STRING_PARAMETER: &str = "DatabaseConnectionString";
 pub const IMAGE_TAG_PARAMETER: &str = "ImageTag";
 /// The template parameter with the id of the domain's hosted zone.
 pub const HOSTED_ZONE_PARAMETER: &str = "HostedZoneId";
+/// The template parameter with the site's CloudFront certificate, made by the companion
+/// stack in us-east-1.
+pub const SITE_CERTIFICATE_PARAMETER: &str = "SiteCertificateArn";
+/// The companion stack's output with that certificate.
+pub const EDGE_CERTIFICATE_OUTPUT: &str = "CertificateArn";
 /// Images kept in a new repository: enough to roll back weeks of releases.
 pub const KEEP_IMAGES: u32 = 30;
+/// CloudFront's managed cache policy CachingOptimized: long TTLs, gzip and brotli, no
+/// cookies or query strings in the key (hashed assets; `index.html` says `no-cache` itself).
+pub const CACHING_OPTIMIZED_POLICY: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// The hosted zone id every alias record to a CloudFront distribution names.
+pub const CLOUDFRONT_HOSTED_ZONE: &str = "Z2FDTNDATAQYW2";
+/// The distribution's origin id for the site's bucket.
+pub const SITE_ORIGIN_ID: &str = "site-bucket";
 /// Fargate tasks take about two minutes to pass their first health checks (OPS-FACTS).
 pub const HEALTH_CHECK_GRACE_SECONDS: u32 = 120;
 
@@ -127,6 +142,7 @@ impl StackModel {
         model.service();
         model.autoscaling();
         model.alarms();
+        model.site();
         model.outputs();
         model
     }
@@ -1087,6 +1103,227 @@ impl StackModel {
         }
     }
 
+    /// The static site: a private bucket, read only by the distribution through an Origin
+    /// Access Control, and with a name of its own its certificate and alias records.
+    fn site(&mut self) {
+        let Some(site) = self.answers.site.clone() else {
+            return;
+        };
+        let name = self.name().to_string();
+        let region = self.answers.region.clone();
+        self.push(
+            Resource::new(
+                "SiteBucket",
+                "AWS::S3::Bucket",
+                json!({
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": true,
+                        "BlockPublicPolicy": true,
+                        "IgnorePublicAcls": true,
+                        "RestrictPublicBuckets": true,
+                    },
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [{
+                            "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" },
+                        }],
+                    },
+                    "OwnershipControls": {
+                        "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }],
+                    },
+                }),
+            )
+            .named(format!("{name}-site"))
+            .show(json!({
+                "public_access": "blocked",
+                "encryption": "SSE-S3",
+                "ownership": "BucketOwnerEnforced",
+            })),
+        );
+        self.push(
+            Resource::new(
+                "SiteOriginAccessControl",
+                "AWS::CloudFront::OriginAccessControl",
+                json!({
+                    "OriginAccessControlConfig": {
+                        "Name": format!("{name}-site"),
+                        "Description": format!("CloudFront reads the {name} site's bucket"),
+                        "OriginAccessControlOriginType": "s3",
+                        "SigningBehavior": "always",
+                        "SigningProtocol": "sigv4",
+                    },
+                }),
+            )
+            .show(json!({ "origin_type": "s3", "signing": "sigv4, always" })),
+        );
+        let mut config = json!({
+            "Enabled": true,
+            "Comment": format!("{name} site"),
+            "DefaultRootObject": "index.html",
+            "HttpVersion": "http2and3",
+            "IPV6Enabled": true,
+            "PriceClass": site.price_class,
+            "Origins": [{
+                "Id": SITE_ORIGIN_ID,
+                "DomainName": att("SiteBucket", "RegionalDomainName"),
+                "OriginAccessControlId": att("SiteOriginAccessControl", "Id"),
+                // Empty: the bucket is reached through the Origin Access Control, not a
+                // legacy Origin Access Identity.
+                "S3OriginConfig": { "OriginAccessIdentity": "" },
+            }],
+            "DefaultCacheBehavior": {
+                "TargetOriginId": SITE_ORIGIN_ID,
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": CACHING_OPTIMIZED_POLICY,
+                "Compress": true,
+                "AllowedMethods": ["GET", "HEAD"],
+                "CachedMethods": ["GET", "HEAD"],
+            },
+        });
+        let mut shown = json!({
+            "origin": "SiteBucket via SiteOriginAccessControl",
+            "viewer": "redirect-to-https",
+            "cache_policy": "CachingOptimized",
+            "http": "http2and3",
+            "ipv6": true,
+            "price_class": site.price_class,
+            "root": "index.html",
+        });
+        if site.spa {
+            // The bucket answers 403 for a key it does not have (CloudFront may not list it):
+            // both go to the app, which routes the path itself.
+            config["CustomErrorResponses"] = json!(
+                [403, 404]
+                    .iter()
+                    .map(|code| json!({
+                        "ErrorCode": code,
+                        "ResponseCode": 200,
+                        "ResponsePagePath": "/index.html",
+                        "ErrorCachingMinTTL": 10,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            shown["spa"] = json!("403/404 -> /index.html 200");
+        }
+        if let Some(domain) = &site.domain {
+            let source = site.certificate(&region);
+            let certificate = match &source {
+                SiteCertificate::Given(arn) => Value::String(arn.clone()),
+                SiteCertificate::EdgeStack | SiteCertificate::CloudFront => {
+                    self.parameters.push(Parameter {
+                        name: SITE_CERTIFICATE_PARAMETER,
+                        kind: "String",
+                        description: format!(
+                            "The CloudFront certificate of {domain} in us-east-1, from the \
+                             stack {}",
+                            edge_stack_name(&name)
+                        ),
+                        default: None,
+                        no_echo: false,
+                    });
+                    r(SITE_CERTIFICATE_PARAMETER)
+                }
+                SiteCertificate::InStack => {
+                    self.push(
+                        Resource::new(
+                            "SiteCertificate",
+                            "AWS::CertificateManager::Certificate",
+                            json!({
+                                "DomainName": domain,
+                                "ValidationMethod": "DNS",
+                                "DomainValidationOptions": [{
+                                    "DomainName": domain,
+                                    "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
+                                }],
+                            }),
+                        )
+                        .named(domain)
+                        .show(json!({
+                            "domain": domain,
+                            "validation": "DNS",
+                            "region": region,
+                            "for": "CloudFront",
+                        })),
+                    );
+                    r("SiteCertificate")
+                }
+            };
+            config["Aliases"] = json!([domain]);
+            config["ViewerCertificate"] = json!({
+                "AcmCertificateArn": certificate,
+                "SslSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "TLSv1.2_2021",
+            });
+            shown["aliases"] = json!([domain]);
+            shown["certificate"] = match &source {
+                SiteCertificate::Given(arn) => json!(arn),
+                SiteCertificate::InStack => json!("SiteCertificate"),
+                _ => json!(format!("{} (us-east-1)", edge_stack_name(&name))),
+            };
+            shown["tls"] = json!("TLSv1.2_2021, sni-only");
+        }
+        self.push(
+            Resource::new(
+                "SiteDistribution",
+                "AWS::CloudFront::Distribution",
+                json!({ "DistributionConfig": config }),
+            )
+            .named(format!("{name}-site"))
+            .show(shown),
+        );
+        self.push(
+            Resource::new(
+                "SiteBucketPolicy",
+                "AWS::S3::BucketPolicy",
+                json!({
+                    "Bucket": r("SiteBucket"),
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+                            "Effect": "Allow",
+                            "Principal": { "Service": "cloudfront.amazonaws.com" },
+                            "Action": "s3:GetObject",
+                            "Resource": sub("${SiteBucket.Arn}/*"),
+                            "Condition": {
+                                "StringEquals": {
+                                    "AWS:SourceArn": sub(
+                                        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${SiteDistribution}",
+                                    ),
+                                },
+                            },
+                        }],
+                    },
+                }),
+            )
+            .show(json!({
+                "allows": "cloudfront.amazonaws.com s3:GetObject",
+                "only_for": "SiteDistribution",
+            })),
+        );
+        if let Some(domain) = &site.domain {
+            for (id, record_type) in [("SiteDnsRecord", "A"), ("SiteDnsRecordIpv6", "AAAA")] {
+                self.push(
+                    Resource::new(
+                        id,
+                        "AWS::Route53::RecordSet",
+                        json!({
+                            "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
+                            "Name": domain,
+                            "Type": record_type,
+                            "AliasTarget": {
+                                "DNSName": att("SiteDistribution", "DomainName"),
+                                "HostedZoneId": CLOUDFRONT_HOSTED_ZONE,
+                            },
+                        }),
+                    )
+                    .show(
+                        json!({ "name": domain, "type": record_type, "alias": "SiteDistribution" }),
+                    ),
+                );
+            }
+        }
+    }
+
     fn outputs(&mut self) {
         let name = self.name().to_string();
         let url = match &self.answers.domain {
@@ -1126,8 +1363,91 @@ impl StackModel {
                 att("ImageRepository", "RepositoryUri"),
             ));
         }
+        if let Some(site) = &self.answers.site {
+            outputs.push((
+                "SiteBucketName",
+                "The site's bucket: `opsdeck site deploy` uploads to it".to_string(),
+                r("SiteBucket"),
+            ));
+            outputs.push((
+                "SiteDistributionId",
+                "The site's CloudFront distribution".to_string(),
+                r("SiteDistribution"),
+            ));
+            outputs.push((
+                "SiteDistributionDomainName",
+                "The distribution's own name (*.cloudfront.net)".to_string(),
+                att("SiteDistribution", "DomainName"),
+            ));
+            let url = match &site.domain {
+                Some(domain) => Value::String(format!("https://{domain}")),
+                None => sub("https://${SiteDistribution.DomainName}"),
+            };
+            outputs.push(("SiteUrl", "Where the site answers".to_string(), url));
+        }
         self.outputs = outputs;
     }
+}
+
+/// The companion stack in us-east-1 of a stack elsewhere with a site name: the site's
+/// CloudFront certificate, DNS-validated in the stack's zone, and its ARN as an output.
+pub fn edge_model(answers: &Answers) -> Option<StackModel> {
+    let site = answers.site.as_ref()?;
+    if site.certificate(&answers.region) != SiteCertificate::EdgeStack {
+        return None;
+    }
+    let domain = site.domain.clone()?;
+    let zone = answers.domain.as_ref()?;
+    let mut edge_answers = answers.clone();
+    edge_answers.name = edge_stack_name(&answers.name);
+    edge_answers.region = super::answers::CLOUDFRONT_CERTIFICATE_REGION.to_string();
+    let mut model = StackModel {
+        answers: edge_answers,
+        public_subnets: Vec::new(),
+        private_subnets: Vec::new(),
+        parameters: vec![Parameter {
+            name: HOSTED_ZONE_PARAMETER,
+            kind: "AWS::Route53::HostedZone::Id",
+            description: format!(
+                "The id of the Route53 hosted zone {}; bootstrap looks it up by name",
+                zone.hosted_zone
+            ),
+            default: zone.hosted_zone_id.clone(),
+            no_echo: false,
+        }],
+        resources: Vec::new(),
+        outputs: Vec::new(),
+    };
+    model.push(
+        Resource::new(
+            "SiteCertificate",
+            "AWS::CertificateManager::Certificate",
+            json!({
+                "DomainName": domain,
+                "ValidationMethod": "DNS",
+                "DomainValidationOptions": [{
+                    "DomainName": domain,
+                    "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
+                }],
+            }),
+        )
+        .named(&domain)
+        .show(json!({
+            "domain": domain,
+            "validation": "DNS",
+            "region": "us-east-1",
+            "for": format!("CloudFront in {}", answers.name),
+        })),
+    );
+    model.outputs.push((
+        EDGE_CERTIFICATE_OUTPUT,
+        format!(
+            "The CloudFront certificate of {domain}, for the stack {}",
+            answers.name
+        ),
+        r("SiteCertificate"),
+    ));
+    Some(model)
 }
 
 struct Alarm {

@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::answers::{Answers, Database, Image};
+use super::answers::{Answers, Database, Image, edge_stack_name};
 use super::cost::{CostEstimate, estimate_answers};
 use super::model::{
-    CONNECTION_STRING_PARAMETER, HOSTED_ZONE_PARAMETER, IMAGE_TAG_PARAMETER, STACK_TAG, StackModel,
+    CONNECTION_STRING_PARAMETER, EDGE_CERTIFICATE_OUTPUT, HOSTED_ZONE_PARAMETER,
+    IMAGE_TAG_PARAMETER, SITE_CERTIFICATE_PARAMETER, STACK_TAG, StackModel, edge_model,
 };
-use crate::cloud::{Cloud, CloudError};
+use crate::cloud::{Cloud, CloudError, StacksApi};
+use crate::config::SiteConfig;
 use crate::model::{
     Capability, CfnStack, ChangeSet, ChangeSetKind, ChangeSetRequest, Millis, ResourceChange,
     STACK_RESOURCE_TYPE, StackEvent, StackStatus, TaggedResource,
@@ -151,7 +153,21 @@ pub struct Prepared {
     parameters: Vec<(String, String)>,
     /// What the user should know before applying, one sentence each.
     pub notes: Vec<String>,
+    /// The companion stack in us-east-1 that makes the site's certificate first, when the
+    /// stack is elsewhere and the companion has not made it yet.
+    pub edge: Option<EdgeStack>,
 }
+
+/// The companion stack of a site name outside us-east-1, still to be made.
+#[derive(Debug, Clone)]
+pub struct EdgeStack {
+    pub model: StackModel,
+    parameters: Vec<(String, String)>,
+}
+
+/// Stands in for the companion's certificate while the plan is computed before the
+/// companion exists; the apply plans again with the real one.
+const PENDING_CERTIFICATE: &str = "pending-the-companion-stack-in-us-east-1";
 
 impl Prepared {
     /// The parameter names, for showing (never their values: one may be a secret).
@@ -284,6 +300,10 @@ pub async fn prepare_for(
     {
         parameters.push((HOSTED_ZONE_PARAMETER.to_string(), id.clone()));
     }
+    let edge = match edge_model(&answers) {
+        Some(edge) => prepare_edge(cloud, edge, &mut parameters, &mut notes).await?,
+        None => None,
+    };
     if let Database::External { connection_string } = &answers.database {
         parameters.push((
             CONNECTION_STRING_PARAMETER.to_string(),
@@ -298,7 +318,80 @@ pub async fn prepare_for(
         existing,
         parameters,
         notes,
+        edge,
     })
+}
+
+/// The companion stack's certificate when it has made it; otherwise the companion to make
+/// first. Either way the main stack gets its certificate parameter.
+async fn prepare_edge(
+    cloud: &Cloud,
+    edge: StackModel,
+    parameters: &mut Vec<(String, String)>,
+    notes: &mut Vec<String>,
+) -> Result<Option<EdgeStack>, Refusal> {
+    let name = edge.answers.name.clone();
+    let domain = edge
+        .answers
+        .site
+        .as_ref()
+        .and_then(|s| s.domain.clone())
+        .unwrap_or_default();
+    let zone_id = edge
+        .answers
+        .domain
+        .as_ref()
+        .and_then(|d| d.hosted_zone_id.clone())
+        .unwrap_or_default();
+    let found = cloud
+        .edge_stacks
+        .describe_stack(&name)
+        .await?
+        .filter(|s| s.status != StackStatus::DeleteComplete);
+    if let Some(stack) = &found {
+        if !is_ours(stack) {
+            return Err(Refusal(format!(
+                "site.domain: a CloudFormation stack named {name} already exists in us-east-1 \
+                 ({}, not made by opsdeck); the site's certificate stack needs that name: \
+                 delete or rename it",
+                stack.status
+            )));
+        }
+        if stack.status.is_complete()
+            && let Some((_, arn)) = stack
+                .outputs
+                .iter()
+                .find(|(k, _)| k == EDGE_CERTIFICATE_OUTPUT)
+        {
+            notes.push(format!(
+                "site.domain: the CloudFront certificate of {domain} comes from the stack \
+                 {name} in us-east-1 ({arn})"
+            ));
+            parameters.push((SITE_CERTIFICATE_PARAMETER.to_string(), arn.clone()));
+            return Ok(None);
+        }
+        if stack.status != StackStatus::ReviewInProgress {
+            return Err(Refusal(format!(
+                "site.domain: the site's certificate stack {name} in us-east-1 is {}; delete it \
+                 (`opsdeck --region us-east-1 teardown --stack {name}`) or wait for it, then \
+                 apply again",
+                stack.status
+            )));
+        }
+    }
+    notes.push(format!(
+        "site.domain: CloudFront takes certificates from us-east-1 only, so the apply first \
+         makes the stack {name} there (an ACM certificate of {domain}, validated in the \
+         zone), then this stack with it"
+    ));
+    parameters.push((
+        SITE_CERTIFICATE_PARAMETER.to_string(),
+        PENDING_CERTIFICATE.to_string(),
+    ));
+    Ok(Some(EdgeStack {
+        model: edge,
+        parameters: vec![(HOSTED_ZONE_PARAMETER.to_string(), zone_id)],
+    }))
 }
 
 /// A change set CloudFormation computed, or the news that there is nothing to change.
@@ -310,6 +403,20 @@ pub struct Plan {
     pub change_set: Option<String>,
     pub stack_id: String,
     pub changes: Vec<ResourceChange>,
+    /// The companion stack the apply makes first, and the request the main change set is
+    /// made again with once its certificate is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edge: Option<EdgePlan>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdgePlan {
+    /// The companion stack's name, in us-east-1.
+    pub stack: String,
+    #[serde(skip_serializing)]
+    edge: ChangeSetRequest,
+    #[serde(skip_serializing)]
+    main: ChangeSetRequest,
 }
 
 impl Plan {
@@ -353,6 +460,22 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
         previous_parameters: Vec::new(),
         tags: vec![(STACK_TAG.to_string(), name.clone())],
     };
+    let edge = prepared.edge.as_ref().map(|edge| {
+        let stack = edge.model.answers.name.clone();
+        EdgePlan {
+            edge: ChangeSetRequest {
+                stack: stack.clone(),
+                change_set_name: change_set_name.clone(),
+                template_body: edge.model.template_text(),
+                kind: ChangeSetKind::Create,
+                capabilities: Vec::new(),
+                parameters: edge.parameters.clone(),
+                tags: vec![(STACK_TAG.to_string(), stack.clone())],
+            },
+            main: request.clone(),
+            stack,
+        }
+    });
     let (change_set_id, stack_id) = cloud.stacks.create_change_set(&request).await?;
     let computed = computed_change_set(cloud, name, &change_set_id).await?;
     if computed.is_empty_no_changes() {
@@ -363,6 +486,7 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
             change_set: None,
             stack_id,
             changes: Vec::new(),
+            edge,
         });
     }
     if let Some(reason) = computed
@@ -376,6 +500,7 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
             change_set: Some(change_set_id),
             stack_id,
             changes: Vec::new(),
+            edge: None,
         };
         // Leave nothing behind: the failed change set, and the empty stack a CREATE made.
         let _ = discard(cloud, &plan).await;
@@ -389,6 +514,7 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
         change_set: Some(change_set_id),
         stack_id,
         changes: computed.changes,
+        edge,
     })
 }
 
@@ -397,9 +523,18 @@ async fn computed_change_set(
     stack: &str,
     change_set: &str,
 ) -> Result<ChangeSet, Refusal> {
+    computed_change_set_on(cloud, cloud.stacks.as_ref(), stack, change_set).await
+}
+
+async fn computed_change_set_on(
+    cloud: &Cloud,
+    stacks: &dyn StacksApi,
+    stack: &str,
+    change_set: &str,
+) -> Result<ChangeSet, Refusal> {
     let started = cloud.clock.now();
     loop {
-        let computed = cloud.stacks.describe_change_set(stack, change_set).await?;
+        let computed = stacks.describe_change_set(stack, change_set).await?;
         if !computed.status.is_pending() {
             return Ok(computed);
         }
@@ -619,6 +754,20 @@ impl ApplyOutcome {
         self.outputs.get("AppUrl").map(String::as_str)
     }
 
+    /// Where the static site answers, when the stack has one.
+    pub fn site_url(&self) -> Option<&str> {
+        self.outputs.get("SiteUrl").map(String::as_str)
+    }
+
+    /// The stack's site as the config file remembers it, from the stack's outputs: what
+    /// `opsdeck site deploy` uploads to and invalidates.
+    pub fn site_config(&self) -> Option<SiteConfig> {
+        Some(SiteConfig {
+            bucket: self.outputs.get("SiteBucketName")?.clone(),
+            distribution: self.outputs.get("SiteDistributionId").cloned(),
+        })
+    }
+
     fn unchanged(stack: &CfnStack) -> ApplyOutcome {
         ApplyOutcome {
             stack: stack.name.clone(),
@@ -643,6 +792,17 @@ pub async fn apply(
     region: &str,
     sink: ApplySink<'_>,
 ) -> Result<ApplyOutcome, Refusal> {
+    let replanned;
+    let plan = match &plan.edge {
+        Some(edge) => match apply_edge(cloud, plan, edge, sink).await? {
+            Ok(again) => {
+                replanned = again;
+                &replanned
+            }
+            Err(failed) => return Ok(failed),
+        },
+        None => plan,
+    };
     let Some(change_set) = &plan.change_set else {
         let stack = cloud
             .stacks
@@ -689,6 +849,69 @@ pub async fn apply(
     Ok(outcome)
 }
 
+/// Makes the companion stack in us-east-1 and follows it; then plans the main stack again
+/// with its certificate (the plan shown was computed with a stand-in). `Err` is the
+/// companion's failed outcome: the main stack is not touched.
+async fn apply_edge(
+    cloud: &Cloud,
+    plan: &Plan,
+    edge: &EdgePlan,
+    sink: ApplySink<'_>,
+) -> Result<Result<Plan, ApplyOutcome>, Refusal> {
+    let stacks = cloud.edge_stacks.as_ref();
+    let (change_set, stack_id) = stacks.create_change_set(&edge.edge).await?;
+    let computed = computed_change_set_on(cloud, stacks, &edge.stack, &change_set).await?;
+    if computed.status == crate::model::ChangeSetStatus::Failed {
+        return Err(Refusal(format!(
+            "CloudFormation could not plan the site's certificate stack {} in us-east-1: {}",
+            edge.stack,
+            computed.status_reason.unwrap_or_default()
+        )));
+    }
+    stacks.execute_change_set(&stack_id, &change_set).await?;
+    sink(ApplyProgress::Started {
+        stack: edge.stack.clone(),
+        status: StackStatus::CreateInProgress,
+        reattached: false,
+    });
+    let outcome = follow_on(cloud, stacks, &stack_id, None, sink).await?;
+    let certificate = outcome.outputs.get(EDGE_CERTIFICATE_OUTPUT).cloned();
+    let Some(certificate) = certificate.filter(|_| outcome.succeeded) else {
+        return Ok(Err(outcome));
+    };
+    // The main change set was computed with the stand-in: made again with the certificate.
+    if let Some(stale) = &plan.change_set {
+        cloud
+            .stacks
+            .delete_change_set(&plan.stack_id, stale)
+            .await?;
+    }
+    let mut request = edge.main.clone();
+    request.change_set_name = format!("{}-site", request.change_set_name);
+    for (key, value) in &mut request.parameters {
+        if key == SITE_CERTIFICATE_PARAMETER {
+            value.clone_from(&certificate);
+        }
+    }
+    let (change_set_id, stack_id) = cloud.stacks.create_change_set(&request).await?;
+    let computed = computed_change_set(cloud, &plan.stack, &change_set_id).await?;
+    if computed.status == crate::model::ChangeSetStatus::Failed {
+        return Err(Refusal(format!(
+            "CloudFormation could not plan stack {}: {}",
+            plan.stack,
+            computed.status_reason.unwrap_or_default()
+        )));
+    }
+    Ok(Ok(Plan {
+        stack: plan.stack.clone(),
+        kind: plan.kind,
+        change_set: Some(change_set_id),
+        stack_id,
+        changes: computed.changes,
+        edge: None,
+    }))
+}
+
 fn result_text(outcome: &ApplyOutcome) -> String {
     match (&outcome.lost_sight, &outcome.first_failure) {
         (Some(why), _) => format!("unknown: {why}"),
@@ -732,6 +955,17 @@ fn starts_operation(status: &str) -> bool {
 pub async fn follow(
     cloud: &Cloud,
     stack_id: &str,
+    after: Option<String>,
+    sink: ApplySink<'_>,
+) -> Result<ApplyOutcome, Refusal> {
+    follow_on(cloud, cloud.stacks.as_ref(), stack_id, after, sink).await
+}
+
+/// [`follow`] on the CloudFormation of a given region.
+async fn follow_on(
+    cloud: &Cloud,
+    stacks: &dyn StacksApi,
+    stack_id: &str,
     mut after: Option<String>,
     sink: ApplySink<'_>,
 ) -> Result<ApplyOutcome, Refusal> {
@@ -740,11 +974,8 @@ pub async fn follow(
     let mut unseen = 0;
     loop {
         let polled = async {
-            let events = cloud
-                .stacks
-                .stack_events(stack_id, after.as_deref())
-                .await?;
-            let stack = cloud.stacks.describe_stack(stack_id).await?;
+            let events = stacks.stack_events(stack_id, after.as_deref()).await?;
+            let stack = stacks.describe_stack(stack_id).await?;
             Ok::<_, CloudError>((events, stack))
         }
         .await;
@@ -916,6 +1147,39 @@ pub struct TeardownPlan {
     pub protected_databases: Vec<String>,
     /// Resources the template keeps (`DeletionPolicy: Retain`) or snapshots.
     pub keeps: Vec<String>,
+    /// The site's buckets and how many objects each holds: DeleteStack cannot delete a
+    /// bucket that is not empty, so teardown empties them first.
+    pub site_buckets: Vec<(String, usize)>,
+    /// The site's certificate stack in us-east-1, deleted after the stack.
+    pub edge_stack: Option<CfnStack>,
+}
+
+impl TeardownPlan {
+    /// What teardown does before DeleteStack, one sentence each, for the confirmation.
+    pub fn first_steps(&self) -> Vec<String> {
+        let databases = self.protected_databases.iter().map(|db| {
+            format!("the database {db} has deletion protection: teardown turns it off first")
+        });
+        let buckets = self
+            .site_buckets
+            .iter()
+            .filter(|(_, objects)| *objects > 0)
+            .map(|(bucket, objects)| {
+                format!(
+                    "the site bucket {bucket} holds {objects} object{}: teardown deletes them \
+                     first (CloudFormation cannot delete a bucket that is not empty)",
+                    if *objects == 1 { "" } else { "s" }
+                )
+            });
+        let edge = self.edge_stack.iter().map(|edge| {
+            format!(
+                "then the stack {} in us-east-1 (the site's CloudFront certificate) is deleted \
+                 too",
+                edge.name
+            )
+        });
+        databases.chain(buckets).chain(edge).collect()
+    }
 }
 
 /// Reads what a teardown of `name` would delete. Refuses a stack opsdeck did not make.
@@ -950,7 +1214,19 @@ pub async fn plan_teardown(cloud: &Cloud, name: &str) -> Result<TeardownPlan, Re
     };
     let mut keeps = Vec::new();
     let mut instances = Vec::new();
+    let mut site_buckets = Vec::new();
     for resource in &resources {
+        if resource.resource_type == "AWS::S3::Bucket"
+            && policy(&resource.logical_id).as_deref() != Some("Retain")
+            && let Some(bucket) = &resource.physical_id
+        {
+            match cloud.site.list_objects(bucket).await {
+                Ok(objects) => site_buckets.push((bucket.clone(), objects.len())),
+                // Gone already (a delete got that far): nothing to empty.
+                Err(CloudError::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
         match policy(&resource.logical_id).as_deref() {
             Some("Retain") => keeps.push(format!(
                 "{} {} (DeletionPolicy: Retain)",
@@ -967,6 +1243,11 @@ pub async fn plan_teardown(cloud: &Cloud, name: &str) -> Result<TeardownPlan, Re
             instances.push(id.clone());
         }
     }
+    let edge_stack = cloud
+        .edge_stacks
+        .describe_stack(&edge_stack_name(name))
+        .await?
+        .filter(|edge| edge.status != StackStatus::DeleteComplete && is_ours(edge));
     let protected_databases = if instances.is_empty() {
         Vec::new()
     } else {
@@ -987,6 +1268,8 @@ pub async fn plan_teardown(cloud: &Cloud, name: &str) -> Result<TeardownPlan, Re
         stack,
         protected_databases,
         keeps,
+        site_buckets,
+        edge_stack,
     })
 }
 
@@ -1003,6 +1286,23 @@ pub async fn teardown(
     for instance in &plan.protected_databases {
         cloud.rds.disable_deletion_protection(instance).await?;
         steps.push(format!("turned deletion protection off on {instance}"));
+    }
+    for (bucket, _) in &plan.site_buckets {
+        // Listed again: a deploy may have added files since the plan was read.
+        let keys: Vec<String> = match cloud.site.list_objects(bucket).await {
+            Ok(objects) => objects.into_iter().map(|o| o.key).collect(),
+            Err(CloudError::NotFound { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        };
+        if keys.is_empty() {
+            continue;
+        }
+        cloud.site.delete_objects(bucket, &keys).await?;
+        steps.push(format!(
+            "emptied the site bucket {bucket} ({} object{})",
+            keys.len(),
+            if keys.len() == 1 { "" } else { "s" }
+        ));
     }
     let outcome = if stack.status == StackStatus::DeleteInProgress {
         reattach(cloud, stack, sink).await?
@@ -1025,6 +1325,36 @@ pub async fn teardown(
             Err(error) => refused_delete(cloud, stack, &error).await,
         }
     };
+    // The certificate stack goes once nothing uses its certificate any more.
+    if let Some(edge) = &plan.edge_stack
+        && outcome.status == StackStatus::DeleteComplete
+    {
+        let stacks = cloud.edge_stacks.as_ref();
+        let seen = stacks
+            .stack_events(&edge.id, None)
+            .await?
+            .first()
+            .map(|e| e.id.clone());
+        sink(ApplyProgress::Started {
+            stack: edge.name.clone(),
+            status: StackStatus::DeleteInProgress,
+            reattached: false,
+        });
+        stacks.delete_stack(&edge.id).await?;
+        let gone = follow_on(cloud, stacks, &edge.id, seen, sink).await?;
+        steps.push(if gone.status == StackStatus::DeleteComplete {
+            format!(
+                "deleted the stack {} in us-east-1 (the site's certificate)",
+                edge.name
+            )
+        } else {
+            format!(
+                "the stack {} in us-east-1 (the site's certificate) is {}: delete it with \
+                 `opsdeck --region us-east-1 teardown --stack {}`",
+                edge.name, gone.status, edge.name
+            )
+        });
+    }
     let tagged = cloud
         .tagging
         .resources_tagged(STACK_TAG, &stack.name)

@@ -29,6 +29,8 @@ pub const TAGGABLE: &[&str] = &[
     "AWS::SecretsManager::Secret",
     "AWS::SNS::Topic",
     "AWS::CloudWatch::Alarm",
+    "AWS::S3::Bucket",
+    "AWS::CloudFront::Distribution",
 ];
 
 /// The template's `Tags` of one resource: the stack tag, and a `Name` for the console.
@@ -65,17 +67,28 @@ impl StackModel {
         }
         let mut template = Map::new();
         template.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-        template.insert(
-            "Description".into(),
-            json!(format!(
-                "opsdeck stack {stack}: VPC, load balancer, ECS Fargate service{} (written by \
+        let description = if self.resource("LoadBalancer").is_none() {
+            format!(
+                "opsdeck stack {stack}: the CloudFront certificate (in us-east-1) of a site of \
+                 another opsdeck stack (written by opsdeck bootstrap; re-run it rather than \
+                 editing)"
+            )
+        } else {
+            format!(
+                "opsdeck stack {stack}: VPC, load balancer, ECS Fargate service{}{} (written by \
                  opsdeck bootstrap; re-run it rather than editing)",
                 match &self.answers.database {
                     super::answers::Database::Postgres(_) => ", RDS PostgreSQL",
                     _ => "",
+                },
+                if self.answers.site.is_some() {
+                    ", static site (S3 + CloudFront)"
+                } else {
+                    ""
                 }
-            )),
-        );
+            )
+        };
+        template.insert("Description".into(), json!(description));
         if !self.parameters.is_empty() {
             let mut parameters = Map::new();
             for parameter in &self.parameters {
