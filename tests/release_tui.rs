@@ -517,9 +517,23 @@ async fn the_site_pane_shows_the_frontend_and_deploys_a_build_with_its_invalidat
         "{dashboard}"
     );
     assert!(dashboard.contains("S3 umami-frontend"), "{dashboard}");
-    // The graph: the frontend behind its OAC, and CloudFront before the ALB.
-    assert!(dashboard.contains("─OAC─▶"), "{dashboard}");
-    assert!(dashboard.contains("─https─▶ALB umami"), "{dashboard}");
+    // The graph: the frontend behind its OAC, and CloudFront before the ALB over HTTPS.
+    let labels: Vec<(&str, &str, Option<bool>)> = s
+        .state
+        .graph
+        .edges
+        .iter()
+        .filter(|e| e.from.starts_with("cloudfront:"))
+        .map(|e| (e.from.as_str(), e.label.as_str(), e.allowed))
+        .collect();
+    assert!(
+        labels.contains(&("cloudfront:E2UMAMISANDBOX", "OAC", Some(true))),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&("cloudfront:E1UMAMIAPIEDGE", "https", Some(true))),
+        "{labels:?}"
+    );
 
     s.press(Command::FocusSite);
     let pane = s.screen();

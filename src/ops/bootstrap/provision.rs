@@ -470,6 +470,7 @@ pub async fn plan(cloud: &Cloud, prepared: &Prepared) -> Result<Plan, Refusal> {
                 kind: ChangeSetKind::Create,
                 capabilities: Vec::new(),
                 parameters: edge.parameters.clone(),
+                previous_parameters: Vec::new(),
                 tags: vec![(STACK_TAG.to_string(), stack.clone())],
             },
             main: request.clone(),

@@ -603,6 +603,9 @@ pub async fn apply(
         change_set: Some(change_set.clone()),
         stack_id: stack_id.clone(),
         changes: Vec::new(),
+        // The CI resources join the main stack; a site's us-east-1 certificate stack is
+        // bootstrap's, and this change set leaves it as it is.
+        edge: None,
     };
     let started = cloud.clock.now();
     let computed = loop {
