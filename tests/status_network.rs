@@ -185,7 +185,8 @@ async fn status_json_describes_the_network_of_the_moto_stack() {
             "target_groups",
             "databases",
             "findings",
-            "network"
+            "network",
+            "site"
         ]
     );
 
@@ -242,9 +243,12 @@ fn sandbox_status_json_has_the_same_network_shape() {
 }
 
 /// Before the network section, `status` made these 25 calls against this stack (measured
-/// on the commit before it); the section reads the topology discovery already holds.
+/// on the commit before it); the section reads the topology discovery already holds. The
+/// site section adds exactly two, whatever the account holds: one ListDistributions (all
+/// distributions, to find the ones in front of the ALB) and one GetResources (the stack's
+/// `opsdeck:stack` tag); a stack with no site makes no other CloudFront or S3 call.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_makes_no_more_calls_than_before_the_network_section() {
+async fn status_makes_the_calls_it_made_before_the_network_section_and_two_for_the_site() {
     let moto = Moto::start();
     let umami = build_umami(&moto.sdk_config().await, "umami", 2).await;
     let (cloud, calls) = moto.cloud().await;
@@ -257,6 +261,7 @@ async fn status_makes_no_more_calls_than_before_the_network_section() {
 
     let before: BTreeMap<String, u64> = [
         ("ACM.DescribeCertificate", 1),
+        ("CloudFront.ListDistributions", 1),
         ("EC2.DescribeInternetGateways", 1),
         ("EC2.DescribeNatGateways", 1),
         ("EC2.DescribeRouteTables", 1),
@@ -275,6 +280,7 @@ async fn status_makes_no_more_calls_than_before_the_network_section() {
         ("Elastic Load Balancing v2.DescribeTargetHealth", 1),
         ("RDS.DescribeDBInstances", 2),
         ("RDS.DescribePendingMaintenanceActions", 1),
+        ("Resource Groups Tagging API.GetResources", 1),
         ("Route 53.ListHostedZones", 1),
         ("Route 53.ListResourceRecordSets", 1),
     ]

@@ -118,7 +118,9 @@ fn draw_row(
     let mut used = 1;
     let x = area.x + LABEL_WIDTH as u16 + 1;
     let room = area.right().saturating_sub(x) as usize;
-    for (label, value) in facts.iter().take(shown) {
+    // The summary is on the title line already.
+    let lines = facts.iter().filter(|(l, _)| *l != summary_label);
+    for (label, value) in lines.take(shown) {
         if used >= area.height {
             break;
         }

@@ -619,7 +619,7 @@ pub fn site_facts(state: &AppState, row: SiteRow<'_>) -> Vec<(&'static str, Stri
                     facts.push((
                         "objects",
                         format!(
-                            "{} ({})",
+                            "{} objects, {}",
                             text::count(stats.objects as usize),
                             text::bytes(stats.bytes as usize)
                         ),

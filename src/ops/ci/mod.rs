@@ -13,6 +13,7 @@ use serde_json::Value;
 pub use role::carry_ci_resources;
 use role::{CI_PREFIX, PROVIDER_ID, Provider, ROLE_ID, ROLE_OUTPUT};
 
+use crate::ops::site::discover::SiteHint;
 use crate::cloud::{Cloud, CloudError};
 use crate::model::ci::GITHUB_OIDC_AUDIENCE;
 use crate::model::{
@@ -211,6 +212,24 @@ pub async fn discover_target(
         .cloned()
         .collect();
     pass_roles.dedup();
+    // No site in the config: a bucket and distribution tagged as the stack's (bootstrap
+    // tags its site) are the site the workflow ships.
+    let site = match site {
+        Some(site) => Some(site),
+        None => {
+            let hint = SiteHint {
+                stack: stack.name.clone(),
+                site: None,
+            };
+            crate::ops::site::discover::edge(cloud, &hint, &[])
+                .await?
+                .site_target()
+                .map(|(bucket, distribution)| SiteTarget {
+                    bucket,
+                    distribution,
+                })
+        }
+    };
     Ok(CiTarget {
         stack: stack.name.clone(),
         partition,
