@@ -392,11 +392,7 @@ async fn a_site_is_bootstrapped_behind_an_oac_and_site_deploy_finds_it_with_no_f
 
     // What CloudFormation made, as the services show it.
     let config = moto.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = moto::s3_client(&config);
     let block = s3
         .get_public_access_block()
         .bucket(&bucket)

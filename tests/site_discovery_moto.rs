@@ -8,7 +8,7 @@
 mod moto;
 
 use aws_sdk_cloudfront::types as cf;
-use moto::{Moto, build_umami};
+use moto::{Moto, build_umami, create_bucket, s3_client};
 use opsdeck::config::SiteConfig;
 use opsdeck::model::{FoundBy, NodeKind, OriginAccess, OriginKind};
 use opsdeck::ops::discover;
@@ -19,27 +19,6 @@ use opsdeck::ops::site::discover::{SiteHint, snapshot};
 const SITE_BUCKET: &str = "umami-frontend";
 const TAGGED_BUCKET: &str = "umami-assets";
 const OTHER_BUCKET: &str = "someone-elses-site";
-
-fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
-async fn bucket(s3: &aws_sdk_s3::Client, name: &str) {
-    s3.create_bucket()
-        .bucket(name)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
 
 async fn block_public_access(s3: &aws_sdk_s3::Client, name: &str) {
     s3.put_public_access_block()
@@ -124,7 +103,7 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
 
     // The site's bucket is public (a policy for "*"), its distribution reads it with no
     // OAC, serves plain HTTP and has no default root object.
-    bucket(&s3, SITE_BUCKET).await;
+    create_bucket(&s3, SITE_BUCKET).await;
     let public_policy = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::{SITE_BUCKET}/*"}}]}}"#
     );
@@ -174,7 +153,7 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
     )
     .await;
     // A private bucket the stack tagged as its own, with no distribution.
-    bucket(&s3, TAGGED_BUCKET).await;
+    create_bucket(&s3, TAGGED_BUCKET).await;
     block_public_access(&s3, TAGGED_BUCKET).await;
     s3.put_bucket_tagging()
         .bucket(TAGGED_BUCKET)
@@ -194,7 +173,7 @@ async fn the_edge_is_found_by_wire_config_and_tag_with_its_findings() {
         .await
         .unwrap();
     // Someone else's site in the same account: not the stack's.
-    bucket(&s3, OTHER_BUCKET).await;
+    create_bucket(&s3, OTHER_BUCKET).await;
     let other = distribution(
         &cloudfront,
         "other",
@@ -329,7 +308,7 @@ async fn a_private_site_behind_an_oac_has_no_finding_and_a_configured_distributi
     let umami = build_umami(&config, "umami", 1).await;
     let s3 = s3_client(&config);
     let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-    bucket(&s3, SITE_BUCKET).await;
+    create_bucket(&s3, SITE_BUCKET).await;
     block_public_access(&s3, SITE_BUCKET).await;
     let site = distribution(
         &cloudfront,

@@ -33,21 +33,8 @@ async fn bucket_and_distribution(
     moto: &Moto,
 ) -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client, String) {
     let config = moto.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let s3 = moto::s3_client(&config);
+    moto::create_bucket(&s3, BUCKET).await;
     let cloudfront = aws_sdk_cloudfront::Client::new(&config);
     let origin = cf::Origin::builder()
         .id("s3")

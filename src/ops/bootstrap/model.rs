@@ -1223,27 +1223,7 @@ impl StackModel {
                     r(SITE_CERTIFICATE_PARAMETER)
                 }
                 SiteCertificate::InStack => {
-                    self.push(
-                        Resource::new(
-                            "SiteCertificate",
-                            "AWS::CertificateManager::Certificate",
-                            json!({
-                                "DomainName": domain,
-                                "ValidationMethod": "DNS",
-                                "DomainValidationOptions": [{
-                                    "DomainName": domain,
-                                    "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
-                                }],
-                            }),
-                        )
-                        .named(domain)
-                        .show(json!({
-                            "domain": domain,
-                            "validation": "DNS",
-                            "region": region,
-                            "for": "CloudFront",
-                        })),
-                    );
+                    self.push(site_certificate(domain, &region, "CloudFront".into()));
                     r("SiteCertificate")
                 }
             };
@@ -1418,27 +1398,11 @@ pub fn edge_model(answers: &Answers) -> Option<StackModel> {
         resources: Vec::new(),
         outputs: Vec::new(),
     };
-    model.push(
-        Resource::new(
-            "SiteCertificate",
-            "AWS::CertificateManager::Certificate",
-            json!({
-                "DomainName": domain,
-                "ValidationMethod": "DNS",
-                "DomainValidationOptions": [{
-                    "DomainName": domain,
-                    "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
-                }],
-            }),
-        )
-        .named(&domain)
-        .show(json!({
-            "domain": domain,
-            "validation": "DNS",
-            "region": "us-east-1",
-            "for": format!("CloudFront in {}", answers.name),
-        })),
-    );
+    model.push(site_certificate(
+        &domain,
+        "us-east-1",
+        format!("CloudFront in {}", answers.name),
+    ));
     model.outputs.push((
         EDGE_CERTIFICATE_OUTPUT,
         format!(
@@ -1484,6 +1448,30 @@ fn ecr_arn_of(reference: &str) -> Option<Value> {
     Some(Value::String(format!(
         "arn:aws:ecr:{region}:{account}:repository/{repository}"
     )))
+}
+
+/// The site's certificate, validated through the hosted zone's DNS: in the stack itself in
+/// us-east-1, else in the `<stack>-edge` stack there (CloudFront takes only those).
+fn site_certificate(domain: &str, region: &str, purpose: String) -> Resource {
+    Resource::new(
+        "SiteCertificate",
+        "AWS::CertificateManager::Certificate",
+        json!({
+            "DomainName": domain,
+            "ValidationMethod": "DNS",
+            "DomainValidationOptions": [{
+                "DomainName": domain,
+                "HostedZoneId": r(HOSTED_ZONE_PARAMETER),
+            }],
+        }),
+    )
+    .named(domain)
+    .show(json!({
+        "domain": domain,
+        "validation": "DNS",
+        "region": region,
+        "for": purpose,
+    }))
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use serde_json::Value;
 pub use role::carry_ci_resources;
 use role::{CI_PREFIX, PROVIDER_ID, Provider, ROLE_ID, ROLE_OUTPUT};
 
-use crate::ops::site::discover::SiteHint;
 use crate::cloud::{Cloud, CloudError};
 use crate::model::ci::GITHUB_OIDC_AUDIENCE;
 use crate::model::{
@@ -25,6 +24,7 @@ use crate::ops::bootstrap::model::STACK_TAG;
 use crate::ops::bootstrap::provision::{self, ApplyOutcome, ApplySink, Refusal};
 use crate::ops::discover;
 use crate::ops::release::{EcrRef, pick_container};
+use crate::ops::site::discover::SiteHint;
 
 /// The audit log's name for what this command does.
 pub const AUDIT_ACTION: &str = "ci-github";
