@@ -74,7 +74,7 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
             // Read-only is enforced in the cloud layer, for keys as for subcommands.
             let cloud = if read_only { cloud.read_only() } else { cloud };
             let production = named_production(&cli.global, &config);
-            run(Session {
+            let ended = run(Session {
                 cloud,
                 stack,
                 choices,
@@ -86,7 +86,10 @@ async fn dispatch(cli: Cli) -> color_eyre::Result<ExitCode> {
                 audit: opsdeck::ops::audit::Audit::default_location(),
             })
             .await?;
-            Ok(ExitCode::SUCCESS)
+            if let opsdeck::app::run::Ended::Signal { name, .. } = ended {
+                eprintln!("opsdeck: stopped by {name}");
+            }
+            Ok(ExitCode::from(ended.exit_code()))
         }
         Some(Command::Status(args)) => status_command(&cli.global, &config, &args).await,
         Some(Command::Screenshot(args)) => {

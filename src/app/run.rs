@@ -57,15 +57,90 @@ pub struct Session {
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Runs the dashboard until the user quits. The terminal is restored on every exit path.
-pub async fn run(session: Session) -> color_eyre::Result<()> {
+/// How the dashboard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// A signal asked it to stop (SIGTERM, SIGHUP, or SIGINT from outside: inside, Ctrl-C is
+    /// a key). The exit code is 128 + the signal's number, as a shell reports it.
+    Signal { name: &'static str, number: i32 },
+}
+
+impl Ended {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Ended::Quit => 0,
+            Ended::Signal { number, .. } => u8::try_from(128 + number).unwrap_or(u8::MAX),
+        }
+    }
+}
+
+/// Runs the dashboard until the user quits or a signal stops it. The terminal is restored on
+/// every exit path: a quit, an error, a signal, and a panic (whose details go to a file).
+pub async fn run(session: Session) -> color_eyre::Result<Ended> {
     install_panic_restore();
     let mut terminal = enter_terminal()?;
     let _restore = RestoreOnDrop;
     event_loop(&mut terminal, session).await
 }
 
-async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result<()> {
+/// The signals that stop the dashboard, each turned into a clean exit.
+struct StopSignals {
+    #[cfg(unix)]
+    streams: Vec<(tokio::signal::unix::Signal, &'static str, i32)>,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn install() -> io::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let wanted = [
+            (SignalKind::terminate(), "SIGTERM", libc_number::SIGTERM),
+            (SignalKind::hangup(), "SIGHUP", libc_number::SIGHUP),
+            (SignalKind::interrupt(), "SIGINT", libc_number::SIGINT),
+        ];
+        let mut streams = Vec::new();
+        for (kind, name, number) in wanted {
+            streams.push((signal(kind)?, name, number));
+        }
+        Ok(StopSignals { streams })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> io::Result<StopSignals> {
+        Ok(StopSignals {})
+    }
+
+    /// Waits for the first of them.
+    async fn next(&mut self) -> Ended {
+        #[cfg(unix)]
+        {
+            let waits = self.streams.iter_mut().map(|(stream, name, number)| {
+                Box::pin(async move {
+                    stream.recv().await;
+                    Ended::Signal {
+                        name,
+                        number: *number,
+                    }
+                })
+            });
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        std::future::pending().await
+    }
+}
+
+/// The POSIX numbers, the same on every Unix opsdeck runs on.
+#[cfg(unix)]
+mod libc_number {
+    pub const SIGHUP: i32 = 1;
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
+}
+
+async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result<Ended> {
     let Session {
         cloud,
         stack,
@@ -124,9 +199,20 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     let mut keys = KeySequence::default();
     let mut dirty = false;
     let mut next_frame = Instant::now();
+    let mut signals = StopSignals::install()?;
+    let mut ended = Ended::Quit;
+    // A crash report can be tried out: the first frame is followed by a panic.
+    let crash_test = std::env::var_os("OPSDECK_CRASH_TEST").is_some();
 
     while !state.should_quit {
+        if crash_test && !dirty {
+            panic!("OPSDECK_CRASH_TEST is set: a deliberate crash after the first frame");
+        }
         let actions = tokio::select! {
+            stop = signals.next() => {
+                ended = stop;
+                break;
+            }
             event = events.next() => match event {
                 Some(Ok(event)) => keys.actions_for(&state, &keymap, event),
                 Some(Err(error)) => return Err(error.into()),
@@ -175,7 +261,7 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     }
     jobs.shutdown().await;
     while exports.join_next().await.is_some() {}
-    Ok(())
+    Ok(ended)
 }
 
 /// Writes the lines (a blocking file write, so off the UI task) and reports how it went.
@@ -327,11 +413,46 @@ impl Drop for RestoreOnDrop {
     }
 }
 
-/// A panic restores the terminal before the report is printed, so it is readable.
+/// A panic restores the terminal before the report is printed, so it is readable, and
+/// writes the report (message, place, backtrace) to a file whose path it prints last.
 fn install_panic_restore() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
         previous(info);
+        match write_crash_report(info) {
+            Some(path) => eprintln!(
+                "opsdeck crashed; the details are in {} (please attach it to a bug report)",
+                path.display()
+            ),
+            None => eprintln!("opsdeck crashed; the details above could not be written to a file"),
+        }
     }));
+}
+
+/// `<state dir>/crash-<UTC time>.log`: what panicked, where, and the backtrace.
+fn write_crash_report(info: &std::panic::PanicHookInfo<'_>) -> Option<PathBuf> {
+    let dir = crate::config::state_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let at = chrono::Utc::now();
+    let path = dir.join(format!("crash-{}.log", at.format("%Y%m%dT%H%M%S%.3fZ")));
+    let message = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    let place = info.location().map_or_else(
+        || "unknown".into(),
+        |l| format!("{}:{}:{}", l.file(), l.line(), l.column()),
+    );
+    let report = format!(
+        "opsdeck {} crashed at {}\nmessage: {message}\nat: {place}\nthread: {}\n\nbacktrace:\n{}\n",
+        env!("CARGO_PKG_VERSION"),
+        at.to_rfc3339(),
+        std::thread::current().name().unwrap_or("unnamed"),
+        std::backtrace::Backtrace::force_capture()
+    );
+    std::fs::write(&path, report).ok()?;
+    Some(path)
 }

@@ -175,6 +175,22 @@ impl PtyApp {
     pub fn pid(&self) -> Option<u32> {
         self.child.process_id()
     }
+
+    /// Sends the program a signal, as `kill -s NAME` would.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = self.pid().expect("the program is running") as i32;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal).expect("kill");
+    }
+
+    /// Whether the terminal is back in the mode a shell expects: line editing and echo on
+    /// (raw mode turns both off).
+    pub fn terminal_is_cooked(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        let termios = self.master.get_termios().expect("the pty's terminal modes");
+        termios
+            .local_flags
+            .contains(LocalFlags::ICANON | LocalFlags::ECHO)
+    }
 }
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
