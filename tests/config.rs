@@ -64,7 +64,7 @@ region = "eu-west-1"
             topology_ms: 60_000,
             logs_ms: 500,
             metrics_ms: 60_000,
-            site_ms: 15_000,
+            site_ms: 30_000,
         }
     );
     assert_eq!(

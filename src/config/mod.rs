@@ -33,7 +33,7 @@ impl Default for RefreshIntervals {
             topology_ms: 60_000,
             logs_ms: 1_000,
             metrics_ms: 60_000,
-            site_ms: 15_000,
+            site_ms: 30_000,
         }
     }
 }
