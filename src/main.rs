@@ -1,6 +1,7 @@
 //! Entry point: parse flags, load the user's files, pick a backend, run the TUI or a command.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{Context, eyre};
@@ -302,6 +303,7 @@ async fn account(
             region: global.region.clone().or(region),
             endpoint_url: global.endpoint_url.clone(),
             calls: None,
+            call_timeout: Some(Duration::from_millis(config.call_timeout_ms)),
         })
         .await?;
         let context = opsdeck::cli::bootstrap::Context {
@@ -423,6 +425,7 @@ async fn aws_connect(
         region: global.region.clone().or(named.region.clone()),
         endpoint_url: global.endpoint_url.clone(),
         calls: None,
+        call_timeout: Some(Duration::from_millis(config.call_timeout_ms)),
     })
     .await?;
     Ok((cloud, named))

@@ -284,8 +284,11 @@ async fn site_deploy(
     .await
     .map_err(|failure| {
         format!(
-            "site deploy failed after {} of {} uploads: {}",
-            failure.uploaded, failure.total, failure.error
+            "site deploy failed after {} of {} uploads: {}; not done: {}",
+            failure.uploaded,
+            failure.total,
+            failure.error,
+            failure.not_done.join(", ")
         )
     })?;
     let invalidation = outcome.invalidation.as_ref().map_or(String::new(), |i| {

@@ -190,6 +190,16 @@ pub async fn deploy(
             if bar {
                 eprintln!();
             }
+            if json {
+                print_json(&serde_json::json!({
+                    "event": "outcome",
+                    "failed": failure.error.to_string(),
+                    "uploaded": failure.uploaded,
+                    "total": failure.total,
+                    "not_done": failure.not_done,
+                    "exit_code": EXIT_FAILED,
+                }));
+            }
             eprintln!("opsdeck: site deploy FAILED: {failure}");
             EXIT_FAILED
         }

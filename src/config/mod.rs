@@ -38,6 +38,10 @@ impl Default for RefreshIntervals {
     }
 }
 
+/// One attempt of an AWS call, at most: ListTasks or GetMetricData answer in well under a
+/// second; one that has not answered in 20 s is on a connection that will not.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 20_000;
+
 /// A named stack in the config file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StackConfig {
@@ -66,6 +70,9 @@ pub struct Config {
     pub theme: String,
     pub log_buffer_lines: usize,
     pub read_only: bool,
+    /// `call_timeout`: how long one attempt of an AWS call may take before it is abandoned
+    /// and retried (a hung connection must not freeze a feed or a watch).
+    pub call_timeout_ms: u64,
     /// The file this was read from (`--config`, or the default location even when there is
     /// no file there yet): where the TUI remembers a stack it bootstrapped. `None` when
     /// parsed from text or when there is no home directory.
@@ -80,6 +87,7 @@ impl Default for Config {
             theme: "default".into(),
             log_buffer_lines: 10_000,
             read_only: false,
+            call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
             path: None,
         }
     }

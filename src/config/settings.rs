@@ -13,6 +13,8 @@ use super::{Config, RefreshIntervals, SiteConfig, StackConfig};
 
 /// Faster than this would hammer the AWS APIs; slower than this is not "live" any more.
 const REFRESH_SECONDS: RangeInclusive<f64> = 0.1..=3600.0;
+/// Shorter than a second fails slow but healthy calls; longer than five minutes is a hang.
+const CALL_TIMEOUT_SECONDS: RangeInclusive<f64> = 1.0..=300.0;
 /// Below this the logs pane is useless; above it the buffer alone could use gigabytes.
 const LOG_BUFFER_LINES: RangeInclusive<i64> = 100..=10_000_000;
 
@@ -20,6 +22,7 @@ const TOP_FIELDS: &[&str] = &[
     "theme",
     "read_only",
     "log_buffer_lines",
+    "call_timeout",
     "refresh",
     "stacks",
 ];
@@ -45,6 +48,7 @@ pub(super) fn parse_config(source: SourceFile<'_>) -> Result<Config, Located> {
             "read_only" => config.read_only = boolean("read_only", value)?,
             "log_buffer_lines" => config.log_buffer_lines = log_buffer_lines(value)?,
             "refresh" => config.refresh = refresh(sub_table("refresh", value)?)?,
+            "call_timeout" => config.call_timeout_ms = call_timeout(value)?,
             "stacks" => config.stacks = stacks(sub_table("stacks", value)?)?,
             _ => return Err(unknown_field(key, "", TOP_FIELDS)),
         }
@@ -80,6 +84,23 @@ fn refresh_millis(field: &str, value: &Value<'_>) -> Result<u64, Located> {
                 "{field} = {seconds} is out of range; give a number of seconds between {} and {}",
                 REFRESH_SECONDS.start(),
                 REFRESH_SECONDS.end()
+            ),
+        ));
+    }
+    // In range, so the product is a small positive number and the cast cannot truncate.
+    Ok((seconds * 1000.0).round() as u64)
+}
+
+fn call_timeout(value: &Value<'_>) -> Result<u64, Located> {
+    let seconds = number("call_timeout", value)?;
+    if !CALL_TIMEOUT_SECONDS.contains(&seconds) {
+        return Err(Located::new(
+            value.span(),
+            format!(
+                "call_timeout = {seconds} is out of range; give a number of seconds between {} \
+                 and {}",
+                CALL_TIMEOUT_SECONDS.start(),
+                CALL_TIMEOUT_SECONDS.end()
             ),
         ));
     }

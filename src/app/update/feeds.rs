@@ -28,6 +28,15 @@ pub(super) fn absent(state: &mut AppState, error: String) {
 }
 
 pub(super) fn loaded(state: &mut AppState, data: FeedData, at: i64) {
+    // The status bar's error was this feed's, and the feed is back: it is no longer true.
+    let prefix = format!("{}: ", feed_label(data.feed()));
+    if state
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with(&prefix))
+    {
+        state.last_error = None;
+    }
     match data {
         FeedData::Topology(topology) => {
             state.topology.data = Some(*topology);

@@ -163,6 +163,50 @@ fn a_failed_load_is_shown_and_cleared_by_the_next_success() {
         },
     );
     assert_eq!((s.ecs.error.clone(), s.ecs.at), (None, Some(7)));
+    // The feed is back, so the status bar no longer says it failed.
+    assert_eq!(s.last_error, None);
+}
+
+#[test]
+fn a_feed_that_recovers_clears_only_its_own_error_from_the_status_bar() {
+    let mut s = state();
+    let fail = |s: &mut AppState, feed| {
+        update(
+            s,
+            Action::LoadFailed {
+                feed,
+                error: "ServiceUnavailable".into(),
+                at: 5,
+            },
+        );
+    };
+    fail(&mut s, Feed::Rds);
+    update(
+        &mut s,
+        Action::Loaded {
+            data: FeedData::Ecs(EcsSnapshot::default()),
+            at: 6,
+        },
+    );
+    assert_eq!(s.last_error.as_deref(), Some("rds: ServiceUnavailable"));
+    s.last_error = Some("deploy: refused".into());
+    update(
+        &mut s,
+        Action::Loaded {
+            data: FeedData::Rds(Vec::new()),
+            at: 7,
+        },
+    );
+    assert_eq!(s.last_error.as_deref(), Some("deploy: refused"));
+    fail(&mut s, Feed::Rds);
+    update(
+        &mut s,
+        Action::Loaded {
+            data: FeedData::Rds(Vec::new()),
+            at: 8,
+        },
+    );
+    assert_eq!(s.last_error, None);
 }
 
 #[test]

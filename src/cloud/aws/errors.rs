@@ -134,6 +134,11 @@ impl CallContext {
                 message: format!("{code}: {}", first_line(&message)),
             },
             // The request was understood and refused for a reason the user can act on.
+            // Something else still uses it: asking again changes nothing until that is gone.
+            "DependencyViolation" => CloudError::Rejected {
+                operation: action.to_string(),
+                message: format!("{code}: {}", first_line(&message)),
+            },
             "DBSnapshotAlreadyExists"
             | "DBSnapshotAlreadyExistsFault"
             | "InvalidDBInstanceState"

@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::timeout as aws_config_timeout;
 use aws_sdk_cloudwatchlogs::types as sdk;
 
 use super::convert::text;
 use super::errors::CallContext;
-use crate::cloud::{CloudResult, LiveTail, LiveTailRequest, LiveTailUpdate, LogsApi};
+use crate::cloud::{CloudError, CloudResult, LiveTail, LiveTailRequest, LiveTailUpdate, LogsApi};
 use crate::model::{LogEvent, LogPage, LogQuery, LogStream};
 
 /// A group can hold many thousands of streams; past this many the newest are what matter.
@@ -98,7 +99,17 @@ impl LogsApi for AwsLogs {
         } else {
             call.set_log_stream_names(Some(request.stream_names.clone()))
         };
+        // The session is one long answer: the call timeout, meant for calls that should
+        // answer at once, would cut it off. A session gone silent is caught in next_update.
+        let unbounded = aws_sdk_cloudwatchlogs::config::Builder::default().timeout_config(
+            aws_config_timeout::TimeoutConfig::builder()
+                .disable_operation_timeout()
+                .disable_operation_attempt_timeout()
+                .build(),
+        );
         let output = call
+            .customize()
+            .config_override(unbounded)
             .send()
             .await
             .map_err(|e| self.context.error(LIVE_TAIL, &subject, e))?;
@@ -111,6 +122,8 @@ impl LogsApi for AwsLogs {
 }
 
 const LIVE_TAIL: &str = "logs:StartLiveTail";
+/// How long a live-tail session may say nothing before it is taken for dead.
+const LIVE_TAIL_SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A StartLiveTail session's event stream, as opsdeck's [`LiveTailUpdate`]s.
 struct AwsLiveTail {
@@ -126,10 +139,17 @@ struct AwsLiveTail {
 impl LiveTail for AwsLiveTail {
     async fn next_update(&mut self) -> CloudResult<Option<LiveTailUpdate>> {
         loop {
-            let message = self
-                .receiver
-                .recv()
+            // CloudWatch sends a session update every second, matches or not: a session silent
+            // for much longer is on a connection that died without closing.
+            let message = tokio::time::timeout(LIVE_TAIL_SILENCE, self.receiver.recv())
                 .await
+                .map_err(|_| CloudError::Unreachable {
+                    endpoint: self.context.endpoint.clone(),
+                    message: format!(
+                        "the live tail sent nothing for {} s",
+                        LIVE_TAIL_SILENCE.as_secs()
+                    ),
+                })?
                 .map_err(|e| self.context.error(LIVE_TAIL, &self.subject, e))?;
             let update = match message {
                 None => return Ok(None),

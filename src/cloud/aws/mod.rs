@@ -20,7 +20,9 @@ pub mod sts;
 pub mod tagging;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 pub use calls::CallCounter;
@@ -36,6 +38,9 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     /// Counts every API call the clients make (for tests and `--debug` numbers).
     pub calls: Option<CallCounter>,
+    /// How long one attempt of a call may take (the config's `call_timeout`); `None` leaves
+    /// the SDK's defaults, which never give up on a connection that stops answering.
+    pub call_timeout: Option<Duration>,
 }
 
 /// Resolves credentials and region through aws-config's default chain (env, profiles, SSO,
@@ -50,6 +55,16 @@ pub async fn connect(options: ConnectOptions) -> Result<Cloud, CloudError> {
     }
     if let Some(url) = &options.endpoint_url {
         loader = loader.endpoint_url(url);
+    }
+    if let Some(timeout) = options.call_timeout {
+        // Per attempt, so the SDK's retries still get their turn after a hung one; the
+        // live tail's stream is exempt (see logs.rs). Connecting gets the SDK's 3.1 s.
+        loader = loader.timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_millis(3_100))
+                .operation_attempt_timeout(timeout)
+                .build(),
+        );
     }
     let config = loader.load().await;
     let profile = options

@@ -14,7 +14,7 @@ use super::model::{
     CONNECTION_STRING_PARAMETER, EDGE_CERTIFICATE_OUTPUT, HOSTED_ZONE_PARAMETER,
     IMAGE_TAG_PARAMETER, SITE_CERTIFICATE_PARAMETER, STACK_TAG, StackModel, edge_model,
 };
-use crate::cloud::{Cloud, CloudError, StacksApi};
+use crate::cloud::{Cloud, CloudError, CloudResult, StacksApi};
 use crate::config::SiteConfig;
 use crate::model::{
     Capability, CfnStack, ChangeSet, ChangeSetKind, ChangeSetRequest, Millis, ResourceChange,
@@ -994,7 +994,8 @@ async fn follow_on(
                 continue;
             }
             Err(error) => {
-                return Ok(lost_sight(stack_id, board, error.to_string()));
+                let status = last_status(&events_seen);
+                return Ok(lost_sight(stack_id, board, error.to_string(), status));
             }
         };
         for event in events.iter().rev() {
@@ -1008,6 +1009,7 @@ async fn follow_on(
                 stack_id,
                 board,
                 "the stack is no longer there".to_string(),
+                last_status(&events_seen),
             ));
         };
         if !stack.status.is_in_progress() {
@@ -1017,10 +1019,21 @@ async fn follow_on(
     }
 }
 
-fn lost_sight(stack_id: &str, board: Board, why: String) -> ApplyOutcome {
+/// The stack's own status as its newest event gives it; a create in progress when no event
+/// of the stack itself was seen.
+fn last_status(events: &[StackEvent]) -> StackStatus {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.is_stack())
+        .find_map(|e| StackStatus::parse(&e.status))
+        .unwrap_or(StackStatus::CreateInProgress)
+}
+
+fn lost_sight(stack_id: &str, board: Board, why: String, status: StackStatus) -> ApplyOutcome {
     ApplyOutcome {
         stack: stack_name_of(stack_id),
-        status: StackStatus::CreateInProgress,
+        status,
         succeeded: false,
         no_changes: false,
         first_failure: None,
@@ -1319,11 +1332,11 @@ pub async fn teardown(
             status: StackStatus::DeleteInProgress,
             reattached: false,
         });
-        match cloud.stacks.delete_stack(&stack.id).await {
+        match patiently(cloud, sink, || cloud.stacks.delete_stack(&stack.id)).await {
             Ok(()) => follow(cloud, &stack.id, seen, sink).await?,
             // Deletion may have begun before the refusal (an emulator deletes in the call):
             // what is left is listed below either way.
-            Err(error) => refused_delete(cloud, stack, &error).await,
+            Err(error) => refused_delete(cloud, stack, &error, sink).await,
         }
     };
     // The certificate stack goes once nothing uses its certificate any more.
@@ -1331,8 +1344,7 @@ pub async fn teardown(
         && outcome.status == StackStatus::DeleteComplete
     {
         let stacks = cloud.edge_stacks.as_ref();
-        let seen = stacks
-            .stack_events(&edge.id, None)
+        let seen = patiently(cloud, sink, || stacks.stack_events(&edge.id, None))
             .await?
             .first()
             .map(|e| e.id.clone());
@@ -1341,7 +1353,7 @@ pub async fn teardown(
             status: StackStatus::DeleteInProgress,
             reattached: false,
         });
-        stacks.delete_stack(&edge.id).await?;
+        patiently(cloud, sink, || stacks.delete_stack(&edge.id)).await?;
         let gone = follow_on(cloud, stacks, &edge.id, seen, sink).await?;
         steps.push(if gone.status == StackStatus::DeleteComplete {
             format!(
@@ -1356,10 +1368,10 @@ pub async fn teardown(
             )
         });
     }
-    let tagged = cloud
-        .tagging
-        .resources_tagged(STACK_TAG, &stack.name)
-        .await?;
+    let tagged = patiently(cloud, sink, || {
+        cloud.tagging.resources_tagged(STACK_TAG, &stack.name)
+    })
+    .await?;
     let (kept, left): (Vec<_>, Vec<_>) = tagged
         .into_iter()
         .map(|resource| classify(resource, plan))
@@ -1395,11 +1407,40 @@ pub async fn teardown(
     Ok(result)
 }
 
+/// A call made once the change is under way (DeleteStack itself, which is idempotent, and
+/// the reads that report on it): a fault that may pass (a dropped connection, throttling, a
+/// 503) is met as the follow meets it, by saying so and asking again, never by ending the
+/// command with the change half done and half reported.
+async fn patiently<T, F, Fut>(cloud: &Cloud, sink: ApplySink<'_>, mut call: F) -> CloudResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = CloudResult<T>>,
+{
+    let mut unseen = 0;
+    loop {
+        match call().await {
+            Err(error) if error.may_pass() && unseen < UNSEEN_POLLS_TOLERATED => {
+                unseen += 1;
+                sink(ApplyProgress::Unseen {
+                    reason: error.to_string(),
+                });
+                cloud.clock.sleep(POLL_MS).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// DeleteStack answered with an error. Deletion may have begun before it (an emulator
 /// deletes inside the call), so the outcome is a failed delete, and what is left is listed
 /// like after any other.
-async fn refused_delete(cloud: &Cloud, stack: &CfnStack, error: &CloudError) -> ApplyOutcome {
-    let status = match cloud.stacks.describe_stack(&stack.id).await {
+async fn refused_delete(
+    cloud: &Cloud,
+    stack: &CfnStack,
+    error: &CloudError,
+    sink: ApplySink<'_>,
+) -> ApplyOutcome {
+    let status = match patiently(cloud, sink, || cloud.stacks.describe_stack(&stack.id)).await {
         Ok(None) => StackStatus::DeleteComplete,
         Ok(Some(now)) if now.status == StackStatus::DeleteComplete => now.status,
         _ => StackStatus::DeleteFailed,

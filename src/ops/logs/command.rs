@@ -198,8 +198,11 @@ const TASK_COLOURS: &[&str] = &[
 ];
 
 fn human_line(event: &LogEvent, colour: bool, out: &mut String) {
-    let task = stream_task_id(&event.stream);
-    let container = stream_container(&event.stream);
+    // Stream names are `[^:*]*` to CloudWatch, so they can carry escape sequences too
+    // (found by tests/hostile_input.rs: an ESC in a stream name reached stdout raw).
+    let task = sanitize(stream_task_id(&event.stream));
+    let container = sanitize(stream_container(&event.stream));
+    let task = task.as_str();
     let timestamp = iso_timestamp(event.timestamp);
     // Always sanitized, terminal or not: a file written now is often `cat` later.
     let message = sanitize(&event.message);

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::buffer::LogLine;
+use super::sanitize::sanitize;
 use crate::model::Millis;
 
 /// How serious a line is, as its level word or JSON level field says.
@@ -172,11 +173,14 @@ pub fn iso_timestamp(at: Millis) -> String {
 /// A line as `opsdeck logs` prints it and the pane exports it:
 /// `TIMESTAMP TASK/CONTAINER MESSAGE`.
 pub fn plain_line(line: &LogLine<'_>) -> String {
+    // The buffer sanitizes messages but keeps stream names as CloudWatch has them, and those
+    // may hold escape sequences (found by tests/hostile_input.rs): an exported file is often
+    // `cat` to a terminal later.
     format!(
         "{} {}/{} {}",
         iso_timestamp(line.timestamp),
-        line.task_id(),
-        line.container(),
+        sanitize(line.task_id()),
+        sanitize(line.container()),
         line.message
     )
 }

@@ -85,15 +85,29 @@ pub struct SiteOutcome {
     pub invalidation: Option<Invalidation>,
 }
 
-/// A deploy that stopped part-way: what was sent before the failure, and the failure.
+/// A deploy that stopped part-way: what was sent before the failure, the failure, and what
+/// did not go.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{error} (after {uploaded} of {total} uploads; run the deploy again: it sends only what is still missing)"
+    "{error} (after {uploaded} of {total} uploads; not done: {}; run the deploy again: it sends only what is still missing)",
+    .not_done.join(", ")
 )]
 pub struct SiteFailure {
     pub error: CloudError,
     pub uploaded: usize,
     pub total: usize,
+    /// Each key not uploaded, then `delete N old files` and `invalidate PATHS` when those
+    /// steps did not happen.
+    pub not_done: Vec<String>,
+}
+
+/// The steps of a deploy, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Upload,
+    Delete,
+    Invalidate,
+    Watch,
 }
 
 /// Carries the plan out. The audit line says what was sent, deleted and invalidated.
@@ -149,10 +163,29 @@ async fn run(
     sink: SiteSink<'_>,
 ) -> Result<SiteOutcome, SiteFailure> {
     let total = plan.uploads.len();
-    let failed = |error: CloudError, uploaded: usize| SiteFailure {
+    // Assets first, HTML last: a page that is live only ever names files already there.
+    let mut order: Vec<_> = plan.uploads.iter().collect();
+    order.sort_by_key(|u| {
+        (
+            u.file.content_type.starts_with("text/html"),
+            u.file.key.clone(),
+        )
+    });
+    let deleting =
+        (!plan.deletes.is_empty()).then(|| format!("delete {} old files", plan.deletes.len()));
+    let invalidating = (target.distribution.is_some() && !plan.invalidation.is_empty())
+        .then(|| format!("invalidate {}", plan.invalidation.join(" ")));
+    // What is left when the step at `uploaded` (or, past the uploads, `step`) failed.
+    let failed = |error: CloudError, uploaded: usize, step: Step| SiteFailure {
         error,
         uploaded,
         total,
+        not_done: order[uploaded..]
+            .iter()
+            .map(|u| u.file.key.clone())
+            .chain(deleting.clone().filter(|_| step <= Step::Delete))
+            .chain(invalidating.clone().filter(|_| step <= Step::Invalidate))
+            .collect(),
     };
     if plan.is_empty() {
         return Ok(SiteOutcome {
@@ -164,14 +197,6 @@ async fn run(
             invalidation: None,
         });
     }
-    // Assets first, HTML last: a page that is live only ever names files already there.
-    let mut order: Vec<_> = plan.uploads.iter().collect();
-    order.sort_by_key(|u| {
-        (
-            u.file.content_type.starts_with("text/html"),
-            u.file.key.clone(),
-        )
-    });
     let bytes_total = plan.upload_bytes();
     let mut bytes_done = 0;
     for (done, upload) in order.iter().enumerate() {
@@ -188,7 +213,7 @@ async fn run(
                 &headers,
             )
             .await
-            .map_err(|e| failed(e, done))?;
+            .map_err(|e| failed(e, done, Step::Upload))?;
         bytes_done += upload.file.size;
         sink(SiteProgress::Uploaded {
             key: upload.file.key.clone(),
@@ -204,7 +229,7 @@ async fn run(
             .site
             .delete_objects(&target.bucket, &plan.deletes)
             .await
-            .map_err(|e| failed(e, total))?;
+            .map_err(|e| failed(e, total, Step::Delete))?;
         sink(SiteProgress::Deleted {
             keys: plan.deletes.len(),
         });
@@ -233,7 +258,7 @@ async fn run(
         .site
         .create_invalidation(distribution, &plan.invalidation, &reference)
         .await
-        .map_err(|e| failed(e, total))?;
+        .map_err(|e| failed(e, total, Step::Invalidate))?;
     sink(SiteProgress::Invalidating {
         id: invalidation.id.clone(),
         paths: invalidation.paths.clone(),
@@ -254,7 +279,13 @@ async fn run(
                 Ok(now) => invalidation = now,
                 // A dropped poll is not a failed deploy: ask again.
                 Err(error) if error.may_pass() => continue,
-                Err(error) => return Err(failed(error, total)),
+                Err(error) => {
+                    let mut failure = failed(error, total, Step::Watch);
+                    failure
+                        .not_done
+                        .push(format!("see invalidation {} Completed", invalidation.id));
+                    return Err(failure);
+                }
             }
         }
         sink(SiteProgress::Invalidated {
