@@ -33,6 +33,7 @@ fn full_config_parses() {
 theme = "solarized"
 read_only = true
 log_buffer_lines = 50_000
+call_timeout = 7.5
 
 [refresh]          # seconds, floats allowed
 ecs = 2.5
@@ -55,6 +56,7 @@ region = "eu-west-1"
     assert_eq!(config.theme, "solarized");
     assert!(config.read_only);
     assert_eq!(config.log_buffer_lines, 50_000);
+    assert_eq!(config.call_timeout_ms, 7_500);
     assert_eq!(
         config.refresh,
         RefreshIntervals {
@@ -208,6 +210,25 @@ fn log_buffer_lines_out_of_range() {
         "log_buffer_lines = 1.5\n",
         1,
         &["log_buffer_lines", "whole number"],
+    );
+}
+
+#[test]
+fn call_timeout_out_of_range_or_not_a_number() {
+    assert_eq!(
+        Config::default().call_timeout_ms,
+        opsdeck::config::DEFAULT_CALL_TIMEOUT_MS
+    );
+    assert_error(
+        "call_timeout = 0.5\n",
+        1,
+        &["call_timeout", "between 1 and 300"],
+    );
+    assert_error("\ncall_timeout = 3600\n", 2, &["call_timeout", "out of range"]);
+    assert_error(
+        "call_timeout = \"20s\"\n",
+        1,
+        &["call_timeout", "number of seconds"],
     );
 }
 
