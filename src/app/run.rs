@@ -33,7 +33,8 @@ use crate::ops::audit::Audit;
 use crate::ops::logs;
 use crate::ui::{self, Theme};
 
-/// At most this often a frame is drawn, however fast actions arrive.
+/// At most this often a frame is drawn for what the feeds send, however fast it arrives. A
+/// key, a click or a resize is drawn at once: the user is waiting for it.
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
 /// Ages in the status bar count seconds, so the screen is refreshed once a second.
 const TICK_INTERVAL: Duration = Duration::from_secs(1);
@@ -208,13 +209,17 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
         if crash_test && !dirty {
             panic!("OPSDECK_CRASH_TEST is set: a deliberate crash after the first frame");
         }
+        let mut from_user = false;
         let actions = tokio::select! {
             stop = signals.next() => {
                 ended = stop;
                 break;
             }
             event = events.next() => match event {
-                Some(Ok(event)) => keys.actions_for(&state, &keymap, event),
+                Some(Ok(event)) => {
+                    from_user = true;
+                    keys.actions_for(&state, &keymap, event)
+                }
                 Some(Err(error)) => return Err(error.into()),
                 None => break,
             },
@@ -254,6 +259,9 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
                 None => {}
             }
             dirty = true;
+        }
+        if from_user && dirty {
+            next_frame = Instant::now();
         }
     }
     if let Some(workers) = workers {
