@@ -556,7 +556,7 @@ fn slash_in_the_stack_picker_filters_it_as_typed_and_esc_drops_the_filter() {
     update(&mut s, Action::InputBackspace);
     assert_eq!(picker(&s).0.len(), 10, "svc-0120 to svc-0129");
     update(&mut s, Action::InputCommit);
-    assert_eq!((s.input.clone(), picker(&s).0.filter()), (None, "svc-012"));
+    assert_eq!((s.input.clone(), picker(&s).0.filter()), (None, "SVC-012"));
     // Enter chooses among the filtered ones.
     update(&mut s, Action::Run(Command::Down));
     assert_eq!(selected_stack(&s), stack("team", "svc-0121"));
