@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use clap::Parser;
 use color_eyre::eyre::{Context, eyre};
+use futures::StreamExt as _;
 
 use opsdeck::app::oneshot::load_dashboard;
-use opsdeck::app::run::{Session, run};
+use opsdeck::app::run::{Choosing, Session, run};
 use opsdeck::app::screenshot;
 use opsdeck::cli::{Cli, Command, GlobalArgs, ScreenshotArgs, StatusArgs};
 use opsdeck::cloud::aws;
@@ -432,17 +433,18 @@ async fn aws_connect(
 }
 
 /// The dashboard's backend and stack; on AWS, when no service was named and the account
-/// has several, the services to pick from in the TUI instead.
+/// has several, the services to pick from in the TUI instead. The TUI opens as soon as two
+/// are known; a big account's other clusters are listed behind the open picker.
 async fn dashboard_backend(
     global: &GlobalArgs,
     config: &Config,
-) -> color_eyre::Result<(Cloud, StackRef, Vec<StackRef>)> {
+) -> color_eyre::Result<(Cloud, StackRef, Option<Choosing>)> {
     let named = global.stack.as_ref().and_then(|n| config.stacks.get(n));
     let service_known =
         global.service.is_some() || named.is_some_and(|stack| stack.service.is_some());
     if global.use_sandbox() || service_known {
         let (cloud, stack) = backend(global, config).await?;
-        return Ok((cloud, stack, Vec::new()));
+        return Ok((cloud, stack, None));
     }
     let (cloud, named) = aws_connect(global, config).await?;
     let region = match &cloud.kind {
@@ -450,25 +452,30 @@ async fn dashboard_backend(
         BackendKind::Sandbox { .. } => String::new(),
     };
     let cluster = global.cluster.clone().or(named.cluster);
-    let mut choices = discover::services_in_account(&cloud, &region, cluster.as_deref()).await?;
-    match choices.len() {
-        0 => Err(eyre!(
+    let mut more = discover::services_by_cluster(cloud.clone(), region.clone(), cluster.clone());
+    let mut found = Vec::new();
+    // One service alone opens its dashboard, none is an error: both need the whole listing.
+    while found.len() < 2 {
+        match more.next().await {
+            Some(batch) => found.extend(batch?),
+            None => break,
+        }
+    }
+    if found.len() >= 2 {
+        let placeholder = StackRef {
+            name: String::new(),
+            region,
+            cluster: String::new(),
+            service: String::new(),
+        };
+        return Ok((cloud, placeholder, Some(Choosing { found, more })));
+    }
+    match found.pop() {
+        Some(stack) => Ok((cloud, stack, None)),
+        None => Err(eyre!(
             "no ECS services in {} ({region}): check --profile, --region and --cluster, or try --sandbox",
             cluster.as_deref().unwrap_or("any cluster")
         )),
-        1 => {
-            let stack = choices.remove(0);
-            Ok((cloud, stack, Vec::new()))
-        }
-        _ => {
-            let placeholder = StackRef {
-                name: String::new(),
-                region,
-                cluster: String::new(),
-                service: String::new(),
-            };
-            Ok((cloud, placeholder, choices))
-        }
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::screens::bootstrap::Planned;
 use crate::app::screens::deploy::DeployChoices;
 use crate::model::{
-    DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, SiteSnapshot,
+    DbInstance, EcsSnapshot, Identity, LogEvent, MetricsSnapshot, Millis, SiteSnapshot, StackRef,
     TargetGroupHealth, Topology,
 };
 use crate::ops::bootstrap::provision::{ApplyOutcome, ApplyProgress, Existing, TeardownOutcome};
@@ -406,4 +406,17 @@ pub enum Action {
     TornDown(Box<Result<TeardownOutcome, String>>),
     /// The bootstrapped stack was written to the config file (where), or why not.
     StackRemembered(Result<String, String>),
+    /// More of the account's services for the stack picker, listed while it is open.
+    StackChoices(StackListing),
+}
+
+/// The stack picker's listing, as it goes on behind the picker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackListing {
+    /// One more cluster's services.
+    Found(Vec<StackRef>),
+    /// Every cluster has answered.
+    Done,
+    /// The listing stopped: why.
+    Failed(String),
 }

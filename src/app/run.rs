@@ -13,19 +13,20 @@ use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::app::action::{Action, Command};
+use crate::app::action::{Action, Command, StackListing};
 use crate::app::jobs::Jobs;
-use crate::app::state::{AppState, Popup, VisibleLogs};
+use crate::app::state::{AppState, Popup, StackChoices, VisibleLogs};
 use crate::app::update::{Effect, update};
 use crate::app::view;
 use crate::app::workers::Workers;
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, CloudResult};
 use crate::config::Config;
 use crate::config::keymap::{KeyChord, Keymap, Layer, Lookup};
 use crate::model::{StackRef, wall_clock_ms};
@@ -45,7 +46,7 @@ pub struct Session {
     /// The stack to show; ignored when `choices` asks the user to pick one.
     pub stack: StackRef,
     /// Services to choose from at start, when the flags and config named none.
-    pub choices: Vec<StackRef>,
+    pub choices: Option<Choosing>,
     pub config: Config,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -54,6 +55,14 @@ pub struct Session {
     pub production: bool,
     /// Where every mutation (and every refused one) is recorded.
     pub audit: Audit,
+}
+
+/// The services the stack picker offers: those listed before the dashboard opened, and
+/// the rest of a big account's listing, which goes on behind the open picker.
+pub struct Choosing {
+    pub found: Vec<StackRef>,
+    /// One cluster's services an item; a failure ends it.
+    pub more: BoxStream<'static, CloudResult<Vec<StackRef>>>,
 }
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -170,16 +179,19 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
     update(&mut state, Action::Tick(wall_clock_ms()));
     state.production = production;
     state.config_path = config.path.clone();
-    let picking = !choices.is_empty();
-    if picking {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let picking = choices.is_some();
+    // The listing behind the picker; stopped once a stack is chosen.
+    let mut listing = None;
+    if let Some(Choosing { found, more }) = choices {
         state.popup = Some(Popup::StackPicker {
-            choices,
+            choices: StackChoices::new(found, true),
             selected: 0,
         });
+        listing = Some(tokio::spawn(list_choices(more, tx.clone())));
     }
     terminal.draw(|frame| ui::render(frame, &state, &keymap, &theme))?;
 
-    let (tx, mut rx) = mpsc::unbounded_channel();
     let spawn = |stack: StackRef| {
         let site = config.stacks.get(&stack.name).and_then(|s| s.site.clone());
         Workers::spawn(
@@ -241,6 +253,9 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
                     }
                 }
                 Some(Effect::OpenStack(stack)) => {
+                    if let Some(listing) = listing.take() {
+                        listing.abort();
+                    }
                     if let Some(old) = workers.take() {
                         old.shutdown().await;
                         // What the old stack's feeds sent before they stopped is stale now.
@@ -264,12 +279,38 @@ async fn event_loop(terminal: &mut Term, session: Session) -> color_eyre::Result
             next_frame = Instant::now();
         }
     }
+    if let Some(listing) = listing {
+        listing.abort();
+    }
     if let Some(workers) = workers {
         workers.shutdown().await;
     }
     jobs.shutdown().await;
     while exports.join_next().await.is_some() {}
     Ok(ended)
+}
+
+/// Passes the picker's listing on to `update`, one cluster's services at a time.
+async fn list_choices(
+    mut more: BoxStream<'static, CloudResult<Vec<StackRef>>>,
+    tx: mpsc::UnboundedSender<Action>,
+) {
+    while let Some(found) = more.next().await {
+        let listing = match found {
+            Ok(found) => StackListing::Found(found),
+            Err(error) => {
+                let _ = tx.send(Action::StackChoices(StackListing::Failed(
+                    error.to_string(),
+                )));
+                return;
+            }
+        };
+        // The receiver is gone only when the app is quitting.
+        if tx.send(Action::StackChoices(listing)).is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(Action::StackChoices(StackListing::Done));
 }
 
 /// Writes the lines (a blocking file write, so off the UI task) and reports how it went.

@@ -136,16 +136,113 @@ pub enum Popup {
         lines: Vec<String>,
         scroll: usize,
     },
-    /// The logs pane's choice of task and container; the first choice is every stream.
-    /// The services of the account, to choose the dashboard's stack from.
+    /// The services of the account, to choose the dashboard's stack from; `selected` is a
+    /// row of those the filter shows.
     StackPicker {
-        choices: Vec<StackRef>,
+        choices: StackChoices,
         selected: usize,
     },
+    /// The logs pane's choice of task and container; the first choice is every stream.
     StreamPicker {
         choices: Vec<StreamChoice>,
         selected: usize,
     },
+}
+
+/// The stack picker's services: every one listed so far, sorted by cluster and service,
+/// and those the typed filter keeps. A big account is listed cluster by cluster while the
+/// picker is already open, so more arrive (`listing`) and the count grows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackChoices {
+    all: Vec<StackRef>,
+    /// `all` in lowercase `cluster / service` form, matched against the filter.
+    keys: Vec<String>,
+    /// Indices into `all` of the services the filter keeps, in order.
+    shown: Vec<usize>,
+    filter: String,
+    /// More clusters may still answer.
+    pub listing: bool,
+    /// Why the listing stopped before the end; the services found before it stay.
+    pub error: Option<String>,
+}
+
+impl StackChoices {
+    /// `found` so far; `listing` when more may come.
+    pub fn new(found: Vec<StackRef>, listing: bool) -> StackChoices {
+        let mut choices = StackChoices {
+            listing,
+            ..StackChoices::default()
+        };
+        choices.add(found);
+        choices
+    }
+
+    /// Adds services (one cluster's, say) in their sorted places.
+    pub fn add(&mut self, found: Vec<StackRef>) {
+        if found.is_empty() {
+            return;
+        }
+        self.all.extend(found);
+        self.all
+            .sort_by(|a, b| (&a.cluster, &a.service).cmp(&(&b.cluster, &b.service)));
+        self.all.dedup();
+        self.keys = self.all.iter().map(choice_key).collect();
+        self.refilter();
+    }
+
+    /// Keeps only the services whose `cluster / service` holds `text` (any case).
+    pub fn set_filter(&mut self, text: &str) {
+        self.filter = text.to_string();
+        self.refilter();
+    }
+
+    fn refilter(&mut self) {
+        let needle = self.filter.to_lowercase();
+        self.shown = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, key)| key.contains(&needle))
+            .map(|(i, _)| i)
+            .collect();
+    }
+
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// Services listed so far, whatever the filter.
+    pub fn total(&self) -> usize {
+        self.all.len()
+    }
+
+    /// Services the filter keeps.
+    pub fn len(&self) -> usize {
+        self.shown.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+
+    /// The `row`th service the filter keeps.
+    pub fn get(&self, row: usize) -> Option<&StackRef> {
+        self.shown.get(row).map(|&i| &self.all[i])
+    }
+
+    /// The row where `stack` is shown, if the filter keeps it.
+    pub fn row_of(&self, stack: &StackRef) -> Option<usize> {
+        self.shown.iter().position(|&i| &self.all[i] == stack)
+    }
+
+    /// The services the filter keeps, in order.
+    pub fn shown(&self) -> impl ExactSizeIterator<Item = &StackRef> + '_ {
+        self.shown.iter().map(|&i| &self.all[i])
+    }
+}
+
+fn choice_key(stack: &StackRef) -> String {
+    format!("{} / {}", stack.cluster, stack.service).to_lowercase()
 }
 
 /// What a line of typed text is for.
@@ -158,6 +255,8 @@ pub enum InputKind {
     JumpToTime,
     /// The deploy wizard's tag filter, applied as it is typed.
     WizardFilter,
+    /// The stack picker's filter, applied as it is typed.
+    StackFilter,
     /// The desired count to scale the service to, checked on Enter.
     ScaleCount,
     /// Why a task is being stopped (ECS records it as the stopped reason).

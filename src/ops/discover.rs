@@ -6,6 +6,9 @@
 
 use std::collections::BTreeSet;
 
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt as _, future};
+
 use crate::cloud::{BackendKind, Cloud, CloudError, CloudResult, DesiredStatus};
 use crate::model::metrics::{METRICS_WINDOW_MS, load_balancer_dimension};
 use crate::model::{
@@ -389,29 +392,81 @@ fn unique<'a>(items: impl Iterator<Item = &'a String>) -> Vec<String> {
         .collect()
 }
 
-/// Every ECS service the account has in `region` (in `cluster` only, when given), for the
-/// stack picker: a dashboard needs one, and the user may not know the names.
+/// Clusters whose services are listed at once by [`services_by_cluster`]: a cluster's
+/// ListServices pages follow each other, so clusters side by side are what cuts the wait.
+const CLUSTERS_AT_ONCE: usize = 8;
+
+/// The ECS services of the account in `region` (of `cluster` only, when given), for the
+/// stack picker: a dashboard needs one, and the user may not know the names. Each item is
+/// one cluster's services, sorted, as soon as that cluster's pages are in, so a picker can
+/// show the first ones while a big account is still being listed; clusters are listed side
+/// by side. A failure ends the stream.
+pub fn services_by_cluster(
+    cloud: Cloud,
+    region: String,
+    cluster: Option<String>,
+) -> BoxStream<'static, CloudResult<Vec<StackRef>>> {
+    let clusters = {
+        let cloud = cloud.clone();
+        async move {
+            match cluster {
+                Some(cluster) => Ok(vec![cluster]),
+                None => cloud.ecs.list_clusters().await,
+            }
+        }
+    };
+    stream::once(clusters)
+        .flat_map(move |listed| match listed {
+            Err(error) => stream::once(future::ready(Err(error))).boxed(),
+            Ok(clusters) => {
+                let (cloud, region) = (cloud.clone(), region.clone());
+                stream::iter(clusters)
+                    .map(move |cluster| {
+                        let (cloud, region) = (cloud.clone(), region.clone());
+                        async move { services_of(&cloud, &region, arn_name(&cluster)).await }
+                    })
+                    .buffer_unordered(CLUSTERS_AT_ONCE)
+                    .boxed()
+            }
+        })
+        .boxed()
+}
+
+async fn services_of(cloud: &Cloud, region: &str, cluster: &str) -> CloudResult<Vec<StackRef>> {
+    let mut stacks: Vec<StackRef> = cloud
+        .ecs
+        .list_services(cluster)
+        .await?
+        .iter()
+        .map(|arn| {
+            let service = arn_name(arn).to_string();
+            StackRef {
+                name: service.clone(),
+                region: region.to_string(),
+                cluster: cluster.to_string(),
+                service,
+            }
+        })
+        .collect();
+    stacks.sort_by(|a, b| a.service.cmp(&b.service));
+    Ok(stacks)
+}
+
+/// Every ECS service of the account in `region` (in `cluster` only, when given), sorted by
+/// cluster and service: [`services_by_cluster`] gathered.
 pub async fn services_in_account(
     cloud: &Cloud,
     region: &str,
     cluster: Option<&str>,
 ) -> CloudResult<Vec<StackRef>> {
-    let clusters = match cluster {
-        Some(cluster) => vec![cluster.to_string()],
-        None => cloud.ecs.list_clusters().await?,
-    };
+    let mut found = services_by_cluster(
+        cloud.clone(),
+        region.to_string(),
+        cluster.map(str::to_string),
+    );
     let mut stacks = Vec::new();
-    for cluster in clusters {
-        let cluster = arn_name(&cluster).to_string();
-        for service in cloud.ecs.list_services(&cluster).await? {
-            let service = arn_name(&service).to_string();
-            stacks.push(StackRef {
-                name: service.clone(),
-                region: region.to_string(),
-                cluster: cluster.clone(),
-                service,
-            });
-        }
+    while let Some(batch) = found.next().await {
+        stacks.extend(batch?);
     }
     stacks.sort_by(|a, b| (&a.cluster, &a.service).cmp(&(&b.cluster, &b.service)));
     Ok(stacks)

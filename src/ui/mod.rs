@@ -126,7 +126,11 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
             popup::stream_picker(buf, area, choices, *selected, theme);
         }
         Some(Popup::StackPicker { choices, selected }) => {
-            popup::stack_picker(buf, area, choices, *selected, theme);
+            let typing = state
+                .input
+                .as_ref()
+                .filter(|i| i.kind == InputKind::StackFilter);
+            popup::stack_picker(buf, area, choices, *selected, typing, theme);
         }
         None => {}
     }
@@ -148,7 +152,10 @@ pub fn draw(buf: &mut Buffer, area: Rect, state: &AppState, keys: HelpKeys, them
                 " Site deploy: build directory ",
                 "the directory with index.html (e.g. dist) · Enter see the plan · Esc cancel",
             )),
-            InputKind::Filter | InputKind::WizardFilter | InputKind::BootstrapAnswer => None,
+            InputKind::Filter
+            | InputKind::WizardFilter
+            | InputKind::StackFilter
+            | InputKind::BootstrapAnswer => None,
         };
         if let Some((title, hint)) = prompt {
             popup::text_input(buf, area, title, hint, input, theme);

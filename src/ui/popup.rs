@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Theme, text};
-use crate::app::state::{FilterInput, StreamChoice};
+use crate::app::state::{FilterInput, StackChoices, StreamChoice};
 use crate::config::keymap::Binding;
 use crate::model::StackRef;
 
@@ -120,39 +120,110 @@ pub fn stream_picker(
     framed(buf, screen, " Show logs of ", lines, scroll, theme, 72);
 }
 
-/// The stack picker: every service of the account, as `cluster / service`.
+/// The stack picker: the account's services as `cluster / service`, those the filter keeps,
+/// while the listing goes on. Only the rows on screen are built (an account may have
+/// thousands), and names longer than the popup are cut with `…`.
 pub fn stack_picker(
     buf: &mut Buffer,
     screen: Rect,
-    choices: &[StackRef],
+    choices: &StackChoices,
     selected: usize,
+    typing: Option<&FilterInput>,
     theme: &Theme,
 ) {
-    let width = choices.iter().map(|c| c.cluster.width()).max().unwrap_or(0);
-    let lines = choices
-        .iter()
-        .enumerate()
-        .map(|(i, choice)| {
-            let marker = if i == selected { "▶ " } else { "  " };
-            let line = Line::from(vec![
-                Span::raw(marker),
-                Span::styled(
-                    format!("{} / ", text::cell(&choice.cluster, width)),
-                    theme.dim,
-                ),
-                Span::raw(choice.service.clone()),
-            ]);
-            if i == selected {
-                line.style(theme.selection)
-            } else {
-                line
-            }
-        })
-        .collect::<Vec<_>>();
-    let rows = screen.height.saturating_sub(4) as usize;
+    let title = stack_picker_title(choices);
+    let filter_line = match typing {
+        Some(input) => Some(Line::from(vec![
+            Span::styled(format!("/{}", input.text), theme.filter),
+            Span::styled("▏", theme.filter),
+        ])),
+        None if !choices.filter().is_empty() => {
+            Some(Line::styled(format!("/{}", choices.filter()), theme.filter))
+        }
+        None => None,
+    };
+    let notes: Vec<Line> = match (&choices.error, choices.is_empty()) {
+        (Some(error), _) => vec![Line::styled(
+            format!("listing stopped: {error}"),
+            theme.error,
+        )],
+        (None, true) if choices.listing => vec![Line::styled("listing…", theme.dim)],
+        (None, true) => vec![Line::styled("no service matches", theme.dim)],
+        (None, false) => Vec::new(),
+    };
+    let header = usize::from(filter_line.is_some()) + notes.len();
+
+    let max_width = PICKER_WIDTH.min(screen.width.saturating_sub(4));
+    // Border and padding take two columns each side.
+    let inner = usize::from(max_width.saturating_sub(4));
+    let height = (choices.len() + header + 2).min(usize::from(screen.height.saturating_sub(2)));
+    let rows = height.saturating_sub(2 + header);
     let scroll = selected.saturating_sub(rows.saturating_sub(1));
-    let title = format!(" Choose a service: {} in this account ", choices.len());
-    framed(buf, screen, &title, lines, scroll, theme, 90);
+    let window: Vec<&StackRef> = choices.shown().skip(scroll).take(rows).collect();
+
+    // The cluster column is as wide as its widest name on screen, up to two fifths of the
+    // row, so a long cluster name does not push every service out of view.
+    let marker = "▶ ".width();
+    let cluster_width = window
+        .iter()
+        .map(|c| c.cluster.width())
+        .max()
+        .unwrap_or(0)
+        .min(inner.saturating_sub(marker) * 2 / 5);
+    let service_width = inner.saturating_sub(marker + cluster_width + " / ".width());
+    let mut lines: Vec<Line> = filter_line.into_iter().chain(notes).collect();
+    lines.extend(window.iter().enumerate().map(|(i, choice)| {
+        let row = scroll + i;
+        let line = Line::from(vec![
+            Span::raw(if row == selected { "▶ " } else { "  " }),
+            Span::styled(
+                format!("{} / ", text::cell(&choice.cluster, cluster_width)),
+                theme.dim,
+            ),
+            Span::raw(text::fit(&choice.service, service_width)),
+        ]);
+        if row == selected {
+            line.style(theme.selection)
+        } else {
+            line
+        }
+    }));
+
+    let content_width = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let width = (content_width + 4)
+        .max(title.width() as u16 + 4)
+        .min(max_width);
+    let area = screen.centered(Constraint::Length(width), Constraint::Length(height as u16));
+    let mut block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(theme.focused_border)
+        .padding(Padding::horizontal(1))
+        .title_top(Line::styled(title, theme.focused_title));
+    if choices.len() > rows {
+        let position = format!(" {}/{} ", (scroll + rows).min(choices.len()), choices.len());
+        block = block.title_bottom(Line::styled(position, theme.dim).right_aligned());
+    }
+    Clear.render(area, buf);
+    Paragraph::new(lines).block(block).render(area, buf);
+}
+
+/// The stack picker is at most this wide: room for a cluster and a service name.
+const PICKER_WIDTH: u16 = 90;
+
+/// `Choose a service: 2000 in this account`, with how many the filter keeps and whether
+/// the listing is still going on.
+fn stack_picker_title(choices: &StackChoices) -> String {
+    let total = choices.total();
+    let found = if choices.listing {
+        format!("{total} so far, listing…")
+    } else {
+        format!("{total} in this account")
+    };
+    if choices.filter().is_empty() {
+        format!(" Choose a service: {found} ")
+    } else {
+        format!(" Choose a service: {} of {found} ", choices.len())
+    }
 }
 
 /// A one-line input (a time to jump to, a desired count, a reason): what is typed, what it

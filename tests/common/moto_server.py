@@ -32,6 +32,13 @@ adds the type: it calls the same IAM backend as CreateOpenIDConnectProvider, ans
 and Fn::GetAtt Arn with the provider's ARN, and deletes it with the stack.
 7. moto's CloudFront origins drop OriginAccessControlId for distributions made through the
 API too; the harness keeps it.
+8. moto answers ECS ListClusters, ListServices and ListTasks in one page whatever
+maxResults says (`maxSize and pagination not implemented`), so a test cannot see opsdeck
+page through a big account as it must on AWS (ListServices: 10 a page by default, at most
+100; ListClusters and ListTasks: 100). Only when a test asks for it (POST /moto-api/config
+with `{"opsdeck": {"page_ecs_lists": true}}`, see tests/common/scale.rs) the harness pages
+them as AWS does, with an opaque nextToken; otherwise they stay one page, as the other
+tests measured them.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -429,6 +436,44 @@ def origin_init(self, origin):
 
 
 CloudFrontOrigin.__init__ = origin_init
+
+# 8. ECS list pagination, on request (see the module's docstring).
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.moto_api._internal.models import MotoAPIBackend
+
+OPSDECK_CONFIG = {"page_ecs_lists": False}
+_set_config = MotoAPIBackend.set_config
+
+
+def set_config(self, config):
+    _set_config(self, config)
+    OPSDECK_CONFIG.update(config.get("opsdeck", {}))
+
+
+MotoAPIBackend.set_config = set_config
+
+
+def paged(operation, key, default_page):
+    original = getattr(EC2ContainerServiceResponse, operation)
+
+    def respond(self):
+        answer = original(self)
+        if not OPSDECK_CONFIG["page_ecs_lists"]:
+            return answer
+        items = answer.result[key]
+        size = min(int(self._get_param("maxResults") or default_page), 100)
+        start = int(self._get_param("nextToken") or 0)
+        page = {key: items[start : start + size]}
+        if start + size < len(items):
+            page["nextToken"] = str(start + size)
+        return type(answer)(page)
+
+    setattr(EC2ContainerServiceResponse, operation, respond)
+
+
+paged("list_clusters", "clusterArns", 100)
+paged("list_services", "serviceArns", 10)
+paged("list_tasks", "taskArns", 100)
 
 if __name__ == "__main__":
     from moto.server import main

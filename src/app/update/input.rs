@@ -5,7 +5,7 @@
 use super::logs::{jump_to_time, refresh_log_view};
 use super::selection::reset_selection;
 use super::site;
-use super::{bootstrap, confirm, deploy, ecs};
+use super::{bootstrap, confirm, deploy, ecs, popup};
 use crate::app::state::{AppState, FilterInput, InputKind};
 
 /// Keys go to the confirmation's text when it wants the service name typed.
@@ -29,6 +29,7 @@ pub(super) fn cancel(state: &mut AppState) {
             refresh_log_view(state);
         }
         InputKind::WizardFilter => deploy::filter_typed(state, ""),
+        InputKind::StackFilter => popup::stack_filter_typed(state, ""),
         InputKind::JumpToTime
         | InputKind::ScaleCount
         | InputKind::StopReason
@@ -57,6 +58,10 @@ pub(super) fn edit_input(state: &mut AppState, edit: impl FnOnce(&mut String)) {
         InputKind::WizardFilter => {
             let text = input.text.clone();
             deploy::filter_typed(state, &text);
+        }
+        InputKind::StackFilter => {
+            let text = input.text.clone();
+            popup::stack_filter_typed(state, &text);
         }
         InputKind::JumpToTime
         | InputKind::ScaleCount
@@ -89,7 +94,7 @@ pub(super) fn commit_input(state: &mut AppState) -> Option<super::Effect> {
             }
         }
         // The filter is already applied; Enter only stops typing.
-        InputKind::WizardFilter => {}
+        InputKind::WizardFilter | InputKind::StackFilter => {}
         InputKind::ScaleCount => ecs::scale_typed(state, input),
         InputKind::StopReason => {
             let reason = input.text.trim();

@@ -137,6 +137,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::BootstrapApplied(result) => return provision::applied(state, *result),
         Action::TornDown(result) => return provision::torn_down(state, *result),
         Action::StackRemembered(result) => return provision::remembered(state, result),
+        Action::StackChoices(listing) => popup::stacks_listed(state, listing),
     }
     None
 }
@@ -183,6 +184,7 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
             state.notice = Some("this stack has no static site or CloudFront".into());
         }
         Command::Zoom => state.zoomed = !state.zoomed,
+        Command::Filter if popup::start_stack_filter(state) => {}
         Command::Filter => {
             let text = state.filters.get(&state.focus).cloned().unwrap_or_default();
             state.input = Some(FilterInput::filter(state.focus, text));
@@ -239,6 +241,9 @@ fn focus(state: &mut AppState, pane: PaneId) {
 
 /// Esc undoes the innermost thing: a popup, then a filter, then a drill-down, then zoom.
 fn back(state: &mut AppState) {
+    if popup::clear_stack_filter(state) {
+        return;
+    }
     // Before a stack is chosen there is nothing behind the picker: leaving it leaves opsdeck.
     if matches!(state.popup, Some(Popup::StackPicker { .. })) && state.stack.service.is_empty() {
         state.should_quit = true;

@@ -1,8 +1,10 @@
-//! Popups: scrolling the help and detail popups, choosing in the stack and stream pickers.
+//! Popups: scrolling the help and detail popups, choosing in the stack and stream pickers,
+//! and the stack picker's filter and the services listed while it is open.
 
 use super::Effect;
 use super::logs::choose_stream;
-use crate::app::state::{AppState, Popup};
+use crate::app::action::StackListing;
+use crate::app::state::{AppState, FilterInput, InputKind, Popup};
 use crate::model::StackRef;
 
 /// Popups are short; this only keeps scrolling from running away.
@@ -68,5 +70,61 @@ pub(super) fn step_within(selected: usize, by: usize, down: bool, len: usize) ->
         selected.saturating_add(by).min(len.saturating_sub(1))
     } else {
         selected.saturating_sub(by)
+    }
+}
+
+/// More of the account's services, listed while the stack picker is open. A service the
+/// user moved to stays selected as others land above it; untouched, the first row is.
+pub(super) fn stacks_listed(state: &mut AppState, listing: StackListing) {
+    let Some(Popup::StackPicker { choices, selected }) = &mut state.popup else {
+        return;
+    };
+    match listing {
+        StackListing::Found(found) => {
+            let current = (*selected > 0).then(|| choices.get(*selected).cloned());
+            choices.add(found);
+            *selected = current
+                .flatten()
+                .and_then(|c| choices.row_of(&c))
+                .unwrap_or(0);
+        }
+        StackListing::Done => choices.listing = false,
+        StackListing::Failed(error) => {
+            choices.listing = false;
+            choices.error = Some(error);
+        }
+    }
+}
+
+/// `/` in the stack picker: type a filter over `cluster / service`, applied as typed.
+/// `false` when the stack picker is not open.
+pub(super) fn start_stack_filter(state: &mut AppState) -> bool {
+    let Some(Popup::StackPicker { choices, .. }) = &state.popup else {
+        return false;
+    };
+    state.input = Some(FilterInput {
+        text: choices.filter().to_string(),
+        kind: InputKind::StackFilter,
+        ..FilterInput::filter(state.focus, "")
+    });
+    true
+}
+
+/// The stack picker's filter changed: the first service it keeps is selected.
+pub(super) fn stack_filter_typed(state: &mut AppState, text: &str) {
+    if let Some(Popup::StackPicker { choices, selected }) = &mut state.popup {
+        choices.set_filter(text);
+        *selected = 0;
+    }
+}
+
+/// Esc in the stack picker drops its filter first; `false` when there was none.
+pub(super) fn clear_stack_filter(state: &mut AppState) -> bool {
+    match &state.popup {
+        Some(Popup::StackPicker { choices, .. }) if !choices.filter().is_empty() => {
+            stack_filter_typed(state, "");
+            true
+        }
+        _ => false,
     }
 }

@@ -1,7 +1,8 @@
 //! Unit tests of `update`: key commands, input, feeds and pickers on a bare state.
 
 use super::*;
-use crate::app::action::{Feed, FeedData};
+use crate::app::action::{Feed, FeedData, StackListing};
+use crate::app::state::StackChoices;
 use crate::model::EcsSnapshot;
 use crate::model::{LogEvent, StackRef};
 
@@ -506,7 +507,7 @@ fn choosing_a_stack_opens_it_and_drops_the_old_data() {
     s.stack = stack("", "");
     logs_loaded(&mut s, 0..5);
     s.popup = Some(Popup::StackPicker {
-        choices: vec![stack("a", "api"), stack("b", "web")],
+        choices: StackChoices::new(vec![stack("a", "api"), stack("b", "web")], false),
         selected: 0,
     });
     update(&mut s, Action::Run(Command::Down));
@@ -522,11 +523,109 @@ fn leaving_the_stack_picker_before_choosing_quits() {
     let mut s = state();
     s.stack = stack("", "");
     s.popup = Some(Popup::StackPicker {
-        choices: vec![stack("a", "api")],
+        choices: StackChoices::new(vec![stack("a", "api")], false),
         selected: 0,
     });
     update(&mut s, Action::Run(Command::Back));
     assert!(s.should_quit);
+}
+
+fn picker(s: &AppState) -> (&StackChoices, usize) {
+    match &s.popup {
+        Some(Popup::StackPicker { choices, selected }) => (choices, *selected),
+        other => panic!("the stack picker is open: {other:?}"),
+    }
+}
+
+fn selected_stack(s: &AppState) -> StackRef {
+    let (choices, selected) = picker(s);
+    choices.get(selected).cloned().expect("a selection")
+}
+
+#[test]
+fn services_listed_behind_the_picker_land_in_order_and_keep_the_selection() {
+    let mut s = state();
+    s.stack = stack("", "");
+    s.popup = Some(Popup::StackPicker {
+        choices: StackChoices::new(vec![stack("m", "api"), stack("m", "web")], true),
+        selected: 0,
+    });
+    // Untouched, the cursor stays on the first row as services land above it.
+    update(
+        &mut s,
+        Action::StackChoices(StackListing::Found(vec![stack("b", "x")])),
+    );
+    assert_eq!((picker(&s).1, selected_stack(&s)), (0, stack("b", "x")));
+    update(&mut s, Action::Run(Command::Down));
+    update(&mut s, Action::Run(Command::Down));
+    assert_eq!(selected_stack(&s), stack("m", "web"));
+    let found = vec![stack("a", "x"), stack("z", "y")];
+    update(&mut s, Action::StackChoices(StackListing::Found(found)));
+    let (choices, selected) = picker(&s);
+    let order: Vec<&str> = choices.shown().map(|c| c.cluster.as_str()).collect();
+    assert_eq!(order, ["a", "b", "m", "m", "z"]);
+    assert_eq!((selected, choices.listing), (3, true));
+    assert_eq!(
+        selected_stack(&s),
+        stack("m", "web"),
+        "the cursor stays put"
+    );
+    update(&mut s, Action::StackChoices(StackListing::Done));
+    assert!(!picker(&s).0.listing);
+}
+
+#[test]
+fn slash_in_the_stack_picker_filters_it_as_typed_and_esc_drops_the_filter() {
+    let mut s = state();
+    s.stack = stack("", "");
+    let found = (0..300)
+        .map(|i| stack("team", &format!("svc-{i:04}")))
+        .collect();
+    s.popup = Some(Popup::StackPicker {
+        choices: StackChoices::new(found, false),
+        selected: 5,
+    });
+    update(&mut s, Action::Run(Command::Filter));
+    assert_eq!(
+        s.filters.len(),
+        0,
+        "not the pane's filter behind the picker"
+    );
+    for c in "SVC-0123".chars() {
+        update(&mut s, Action::Input(c));
+    }
+    let (choices, selected) = picker(&s);
+    assert_eq!((choices.len(), choices.total(), selected), (1, 300, 0));
+    assert_eq!(selected_stack(&s), stack("team", "svc-0123"));
+    update(&mut s, Action::InputBackspace);
+    assert_eq!(picker(&s).0.len(), 10, "svc-0120 to svc-0129");
+    update(&mut s, Action::InputCommit);
+    assert_eq!((s.input.clone(), picker(&s).0.filter()), (None, "SVC-012"));
+    // Enter chooses among the filtered ones.
+    update(&mut s, Action::Run(Command::Down));
+    assert_eq!(selected_stack(&s), stack("team", "svc-0121"));
+    // Esc drops the kept filter first, and only then leaves.
+    update(&mut s, Action::Run(Command::Back));
+    assert_eq!((picker(&s).0.len(), s.should_quit), (300, false));
+    update(&mut s, Action::Run(Command::Back));
+    assert!(s.should_quit);
+}
+
+#[test]
+fn a_listing_that_fails_behind_the_picker_keeps_what_it_found() {
+    let mut s = state();
+    s.popup = Some(Popup::StackPicker {
+        choices: StackChoices::new(vec![stack("a", "api"), stack("a", "web")], true),
+        selected: 1,
+    });
+    let error = "access denied to ecs:ListServices".to_string();
+    update(
+        &mut s,
+        Action::StackChoices(StackListing::Failed(error.clone())),
+    );
+    let (choices, selected) = picker(&s);
+    assert_eq!((choices.len(), selected, choices.listing), (2, 1, false));
+    assert_eq!(choices.error, Some(error));
 }
 
 #[test]
