@@ -224,7 +224,11 @@ fn call_timeout_out_of_range_or_not_a_number() {
         1,
         &["call_timeout", "between 1 and 300"],
     );
-    assert_error("\ncall_timeout = 3600\n", 2, &["call_timeout", "out of range"]);
+    assert_error(
+        "\ncall_timeout = 3600\n",
+        2,
+        &["call_timeout", "out of range"],
+    );
     assert_error(
         "call_timeout = \"20s\"\n",
         1,

@@ -885,7 +885,7 @@ pub async fn run_tasks(
     arns
 }
 
-async fn register_tasks_as_targets(
+pub async fn register_tasks_as_targets(
     ecs: &aws_sdk_ecs::Client,
     elb: &aws_sdk_elasticloadbalancingv2::Client,
     cluster: &str,

@@ -39,6 +39,13 @@ page through a big account as it must on AWS (ListServices: 10 a page by default
 with `{"opsdeck": {"page_ecs_lists": true}}`, see tests/common/scale.rs) the harness pages
 them as AWS does, with an opaque nextToken; otherwise they stay one page, as the other
 tests measured them.
+9. moto's UpdateService keeps the service's one deployment as it was (its id and its old
+task definition), so a deploy watch never finds the deployment of the revision it
+deployed and can only time out. Only when a test asks for it (`{"opsdeck":
+{"ecs_deployments": true}}`, see tests/faults_moto.rs) an UpdateService that changes the
+task definition replaces it, as ECS does, with a new PRIMARY deployment of the new revision
+(rollout COMPLETED at the counts moto reports); its tasks are the test's to start, with
+startedBy set to the deployment's id, and to register with the target group.
 
 Nothing else of moto changes. Run with the interpreter of the moto_server script, with
 moto_server's arguments.
@@ -441,7 +448,7 @@ CloudFrontOrigin.__init__ = origin_init
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal.models import MotoAPIBackend
 
-OPSDECK_CONFIG = {"page_ecs_lists": False}
+OPSDECK_CONFIG = {"page_ecs_lists": False, "ecs_deployments": False}
 _set_config = MotoAPIBackend.set_config
 
 
@@ -474,6 +481,41 @@ def paged(operation, key, default_page):
 paged("list_clusters", "clusterArns", 100)
 paged("list_services", "serviceArns", 10)
 paged("list_tasks", "taskArns", 100)
+
+# 9. A new deployment on UpdateService, on request (see the module's docstring).
+from moto.core.utils import utcnow
+from moto.ecs.models import EC2ContainerServiceBackend
+from moto.moto_api._internal import mock_random
+
+_update_service = EC2ContainerServiceBackend.update_service
+
+
+def update_service(self, service_properties):
+    cluster = service_properties.get("cluster", "default")
+    name = service_properties["service"].split("/")[-1]
+    before = self._get_service(cluster, name).task_definition
+    service = _update_service(self, service_properties)
+    if (
+        OPSDECK_CONFIG["ecs_deployments"]
+        and service.deployments
+        and service.task_definition != before
+    ):
+        now = utcnow()
+        deployment = dict(service.deployments[0])
+        deployment.update(
+            {
+                "id": f"ecs-svc/{mock_random.randint(0, 32**12)}",
+                "taskDefinition": service.task_definition,
+                "status": "PRIMARY",
+                "createdAt": now,
+                "updatedAt": now,
+            }
+        )
+        service.deployments = [deployment]
+    return service
+
+
+EC2ContainerServiceBackend.update_service = update_service
 
 if __name__ == "__main__":
     from moto.server import main

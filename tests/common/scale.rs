@@ -33,6 +33,16 @@ pub fn page_ecs_lists(moto: &Moto) {
     );
 }
 
+/// Has moto's UpdateService start a new deployment of the new revision, as ECS does (see
+/// tests/common/moto_server.py, 9.): a deploy watch can then see its rollout end.
+pub fn ecs_deployments(moto: &Moto) {
+    moto_api(
+        moto,
+        "/moto-api/config",
+        r#"{"opsdeck": {"ecs_deployments": true}}"#,
+    );
+}
+
 fn moto_api(moto: &Moto, path: &str, body: &str) {
     use std::io::{Read, Write};
     let address = moto.endpoint.trim_start_matches("http://");

@@ -165,8 +165,15 @@ fn run(state: &mut AppState, command: Command) -> Option<Effect> {
     match command {
         Command::Quit => state.should_quit = true,
         Command::Help => {
-            state.popup = match state.popup {
+            state.popup = match state.popup.take() {
                 Some(Popup::Help { .. }) => None,
+                // The picker stays: with no stack chosen there is no dashboard behind it to
+                // come back to, so its keys are said where it leaves them visible.
+                Some(picker @ Popup::StackPicker { .. }) => {
+                    state.notice =
+                        Some("j/k move, / filters, Enter opens the service, Esc leaves".into());
+                    Some(picker)
+                }
                 _ => Some(Popup::Help { scroll: 0 }),
             }
         }

@@ -530,6 +530,21 @@ fn leaving_the_stack_picker_before_choosing_quits() {
     assert!(s.should_quit);
 }
 
+#[test]
+fn help_in_the_stack_picker_keeps_the_picker_and_names_its_keys() {
+    let mut s = state();
+    s.stack = stack("", "");
+    s.popup = Some(Popup::StackPicker {
+        choices: StackChoices::new(vec![stack("a", "api"), stack("a", "web")], false),
+        selected: 1,
+    });
+    update(&mut s, Action::Run(Command::Help));
+    assert_eq!(picker(&s).1, 1);
+    assert!(s.notice.as_deref().is_some_and(|n| n.contains("Enter")));
+    update(&mut s, Action::Run(Command::Back));
+    assert!(s.should_quit, "Esc still leaves, as before the help key");
+}
+
 fn picker(s: &AppState) -> (&StackChoices, usize) {
     match &s.popup {
         Some(Popup::StackPicker { choices, selected }) => (choices, *selected),
