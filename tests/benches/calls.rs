@@ -271,10 +271,15 @@ async fn watch_poll_calls(moto: &Moto, umami: &moto::Umami) -> Vec<Row> {
             "<= 4",
         )
         .note(format!(
-            "{}; {} polls, at most {most} (the task lists, every 6th poll); on AWS add \
-             ecs:DescribeServiceDeployments, which moto does not answer",
+            "{}; {} polls, at most {most}{}; on AWS add ecs:DescribeServiceDeployments, which \
+             moto does not answer",
             breakdown(typical),
-            each.len()
+            each.len(),
+            if most > total(typical) {
+                " (the task lists, every 6th poll)"
+            } else {
+                ""
+            }
         )),
     ]
 }
