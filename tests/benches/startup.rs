@@ -5,8 +5,12 @@
 
 #[path = "../common/pty.rs"]
 mod pty;
+#[path = "table.rs"]
+mod table;
 
 use std::time::{Duration, Instant};
+
+use crate::table::Row;
 
 const RUNS: usize = 20;
 
@@ -15,6 +19,11 @@ fn main() {
         println!("startup: bench");
         return;
     }
+    crate::table::print(&measure());
+}
+
+/// The first frame and the first frame with data, each the median of `RUNS` starts.
+pub fn measure() -> Vec<Row> {
     let mut first_frame = Vec::new();
     let mut with_data = Vec::new();
     for _ in 0..RUNS {
@@ -33,18 +42,23 @@ fn main() {
         app.send("q");
         app.wait_exit(Duration::from_secs(10));
     }
-    report("first frame", &mut first_frame);
-    report("first frame with every pane's data", &mut with_data);
+    vec![
+        row(
+            "first frame (sandbox, 120x40, pty)",
+            &mut first_frame,
+            "<= 50",
+        ),
+        row("first frame with every pane's data", &mut with_data, ""),
+    ]
 }
 
-fn report(what: &str, samples: &mut [Duration]) {
+fn row(what: &str, samples: &mut [Duration], target: &str) -> Row {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{what}: median {:.1} ms, p90 {:.1} ms, max {:.1} ms over {} runs (process spawn included)",
-        ms(samples[samples.len() / 2]),
+    Row::new(what, ms(samples[samples.len() / 2]), "ms", target).note(format!(
+        "median of {} starts, process spawn included; p90 {:.1} ms, max {:.1} ms",
+        samples.len(),
         ms(samples[samples.len() * 9 / 10]),
         ms(samples[samples.len() - 1]),
-        samples.len()
-    );
+    ))
 }
