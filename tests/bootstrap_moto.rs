@@ -15,39 +15,6 @@ use moto::{Moto, REGION};
 use serde_json::Value;
 
 /// The Umami shape of the issue, with an image that exists (moto pulls nothing).
-fn answers(desired: u32) -> String {
-    format!(
-        r#"name = "umami"
-region = "{REGION}"
-
-[network]
-cidr = "10.0.0.0/16"
-azs = 2
-nat = "single"
-
-[service]
-image = "ghcr.io/umami-software/umami:postgresql-v2.13.0"
-port = 3000
-health_check = "/api/heartbeat"
-cpu = 512
-memory = 1024
-desired = {desired}
-environment = {{ DATABASE_TYPE = "postgresql" }}
-
-[database]
-kind = "postgres"
-version = "17.6"
-class = "db.t3.micro"
-storage_gb = 20
-multi_az = false
-backup_days = 7
-deletion_protection = true
-
-[alarms]
-email = "ops@example.com"
-"#
-    )
-}
 
 async fn stack_names(moto: &Moto) -> Vec<(String, String)> {
     let config = moto.sdk_config().await;
@@ -105,7 +72,7 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
     let moto = Moto::start();
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("stack.toml");
-    std::fs::write(&file, answers(2)).unwrap();
+    std::fs::write(&file, moto::stack_answers(2)).unwrap();
     let file = file.to_str().unwrap();
     let before = counts(&moto).await;
 
@@ -234,7 +201,7 @@ async fn from_an_empty_account_to_a_stack_that_status_finds_and_back() {
 
     // A changed answer: a change set of only that difference.
     let changed_file = home.path().join("stack-3.toml");
-    std::fs::write(&changed_file, answers(3)).unwrap();
+    std::fs::write(&changed_file, moto::stack_answers(3)).unwrap();
     let changed = moto.opsdeck(
         home.path(),
         &[
@@ -311,7 +278,7 @@ async fn a_stack_name_taken_by_someone_else_is_refused_before_anything_changes()
         .unwrap();
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("stack.toml");
-    std::fs::write(&file, answers(2)).unwrap();
+    std::fs::write(&file, moto::stack_answers(2)).unwrap();
     let run = moto.opsdeck(
         home.path(),
         &["bootstrap", "--plan", "--file", file.to_str().unwrap()],

@@ -597,36 +597,6 @@ under_every_fault!(deploy_watch);
 
 // ------------------------------------------------------------------ bootstrap and teardown
 
-fn answers() -> String {
-    format!(
-        r#"name = "umami"
-region = "{REGION}"
-
-[network]
-cidr = "10.0.0.0/16"
-azs = 2
-nat = "single"
-
-[service]
-image = "ghcr.io/umami-software/umami:postgresql-v2.13.0"
-port = 3000
-health_check = "/api/heartbeat"
-cpu = 512
-memory = 1024
-desired = 2
-
-[database]
-kind = "postgres"
-version = "17.6"
-class = "db.t3.micro"
-storage_gb = 20
-multi_az = false
-backup_days = 7
-deletion_protection = true
-"#
-    )
-}
-
 /// Until `n` more requests than `since` have met the fault, or the command has ended (a
 /// command that needs few calls may finish under a fault that only slows them).
 fn felt_or_done(proxy: &FaultProxy, child: &mut Child, since: u64, n: u64) {
@@ -646,7 +616,7 @@ fn bootstrap_and_teardown(fault: Fault) {
     let proxy = FaultProxy::start(&moto.endpoint);
     let home = home();
     let file = home.path().join("stack.toml");
-    std::fs::write(&file, answers()).unwrap();
+    std::fs::write(&file, moto::stack_answers(2)).unwrap();
     let file = file.to_str().unwrap();
 
     // The fault starts once CloudFormation has the change set: following it is what meets it.
@@ -741,54 +711,10 @@ under_every_fault!(bootstrap_and_teardown);
 const BUCKET: &str = "umami-frontend";
 
 fn site_deploy(fault: Fault) {
-    use aws_sdk_cloudfront::types as cf;
     let moto = Moto::start();
     let rt = runtime();
-    let distribution = rt.block_on(async {
-        let config = moto.sdk_config().await;
-        let s3 = moto::s3_client(&config);
-        moto::create_bucket(&s3, BUCKET).await;
-        let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-        let origin = cf::Origin::builder()
-            .id("s3")
-            .domain_name(format!("{BUCKET}.s3.eu-west-2.amazonaws.com"))
-            .s3_origin_config(
-                cf::S3OriginConfig::builder()
-                    .origin_access_identity("")
-                    .build(),
-            )
-            .build()
-            .unwrap();
-        let made = cloudfront
-            .create_distribution()
-            .distribution_config(
-                cf::DistributionConfig::builder()
-                    .caller_reference("opsdeck-faults")
-                    .comment("umami frontend")
-                    .enabled(true)
-                    .default_root_object("index.html")
-                    .origins(
-                        cf::Origins::builder()
-                            .quantity(1)
-                            .items(origin)
-                            .build()
-                            .unwrap(),
-                    )
-                    .default_cache_behavior(
-                        cf::DefaultCacheBehavior::builder()
-                            .target_origin_id("s3")
-                            .viewer_protocol_policy(cf::ViewerProtocolPolicy::RedirectToHttps)
-                            .build()
-                            .unwrap(),
-                    )
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        made.distribution().unwrap().id().to_string()
-    });
+    let distribution =
+        rt.block_on(async { moto::site_distribution(&moto.sdk_config().await, BUCKET).await });
     let home = home();
     let build = home.path().join("dist");
     let write = |files: &[(&str, &str)]| {

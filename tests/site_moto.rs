@@ -8,7 +8,6 @@ mod moto;
 
 use std::path::Path;
 
-use aws_sdk_cloudfront::types as cf;
 use moto::{Moto, Run};
 use serde_json::Value;
 
@@ -33,49 +32,12 @@ async fn bucket_and_distribution(
     moto: &Moto,
 ) -> (aws_sdk_s3::Client, aws_sdk_cloudfront::Client, String) {
     let config = moto.sdk_config().await;
-    let s3 = moto::s3_client(&config);
-    moto::create_bucket(&s3, BUCKET).await;
-    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-    let origin = cf::Origin::builder()
-        .id("s3")
-        .domain_name(format!("{BUCKET}.s3.eu-west-2.amazonaws.com"))
-        .s3_origin_config(
-            cf::S3OriginConfig::builder()
-                .origin_access_identity("")
-                .build(),
-        )
-        .build()
-        .unwrap();
-    let distribution = cloudfront
-        .create_distribution()
-        .distribution_config(
-            cf::DistributionConfig::builder()
-                .caller_reference("opsdeck-test")
-                .comment("umami frontend")
-                .enabled(true)
-                .default_root_object("index.html")
-                .origins(
-                    cf::Origins::builder()
-                        .quantity(1)
-                        .items(origin)
-                        .build()
-                        .unwrap(),
-                )
-                .default_cache_behavior(
-                    cf::DefaultCacheBehavior::builder()
-                        .target_origin_id("s3")
-                        .viewer_protocol_policy(cf::ViewerProtocolPolicy::RedirectToHttps)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let id = distribution.distribution().unwrap().id().to_string();
-    (s3, cloudfront, id)
+    let id = moto::site_distribution(&config, BUCKET).await;
+    (
+        moto::s3_client(&config),
+        aws_sdk_cloudfront::Client::new(&config),
+        id,
+    )
 }
 
 fn write(dir: &Path, files: &[(&str, &str)]) {

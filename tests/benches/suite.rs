@@ -14,6 +14,9 @@
 #[path = "calls.rs"]
 mod calls;
 #[allow(dead_code)]
+#[path = "fault_keys.rs"]
+mod fault_keys;
+#[allow(dead_code)]
 #[path = "idle.rs"]
 mod idle;
 #[allow(dead_code)]
@@ -23,6 +26,9 @@ mod log_latency;
 #[path = "logs.rs"]
 mod logs;
 #[allow(dead_code)]
+#[path = "picker.rs"]
+mod picker;
+#[allow(dead_code)]
 #[path = "render.rs"]
 mod render;
 #[allow(dead_code)]
@@ -30,12 +36,6 @@ mod render;
 mod startup;
 #[path = "table.rs"]
 mod table;
-#[allow(dead_code)]
-#[path = "fault_keys.rs"]
-mod fault_keys;
-#[allow(dead_code)]
-#[path = "picker.rs"]
-mod picker;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Instant;

@@ -1271,3 +1271,86 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client, name: &str) {
         .await
         .unwrap();
 }
+
+/// A site as a hand-built stack has it: the bucket, and a CloudFront distribution in front
+/// of it (an S3 origin, `index.html` as the root object, HTTP redirected). Its id.
+pub async fn site_distribution(config: &SdkConfig, bucket: &str) -> String {
+    use aws_sdk_cloudfront::types as cf;
+    let s3 = s3_client(config);
+    create_bucket(&s3, bucket).await;
+    let cloudfront = aws_sdk_cloudfront::Client::new(config);
+    let origin = cf::Origin::builder()
+        .id("s3")
+        .domain_name(format!("{bucket}.s3.eu-west-2.amazonaws.com"))
+        .s3_origin_config(
+            cf::S3OriginConfig::builder()
+                .origin_access_identity("")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let distribution = cloudfront
+        .create_distribution()
+        .distribution_config(
+            cf::DistributionConfig::builder()
+                .caller_reference(format!("opsdeck-test-{bucket}"))
+                .comment("umami frontend")
+                .enabled(true)
+                .default_root_object("index.html")
+                .origins(
+                    cf::Origins::builder()
+                        .quantity(1)
+                        .items(origin)
+                        .build()
+                        .unwrap(),
+                )
+                .default_cache_behavior(
+                    cf::DefaultCacheBehavior::builder()
+                        .target_origin_id("s3")
+                        .viewer_protocol_policy(cf::ViewerProtocolPolicy::RedirectToHttps)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    distribution.distribution().unwrap().id().to_string()
+}
+
+/// The example stack's bootstrap answers (`stack.toml`), with `desired` tasks.
+pub fn stack_answers(desired: u32) -> String {
+    format!(
+        r#"name = "umami"
+region = "{REGION}"
+
+[network]
+cidr = "10.0.0.0/16"
+azs = 2
+nat = "single"
+
+[service]
+image = "ghcr.io/umami-software/umami:postgresql-v2.13.0"
+port = 3000
+health_check = "/api/heartbeat"
+cpu = 512
+memory = 1024
+desired = {desired}
+environment = {{ DATABASE_TYPE = "postgresql" }}
+
+[database]
+kind = "postgres"
+version = "17.6"
+class = "db.t3.micro"
+storage_gb = 20
+multi_az = false
+backup_days = 7
+deletion_protection = true
+
+[alarms]
+email = "ops@example.com"
+"#
+    )
+}
