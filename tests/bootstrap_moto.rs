@@ -14,8 +14,6 @@ mod moto;
 use moto::{Moto, REGION};
 use serde_json::Value;
 
-/// The Umami shape of the issue, with an image that exists (moto pulls nothing).
-
 async fn stack_names(moto: &Moto) -> Vec<(String, String)> {
     let config = moto.sdk_config().await;
     let stacks = aws_sdk_cloudformation::Client::new(&config)

@@ -5,8 +5,6 @@
 //! `cargo bench --bench fault_keys` (needs moto_server, as the moto tests do). Target: at most
 //! 50 ms for every key, under every fault.
 
-#![allow(dead_code)]
-
 #[path = "../common/faults.rs"]
 mod faults;
 #[path = "../common/moto.rs"]
